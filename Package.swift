@@ -1,0 +1,47 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// Strict checks for every target: Swift 6 language mode (the tools version's default) plus `any` spelled out.
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "PruneKit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "PruneKit", targets: ["PruneKit"]),
+        .executable(name: "prune", targets: ["prune"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .target(
+            name: "PruneCore",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .target(name: "PruneFormats", dependencies: ["PruneCore"], swiftSettings: strict),
+        .target(name: "PruneBuiltins", dependencies: ["PruneCore"], swiftSettings: strict),
+        .target(
+            name: "PruneKit",
+            dependencies: ["PruneCore", "PruneFormats", "PruneBuiltins"],
+            swiftSettings: strict),
+        .target(
+            name: "PruneCLI",
+            dependencies: [
+                "PruneKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(name: "prune", dependencies: ["PruneCLI"], swiftSettings: strict),
+        .testTarget(name: "PruneCoreTests", dependencies: ["PruneCore"], swiftSettings: strict),
+        .testTarget(
+            name: "PruneFormatsTests", dependencies: ["PruneFormats"],
+            resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(
+            name: "PruneBuiltinsTests", dependencies: ["PruneKit"],
+            resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "PruneCLITests", dependencies: ["PruneKit"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,73 @@
+/// Which tensors a stage prunes, and at what granularity.
+///
+/// By default every floating-point tensor of rank ≥ 2 is a candidate. `include` patterns (regular expressions,
+/// matched anywhere in the name) replace that default: any numeric tensor whose name matches one is a candidate.
+/// `exclude` patterns then remove tensors. Unit granularity needs a tensor of rank ≥ 2 (units run along its
+/// output axis); others are skipped with a reason.
+public struct TargetFilter: Sendable, Hashable {
+    /// Patterns that select candidates; empty means the default rule.
+    public var include: [String]
+    /// Patterns that remove candidates.
+    public var exclude: [String]
+    /// One score per element, or one per output unit.
+    public var granularity: PruneTarget.Granularity
+
+    /// Creates a filter; the patterns are checked when the filter is used.
+    public init(include: [String] = [], exclude: [String] = [], granularity: PruneTarget.Granularity = .element) {
+        self.include = include
+        self.exclude = exclude
+        self.granularity = granularity
+    }
+
+    /// Checks that every pattern compiles.
+    ///
+    /// - Throws: `PruneError.Kind.invalidInput` naming the bad pattern.
+    public func validate() throws {
+        _ = try TargetFilter.compile(include)
+        _ = try TargetFilter.compile(exclude)
+    }
+
+    /// The targets this filter picks in `model`, and the tensors it had to pass over with the reason.
+    public func resolve(in model: Model) throws -> (targets: [PruneTarget], skipped: [(name: String, reason: String)]) {
+        let includes = try TargetFilter.compile(include)
+        let excludes = try TargetFilter.compile(exclude)
+        var targets: [PruneTarget] = []
+        var skipped: [(name: String, reason: String)] = []
+        for parameter in model.parameters {
+            let name = parameter.name
+            let tensor = parameter.tensor
+            if includes.isEmpty {
+                guard tensor.dtype.isFloatingPoint, tensor.shape.count >= 2 else { continue }
+            } else {
+                guard includes.contains(where: { name.contains($0) }) else { continue }
+            }
+            if excludes.contains(where: { name.contains($0) }) { continue }
+            if tensor.elementCount == 0 {
+                skipped.append((name, "empty tensor"))
+                continue
+            }
+            switch granularity {
+            case .element:
+                targets.append(.elements(of: parameter))
+            case .unit:
+                let layout = parameter.layout ?? (tensor.shape.count >= 2 ? .pytorch : nil)
+                guard let layout, layout.outputAxis < tensor.shape.count else {
+                    skipped.append((name, "rank \(tensor.shape.count) has no output axis for unit pruning"))
+                    continue
+                }
+                targets.append(.units(of: parameter, axis: layout.outputAxis))
+            }
+        }
+        return (targets, skipped)
+    }
+
+    private static func compile(_ patterns: [String]) throws -> [Regex<AnyRegexOutput>] {
+        try patterns.map { pattern in
+            do {
+                return try Regex(pattern)
+            } catch {
+                throw PruneError(.invalidInput, "invalid pattern '\(pattern)': \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// An error PruneKit reports to its user: a kind to match on and a one-line message that names the file, tensor,
+/// component or parameter involved.
+///
+/// New kinds can be added without breaking code that matches on existing ones.
+public struct PruneError: Error, Sendable, Hashable, CustomStringConvertible, LocalizedError {
+    /// What went wrong, broadly; compare with the static members.
+    public struct Kind: Sendable, Hashable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+        /// A short name for the kind.
+        public var description: String { name }
+
+        /// A file could not be opened, read or mapped.
+        public static let fileUnreadable = Kind("file unreadable")
+        /// A file's contents break its format's rules.
+        public static let corruptFile = Kind("corrupt file")
+        /// Valid input that PruneKit does not handle (a dtype, an operator, a layout).
+        public static let unsupported = Kind("unsupported")
+        /// Shapes, sizes or byte counts that do not agree.
+        public static let shapeMismatch = Kind("shape mismatch")
+        /// A scorer, selector or rewriter name that nothing registered.
+        public static let unknownComponent = Kind("unknown component")
+        /// A component given a parameter it does not take, of the wrong type, or out of range.
+        public static let invalidParameter = Kind("invalid parameter")
+        /// Two components registered under one name.
+        public static let duplicateComponent = Kind("duplicate component")
+        /// A pipeline stage whose patterns match no tensor.
+        public static let noCandidates = Kind("no candidates")
+        /// A component produced output that breaks its contract (wrong length, NaN).
+        public static let invalidOutput = Kind("invalid output")
+        /// An output file exists and overwriting was not allowed, or output and input are the same file.
+        public static let outputExists = Kind("output exists")
+        /// Writing an output failed.
+        public static let writeFailed = Kind("write failed")
+        /// Input that is well-formed but unusable as given (a bad pattern, an empty model).
+        public static let invalidInput = Kind("invalid input")
+    }
+
+    /// What went wrong, broadly.
+    public let kind: Kind
+    /// One line saying what went wrong and where.
+    public let message: String
+
+    /// Creates an error of `kind` with a one-line `message`.
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    /// The message.
+    public var description: String { message }
+    /// The message, for `localizedDescription`.
+    public var errorDescription: String? { message }
+}
