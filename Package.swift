@@ -14,13 +14,17 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.30.0"),
     ],
     targets: [
         .target(
             name: "PruneCore",
             dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
-        .target(name: "PruneFormats", dependencies: ["PruneCore"], swiftSettings: strict),
+        .target(
+            name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["README.md"]),
+        .target(name: "PruneFormats", dependencies: ["PruneCore", "ONNXProto"], swiftSettings: strict),
         .target(name: "PruneBuiltins", dependencies: ["PruneCore"], swiftSettings: strict),
         .target(
             name: "PruneKit",
