@@ -5,6 +5,8 @@ public struct Parameter: Sendable {
     /// The values.
     public var tensor: Tensor
     /// Output and input axes when the tensor is a layer weight; nil for biases, scalars and other tensors.
+    ///
+    /// A layout also marks the parameter as a default pruning candidate (see ``TargetFilter``).
     public var layout: WeightLayout?
 
     /// Creates a parameter.

@@ -1,7 +1,9 @@
 /// Which tensors a stage prunes, and at what granularity.
 ///
-/// By default every floating-point tensor of rank ≥ 2 is a candidate. `include` patterns (regular expressions,
-/// matched anywhere in the name) replace that default: any numeric tensor whose name matches one is a candidate.
+/// By default every floating-point layer weight is a candidate: a parameter with a ``WeightLayout`` (every
+/// float tensor of rank ≥ 2 in a safetensors file; the Conv, Gemm and MatMul weights of an ONNX graph).
+/// `include` patterns (regular expressions, matched anywhere in the name) replace that default: any tensor
+/// whose name matches one is a candidate.
 /// `exclude` patterns then remove tensors. Unit granularity needs a tensor of rank ≥ 2 (units run along its
 /// output axis); others are skipped with a reason.
 public struct TargetFilter: Sendable, Hashable {
@@ -37,7 +39,7 @@ public struct TargetFilter: Sendable, Hashable {
             let name = parameter.name
             let tensor = parameter.tensor
             if includes.isEmpty {
-                guard tensor.dtype.isFloatingPoint, tensor.shape.count >= 2 else { continue }
+                guard tensor.dtype.isFloatingPoint, parameter.layout != nil else { continue }
             } else {
                 guard includes.contains(where: { name.contains($0) }) else { continue }
             }
