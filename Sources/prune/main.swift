@@ -1,1 +1,3 @@
-print("x")
+import PruneCLI
+
+PruneCommand.runMain()

@@ -1,0 +1,67 @@
+import PruneCore
+
+/// Registers PruneKit's built-in scorers, selectors and rewriters, through the same API plugins use.
+public enum BuiltinComponents {
+    /// Adds every built-in to `registry`.
+    ///
+    /// - Throws: `PruneError.Kind.duplicateComponent` if one of the names is already taken.
+    public static func register(into registry: ComponentRegistry) throws {
+        try registerScorers(registry)
+        try registerSelectors(registry)
+        try registry.register(
+            rewriter: info(.rewriter, "mask", "write zeros in place; shapes and dtypes stay", "")
+        ) { _ in MaskRewriter() }
+    }
+
+    private static func registerScorers(_ registry: ComponentRegistry) throws {
+        try registry.register(
+            scorer: info(
+                .scorer, "magnitude", "|w| per element; the Lp norm of a unit's weights (p = 1, 2, inf)",
+                "p:f64[1..inf]=1")
+        ) { MagnitudeScorer(p: $0.double("p")) }
+        try registry.register(
+            scorer: info(.scorer, "energy", "w², normalised within each tensor the LAMP way", "")
+        ) { _ in EnergyScorer() }
+        try registry.register(
+            scorer: info(.scorer, "random", "seeded uniform scores: the baseline to beat", "seed:i64=0")
+        ) { RandomScorer(seed: UInt64(bitPattern: Int64($0.int("seed")))) }
+    }
+
+    private static func registerSelectors(_ registry: ComponentRegistry) throws {
+        try registry.register(
+            selector: info(.selector, "threshold", "prune every score ≤ tau", "tau:f64")
+        ) { ThresholdSelector(tau: Float($0.double("tau"))) }
+        try registry.register(
+            selector: info(.selector, "layer", "prune the same fraction of each tensor", "sparsity:f64[0..1)")
+        ) { LayerSelector(sparsity: $0.double("sparsity")) }
+        try registry.register(
+            selector: info(
+                .selector, "global", "one ranking across all tensors, with per-tensor floors and caps",
+                "sparsity:f64[0..1),min:f64[0..1]=0,max:f64[0..1]=1")
+        ) { values in
+            let (minimum, maximum) = (values.double("min"), values.double("max"))
+            guard minimum <= maximum else {
+                throw PruneError(.invalidParameter, "'global': min=\(minimum) is above max=\(maximum)")
+            }
+            return GlobalSelector(sparsity: values.double("sparsity"), minimum: minimum, maximum: maximum)
+        }
+        try registry.register(
+            selector: info(.selector, "row", "prune the same fraction of each output row", "sparsity:f64[0..1)")
+        ) { RowSelector(sparsity: $0.double("sparsity")) }
+        try registry.register(
+            selector: info(.selector, "nm", "keep n of every m weights along the input dimension", "n:i64[0..]=2,m:i64[1..]=4")
+        ) { values in
+            let (n, m) = (values.int("n"), values.int("m"))
+            guard n <= m else { throw PruneError(.invalidParameter, "'nm': n=\(n) is larger than m=\(m)") }
+            return NMSelector(n: n, m: m)
+        }
+    }
+
+    private static func info(_ kind: ComponentKind, _ name: String, _ summary: String, _ signature: String)
+        -> ComponentInfo
+    {
+        // The signatures above are literals checked by the tests; a parse failure is a programming error.
+        let parsed = try! ParameterSignature(parsing: signature)
+        return ComponentInfo(kind: kind, name: name, summary: summary, signature: parsed, source: .builtin)
+    }
+}

@@ -1,0 +1,102 @@
+import PruneCore
+
+/// Scores each weight by its absolute value |w|; a unit by the Lp norm of its weights.
+///
+/// `magnitude:p=1` on units is PyTorch's `ln_structured(n=1)` criterion, `p=2` its `n=2` and Torch-Pruning's
+/// `MagnitudeImportance(p=2)`; on elements `p` does not matter (|w| either way).
+public struct MagnitudeScorer: ElementScorer {
+    /// The norm a unit's weights reduce with (≥ 1; `.infinity` for the max norm).
+    public let p: Double
+
+    /// Creates the scorer.
+    ///
+    /// - Precondition: `p >= 1`.
+    public init(p: Double = 1) {
+        precondition(p >= 1, "the Lp norm needs p ≥ 1")
+        self.p = p
+    }
+
+    /// The Lp norm of `p`.
+    public var unitReduction: UnitReduction { .norm(p: p) }
+
+    /// |w| for every element.
+    public func elementScores(of parameter: Parameter, in context: PruneContext) throws -> [Float] {
+        parameter.tensor.withFloatValues { values in
+            [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
+                ElementwiseKernels.absolute(values, into: out)
+                initialized = values.count
+            }
+        }
+    }
+}
+
+/// Scores each weight by its square w²: its share of the layer's output energy when the inputs are white.
+///
+/// Not registered on its own; `energy` is this, LAMP-normalised.
+public struct SquaredMagnitudeScorer: ElementScorer {
+    /// Creates the scorer.
+    public init() {}
+
+    /// A unit's energy is the sum of its weights' squares.
+    public var unitReduction: UnitReduction { .sum }
+
+    /// w² for every element.
+    public func elementScores(of parameter: Parameter, in context: PruneContext) throws -> [Float] {
+        parameter.tensor.withFloatValues { values in
+            [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
+                ElementwiseKernels.square(values, into: out)
+                initialized = values.count
+            }
+        }
+    }
+}
+
+/// The data-free `energy` criterion: w² normalised within each target the LAMP way.
+///
+/// After normalisation a score says what fraction of the remaining energy a weight carries among the weights at
+/// least as large as it, so one global budget prunes layers of very different scale fairly.
+public struct EnergyScorer: Scorer {
+    /// Creates the scorer.
+    public init() {}
+
+    /// LAMP(w²) per target (per unit energies for unit targets).
+    public func scores(for target: PruneTarget, in context: PruneContext) throws -> Scores {
+        try SquaredMagnitudeScorer().normalized(.lamp).scores(for: target, in: context)
+    }
+}
+
+/// Loops over float buffers that compile to vector code.
+enum ElementwiseKernels {
+    static func absolute(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
+        map(input, into: output) { v in
+            let bits = unsafeBitCast(v, to: SIMD16<UInt32>.self) & SIMD16<UInt32>(repeating: 0x7FFF_FFFF)
+            return unsafeBitCast(bits, to: SIMD16<Float>.self)
+        } scalar: { abs($0) }
+    }
+
+    static func square(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
+        map(input, into: output) { $0 * $0 } scalar: { $0 * $0 }
+    }
+
+    @inline(__always)
+    private static func map(
+        _ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>,
+        _ vector: (SIMD16<Float>) -> SIMD16<Float>, scalar: (Float) -> Float
+    ) {
+        guard let source = input.baseAddress, let target = output.baseAddress else { return }
+        let count = input.count
+        let from = UnsafeRawPointer(source)
+        let to = UnsafeMutableRawPointer(target)
+        var i = 0
+        while i &+ 16 <= count {
+            to.storeBytes(
+                of: vector(from.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)), toByteOffset: i &* 4,
+                as: SIMD16<Float>.self)
+            i &+= 16
+        }
+        while i < count {
+            target[i] = scalar(source[i])
+            i &+= 1
+        }
+    }
+}

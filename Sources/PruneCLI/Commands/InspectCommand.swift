@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import PruneKit
+
+/// `prune inspect`: every tensor of a model with its shape, size and sparsity.
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect", abstract: "Show a model's tensors, their sizes and sparsity, and totals.")
+
+    @Argument(help: "The model file (.safetensors).")
+    var model: String
+
+    @Flag(help: "Print JSON instead of tables.")
+    var json = false
+
+    @OptionGroup var execution: ExecutionOptions
+
+    func run() throws {
+        let document = try ModelFiles.open(URL(fileURLWithPath: model))
+        let parameters = document.model.parameters
+        let zeros = try ParallelFor.map(parameters.count, threads: execution.threadCount) { i in
+            defer { parameters[i].tensor.releaseResidentPages() }
+            return parameters[i].tensor.zeroCount()
+        }
+        let inspection = ModelInspection(
+            path: model, format: document.formatName, fileBytes: document.fileSize,
+            tensors: zip(parameters, zeros).map { parameter, zeroCount in
+                ModelInspection.Tensor(
+                    name: parameter.name, dtype: parameter.tensor.dtype.rawValue, shape: parameter.tensor.shape,
+                    parameters: parameter.tensor.elementCount, zeros: zeroCount, candidate: parameter.layout != nil)
+            },
+            metadata: document.model.metadata, sections: document.inspectionSections())
+        if json {
+            print(try inspection.jsonText())
+        } else {
+            print(inspection.text())
+        }
+    }
+}
+
+/// What `prune inspect` reports, as a value that prints as text or JSON.
+struct ModelInspection: Codable {
+    struct Tensor: Codable {
+        var name: String
+        var dtype: String
+        var shape: [Int]
+        var parameters: Int
+        var zeros: Int
+        /// Whether the default candidate rule picks it (a layer weight).
+        var candidate: Bool
+        var sparsity: Double { parameters == 0 ? 0 : Double(zeros) / Double(parameters) }
+    }
+
+    var path: String
+    var format: String
+    var fileBytes: Int
+    var tensors: [Tensor]
+    var metadata: [String: String]
+    var sections: [InspectionSection]
+
+    var parameterCount: Int { tensors.reduce(0) { $0 + $1.parameters } }
+    var zeroCount: Int { tensors.reduce(0) { $0 + $1.zeros } }
+
+    func jsonText() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    func text() -> String {
+        var table = TextTable(columns: ["tensor", "dtype", "shape", "parameters", "sparsity", "candidate"])
+        for tensor in tensors {
+            table.add([
+                tensor.name, tensor.dtype, Format.shape(tensor.shape), Format.count(tensor.parameters),
+                Format.percent(tensor.sparsity), tensor.candidate ? "yes" : "",
+            ])
+        }
+        var lines = ["\(path) (\(format), \(Format.bytes(fileBytes)))", "", table.render(), ""]
+        let sparsity = parameterCount == 0 ? 0 : Double(zeroCount) / Double(parameterCount)
+        lines.append(
+            "\(tensors.count) tensors, \(Format.count(parameterCount)) parameters, "
+                + "\(Format.count(zeroCount)) zeros (\(Format.percent(sparsity))), "
+                + "\(tensors.filter(\.candidate).count) pruning candidates")
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
+            lines.append("metadata \(key): \(value)")
+        }
+        for section in sections {
+            var sectionTable = TextTable(columns: section.columns)
+            section.rows.forEach { sectionTable.add($0) }
+            lines += ["", section.title, sectionTable.render()]
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+import PruneKit
+
+/// The `prune` command: inspect models, prune them, and manage strategies.
+public struct PruneCommand: ParsableCommand {
+    /// The command's help and subcommands.
+    public static let configuration = CommandConfiguration(
+        commandName: "prune",
+        abstract: "Prune neural networks: smaller models, with a report of what was removed and what it cost.",
+        version: pruneKitVersion,
+        subcommands: [InspectCommand.self, RunCommand.self])
+
+    /// Creates the command (used by the argument parser).
+    public init() {}
+
+    /// Runs the command line, printing a one-line error and exiting non-zero on any failure.
+    public static func runMain() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as PruneError {
+            FileHandle.standardError.write(Data("prune: error: \(error.message)\n".utf8))
+            Foundation.exit(1)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}

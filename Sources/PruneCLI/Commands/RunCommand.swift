@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PruneKit
+
+/// `prune run`: score, select and rewrite a model, write the result and report what changed.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Prune a model and write the smaller model with a report.",
+        discussion: """
+            Components are written NAME[:key=value,...], the same for built-ins and plugins, e.g.
+              --scorer magnitude:p=2 --selector global:sparsity=0.5,max=0.9 --rewriter mask
+            `prune run --list` shows every component with its parameters.
+            """)
+
+    @Argument(help: "The model file to prune (never modified).")
+    var input: String?
+
+    @Option(name: .shortAndLong, help: "Where to write the pruned model.")
+    var output: String?
+
+    @Option(help: "How to score weights or units.")
+    var scorer = "magnitude"
+
+    @Option(help: "Which scored positions go (threshold, layer, global, row, nm).")
+    var selector: String?
+
+    @Option(help: "How the model is changed.")
+    var rewriter = "mask"
+
+    @Option(help: "Regular expression of tensor names to prune (repeatable; replaces the default candidates).")
+    var include: [String] = []
+
+    @Option(help: "Regular expression of tensor names to leave alone (repeatable).")
+    var exclude: [String] = []
+
+    @Option(help: "Score and prune single weights (element) or whole output units (unit).")
+    var granularity: PruneTarget.Granularity = .element
+
+    @Option(help: "Also write the report as JSON to this file.")
+    var report: String?
+
+    @Flag(help: "Overwrite the output and report files if they exist.")
+    var force = false
+
+    @Flag(help: "Print the report as JSON on stdout instead of tables.")
+    var json = false
+
+    @Flag(help: "List the available scorers, selectors and rewriters and exit.")
+    var list = false
+
+    @OptionGroup var execution: ExecutionOptions
+
+    func validate() throws {
+        if list { return }
+        guard input != nil else { throw ValidationError("missing the model file to prune") }
+        guard output != nil else { throw ValidationError("missing --output (-o): where to write the pruned model") }
+        guard selector != nil else {
+            throw ValidationError("missing --selector, e.g. --selector global:sparsity=0.5 (see --list)")
+        }
+    }
+
+    func run() throws {
+        let registry = ComponentRegistry.standard()
+        if list {
+            print(ComponentListing(registry.components).text())
+            return
+        }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let inputURL = URL(fileURLWithPath: input!)
+        let outputURL = URL(fileURLWithPath: output!)
+        let reportURL = report.map { URL(fileURLWithPath: $0) }
+        try checkOutputs(inputURL: inputURL, outputURL: outputURL, reportURL: reportURL)
+
+        // Build everything that can fail on user input before touching the model.
+        let targets = TargetFilter(include: include, exclude: exclude, granularity: granularity)
+        let stage = try Stage(
+            name: "prune", targets: targets, scorer: ComponentSpec(parsing: scorer),
+            selector: ComponentSpec(parsing: selector!), rewriter: ComponentSpec(parsing: rewriter),
+            registry: registry)
+        let pipeline = Pipeline([stage])
+
+        let loadStart = clock.now
+        let document = try ModelFiles.open(inputURL)
+        let loadTime = clock.now - loadStart
+
+        var logger = Logger(label: "prune")
+        logger.logLevel = .warning
+        let progress = TerminalProgress()
+        let context = PruneContext(
+            model: document.model, seed: execution.seed, logger: logger, progress: progress,
+            threads: execution.threadCount)
+        let result = try pipeline.run(on: document.model, context: context)
+
+        let analyseStart = clock.now
+        let (rows, totals) = PruneReport.compare(
+            before: document.model, after: result.model, threads: execution.threadCount)
+        let analyseTime = clock.now - analyseStart
+
+        let saveStart = clock.now
+        let written = try document.write(
+            result.model, to: outputURL, metadata: provenance(stage), overwrite: force)
+        let saveTime = clock.now - saveStart
+
+        let stages = result.stages
+        let fullReport = PruneReport(
+            tool: "prunekit \(pruneKitVersion)",
+            input: .init(path: input!, format: document.formatName, bytes: document.fileSize),
+            output: .init(path: output!, format: document.formatName, bytes: written),
+            stages: stages, tensors: rows, totals: totals, bytesRead: document.fileSize, bytesWritten: written,
+            phases: .init(
+                load: loadTime.seconds, score: stages.reduce(0) { $0 + $1.scoringSeconds },
+                select: stages.reduce(0) { $0 + $1.selectionSeconds },
+                rewrite: stages.reduce(0) { $0 + $1.rewriteSeconds }, analyse: analyseTime.seconds,
+                save: saveTime.seconds, total: (clock.now - started).seconds))
+        let jsonText = try ReportPrinter.json(fullReport)
+        if let reportURL {
+            _ = try AtomicFileWriter.write(to: reportURL, overwrite: force, sources: [inputURL]) { sink in
+                try sink.write(Array(jsonText.utf8) + [0x0A])
+            }
+        }
+        print(json ? jsonText : ReportPrinter.text(fullReport))
+    }
+
+    /// Refuses, before any work, outputs that would clobber the input or an existing file.
+    private func checkOutputs(inputURL: URL, outputURL: URL, reportURL: URL?) throws {
+        let fileManager = FileManager.default
+        for url in [outputURL] + (reportURL.map { [$0] } ?? []) {
+            if url.standardizedFileURL.path == inputURL.standardizedFileURL.path {
+                throw PruneError(.outputExists, "\(url.path) is the input file; PruneKit never modifies its inputs")
+            }
+            if !force, fileManager.fileExists(atPath: url.path) {
+                throw PruneError(.outputExists, "\(url.path) already exists (use --force to overwrite it)")
+            }
+        }
+        if reportURL?.standardizedFileURL.path == outputURL.standardizedFileURL.path {
+            throw PruneError(.invalidInput, "--report and --output name the same file")
+        }
+    }
+
+    /// What the output file records about how it was made.
+    private func provenance(_ stage: Stage) -> [String: String] {
+        [
+            "prunekit.version": pruneKitVersion,
+            "prunekit.pipeline":
+                "scorer=\(stage.description.scorer); selector=\(stage.description.selector); "
+                + "rewriter=\(stage.description.rewriter); granularity=\(granularity.rawValue)"
+                + (include.isEmpty ? "" : "; include=\(include.joined(separator: "|"))")
+                + (exclude.isEmpty ? "" : "; exclude=\(exclude.joined(separator: "|"))"),
+        ]
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import PruneKit
+
+/// Renders a run report for people (tables) and machines (JSON).
+enum ReportPrinter {
+    static func json(_ report: PruneReport) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(report), as: UTF8.self)
+    }
+
+    static func text(_ report: PruneReport) -> String {
+        var table = TextTable(columns: ["tensor", "shape", "parameters", "sparsity before", "sparsity after"])
+        for row in report.tensors where row.changed || report.tensors.count <= 40 {
+            let before = row.parametersBefore == 0 ? 0 : Double(row.zerosBefore) / Double(row.parametersBefore)
+            let after = row.parametersAfter == 0 ? 0 : Double(row.zerosAfter) / Double(row.parametersAfter)
+            let shape =
+                row.shapeBefore == row.shapeAfter
+                ? Format.shape(row.shapeAfter) : "\(Format.shape(row.shapeBefore)) → \(Format.shape(row.shapeAfter))"
+            table.add([row.name, shape, Format.count(row.parametersAfter), Format.percent(before), Format.percent(after)])
+        }
+        let t = report.totals
+        var lines = [table.render(), ""]
+        lines.append(
+            "parameters: \(Format.count(t.parametersBefore)) → \(Format.count(t.parametersAfter)); "
+                + "non-zero: \(Format.count(t.parametersBefore - t.zerosBefore)) → \(Format.count(t.nonzerosAfter)); "
+                + "sparsity: \(Format.percent(t.sparsityBefore)) → \(Format.percent(t.sparsityAfter))")
+        for stage in report.stages {
+            for target in stage.targets where target.skipReason != nil {
+                lines.append("skipped \(target.name): \(target.skipReason!)")
+            }
+            for passed in stage.passedOver { lines.append("skipped \(passed.name): \(passed.reason)") }
+        }
+        if let output = report.output {
+            lines.append(
+                "read \(Format.bytes(report.bytesRead)) from \(report.input.path); "
+                    + "wrote \(Format.bytes(report.bytesWritten)) to \(output.path)")
+        }
+        let p = report.phases
+        lines.append(
+            "time: load \(Format.seconds(p.load)), score \(Format.seconds(p.score)), select \(Format.seconds(p.select)), "
+                + "rewrite \(Format.seconds(p.rewrite)), analyse \(Format.seconds(p.analyse)), "
+                + "save \(Format.seconds(p.save)); total \(Format.seconds(p.total))")
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// The `--list` view of a registry.
+struct ComponentListing {
+    let components: [ComponentInfo]
+
+    init(_ components: [ComponentInfo]) { self.components = components }
+
+    func text() -> String {
+        var table = TextTable(columns: ["kind", "name", "parameters", "source", "summary"], leftAligned: [0, 1, 2, 3, 4])
+        for info in components {
+            table.add([
+                info.kind.rawValue, info.name, info.signature.description.isEmpty ? "-" : info.signature.description,
+                info.source.description, info.summary,
+            ])
+        }
+        return table.render()
+    }
+}

@@ -1,0 +1,16 @@
+@_exported import PruneBuiltins
+@_exported import PruneCore
+@_exported import PruneFormats
+
+extension ComponentRegistry {
+    /// A registry holding PruneKit's built-in scorers, selectors and rewriters.
+    public static func standard() -> ComponentRegistry {
+        let registry = ComponentRegistry()
+        // Built-in names are distinct by construction; a clash here is a programming error.
+        try! BuiltinComponents.register(into: registry)
+        return registry
+    }
+}
+
+/// The PruneKit version written into reports and file metadata.
+public let pruneKitVersion = "0.1.0"
