@@ -1,0 +1,63 @@
+import Foundation
+import PruneKit
+
+/// Runs the built `prune` executable (found next to the test binary, or at `$PRUNE_BINARY`).
+enum PruneBinary {
+    struct Outcome {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static var url: URL {
+        if let path = ProcessInfo.processInfo.environment["PRUNE_BINARY"] { return URL(fileURLWithPath: path) }
+        let testBinary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return testBinary.deletingLastPathComponent().appending(path: "prune")
+    }
+
+    static func run(_ arguments: [String]) throws -> Outcome {
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+/// A temporary directory with a small model in it, removed when the test ends.
+final class Workspace {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appending(path: "prunekit-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    func path(_ name: String) -> String { url.appending(path: name).path }
+
+    /// Writes a two-layer model with distinct weights 1…n (so the pruned set is known exactly) and a bias.
+    func writeModel(_ name: String = "model.safetensors") throws -> String {
+        let first = Tensor(shape: [4, 3], values: (1...12).map(Float.init))
+        let second = Tensor(shape: [2, 4], values: (13...20).map(Float.init))
+        let bias = Tensor(shape: [4], values: [0.5, 0.5, 0.5, 0.5])
+        let model = try Model(
+            parameters: [
+                Parameter(name: "fc1.weight", tensor: first, layout: .pytorch),
+                Parameter(name: "fc1.bias", tensor: bias),
+                Parameter(name: "fc2.weight", tensor: second, layout: .pytorch),
+            ], metadata: ["format": "pt"])
+        _ = try SafetensorsWriter.write(model, to: url.appending(path: name), overwrite: true)
+        return path(name)
+    }
+}
