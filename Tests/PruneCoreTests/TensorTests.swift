@@ -62,4 +62,19 @@ struct TensorTests {
         let tensor = Tensor(shape: [37], values: values)
         #expect(tensor.zeroCount() == values.filter { $0 == 0 }.count)
     }
+
+    @Test func float32FastPathsAgreeWithElementByElementResults() {
+        // 1000 values (not a multiple of 64), some already zero, masked at every third position.
+        let values: [Float] = (0..<1000).map { $0 % 7 == 0 ? 0 : Float($0) - 500 }
+        let mask = Mask(count: 1000, setting: stride(from: 0, to: 1000, by: 3))
+        let masked = Tensor(shape: [1000], values: values).zeroing(mask)
+        let expected = values.enumerated().map { $0.offset % 3 == 0 ? Float(0) : $0.element }
+        #expect(masked.zeroCount() == expected.filter { $0 == 0 }.count)
+        var bytes: [UInt8] = []
+        masked.forEachByteChunk(maxChunkBytes: 512) { bytes += $0 }
+        let floats = stride(from: 0, to: bytes.count, by: 4).map { i in
+            Float(bitPattern: UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
+        }
+        #expect(floats == expected)
+    }
 }

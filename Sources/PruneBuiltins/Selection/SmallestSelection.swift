@@ -110,17 +110,14 @@ package enum SmallestSelection {
             running += segment.count
         }
         var generator = SplitMix64(seed: seed ^ 0x5E1E_C7)
+        // Visit the sampled positions in increasing order: the reads then stream through memory.
+        let positions = (0..<sampleSize).map { _ in Int(generator.next() % UInt64(total)) }.sorted()
         var sample = [Float]()
         sample.reserveCapacity(sampleSize)
-        for _ in 0..<sampleSize {
-            let position = Int(generator.next() % UInt64(total))
-            var s = starts.count - 1
-            var lo = 0
-            while lo < s {  // last segment whose start ≤ position
-                let mid = (lo + s + 1) / 2
-                if starts[mid] <= position { lo = mid } else { s = mid - 1 }
-            }
-            sample.append(segments[lo][position - starts[lo]])
+        var segment = 0
+        for position in positions {
+            while position >= starts[segment] + segments[segment].count { segment += 1 }
+            sample.append(segments[segment][position - starts[segment]])
         }
         sample.sort()
         let q = Double(k) / Double(total)
@@ -141,15 +138,18 @@ package enum SmallestSelection {
         func g(_ x: Float) -> Int {
             zip(scans, quotas).reduce(0) { $0 + clamp($1.0.below + $1.0.countAtMost(x), $1.1) }
         }
-        let candidates = Array(Set(scans.flatMap(\.window))).sorted()
-        guard let largest = candidates.last, g(largest) >= k else { return nil }
-        var lo = 0
-        var hi = candidates.count - 1
+        // Search the order-preserving bit patterns between the smallest and largest window values: G only
+        // changes at data values, so the least pattern with G ≥ k is a data value.
+        guard let smallest = scans.compactMap(\.window.first).min(), let largest = scans.compactMap(\.window.last).max(),
+            g(largest) >= k
+        else { return nil }
+        var lo = SortedOrder.sortableBits(smallest)
+        var hi = SortedOrder.sortableBits(largest)
         while lo < hi {
-            let mid = (lo + hi) / 2
-            if g(candidates[mid]) >= k { hi = mid } else { lo = mid + 1 }
+            let mid = lo + (hi - lo) / 2
+            if g(SortedOrder.float(fromSortableBits: mid)) >= k { hi = mid } else { lo = mid + 1 }
         }
-        let x = candidates[lo]
+        let x = SortedOrder.float(fromSortableBits: lo)
         // Everything strictly below x goes; ties at x fill what is left, earlier segments first.
         var counts = zip(scans, quotas).map { clamp($0.0.below + $0.0.countBelow(x), $0.1) }
         var remaining = k - counts.reduce(0, +)

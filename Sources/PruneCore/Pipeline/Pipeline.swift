@@ -40,28 +40,8 @@ public struct Pipeline: Sendable {
             )
         }
         let clock = ContinuousClock()
-
-        let scoringStart = clock.now
-        let scorerName = stage.description.scorer
-        let scorer = stage.scorer
-        let scoringContext = context
-        let progress = ProgressCounter(total: targets.count, phase: "scoring", sink: context.progress)
-        let scored: [ScoredTarget] = try ParallelFor.map(targets.count, threads: context.threads) { i in
-            let target = targets[i]
-            let scores = try scorer.scores(for: target, in: scoringContext)
-            try scores.validate(for: target, source: scorerName)
-            progress.advance()
-            return ScoredTarget(
-                target: target, scores: scores, shape: Pipeline.shape(of: target, in: model),
-                layout: Pipeline.layout(of: target, in: model))
-        }
-        let scoringTime = clock.now - scoringStart
-
-        let selectionStart = clock.now
-        context.progress.update(phase: "selecting", completed: 0, total: 1)
-        let selection = try stage.selector.select(scored, in: context)
-        try Pipeline.check(selection, against: targets, selector: stage.description.selector)
-        let selectionTime = clock.now - selectionStart
+        // Scores live only inside `select`, so they are freed before the rewrite allocates anything.
+        let (selection, scoringTime, selectionTime) = try select(stage, targets: targets, model: model, context: context)
 
         let rewriteStart = clock.now
         context.progress.update(phase: "rewriting", completed: 0, total: 1)
@@ -75,6 +55,35 @@ public struct Pipeline: Sendable {
             scoringSeconds: scoringTime.seconds, selectionSeconds: selectionTime.seconds,
             rewriteSeconds: rewriteTime.seconds)
         return (rewritten, report)
+    }
+
+    /// Scores every target in parallel and hands all scores to the selector.
+    private func select(_ stage: Stage, targets: [PruneTarget], model: Model, context: PruneContext) throws
+        -> (Selection, Duration, Duration)
+    {
+        let clock = ContinuousClock()
+        let scoringStart = clock.now
+        let scorerName = stage.description.scorer
+        let scorer = stage.scorer
+        let progress = ProgressCounter(total: targets.count, phase: "scoring", sink: context.progress)
+        let scored: [ScoredTarget] = try ParallelFor.map(targets.count, threads: context.threads) { i in
+            let target = targets[i]
+            let scores = try scorer.scores(for: target, in: context)
+            try scores.validate(for: target, source: scorerName)
+            // The scorer is done with these weights for now: let their mapped pages go.
+            for name in target.parameterNames { model[name]?.tensor.releaseResidentPages() }
+            progress.advance()
+            return ScoredTarget(
+                target: target, scores: scores, shape: Pipeline.shape(of: target, in: model),
+                layout: Pipeline.layout(of: target, in: model))
+        }
+        let scoringTime = clock.now - scoringStart
+
+        let selectionStart = clock.now
+        context.progress.update(phase: "selecting", completed: 0, total: 1)
+        let selection = try stage.selector.select(scored, in: context)
+        try Pipeline.check(selection, against: targets, selector: stage.description.selector)
+        return (selection, scoringTime, clock.now - selectionStart)
     }
 
     /// Checks that a selector answered every target once, in order, with masks of the right size.

@@ -81,6 +81,12 @@ package enum SortedOrder {
         return order
     }
 
+    /// The float whose ``sortableBits(_:)`` are `bits`.
+    @inline(__always)
+    package static func float(fromSortableBits bits: UInt32) -> Float {
+        Float(bitPattern: bits & 0x8000_0000 != 0 ? bits & 0x7FFF_FFFF : ~bits)
+    }
+
     /// A `UInt32` whose unsigned order is the numeric order of `value` (−0 and +0 map together).
     @inline(__always)
     package static func sortableBits(_ value: Float) -> UInt32 {

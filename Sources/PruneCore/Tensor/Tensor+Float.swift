@@ -29,9 +29,17 @@ extension Tensor {
         withFloatValues { Array($0) }
     }
 
-    /// The number of elements equal to zero (either sign).
+    /// The number of elements equal to zero (either sign), masked elements included.
+    ///
+    /// Float32 tensors are counted in place, masked or not, in one vectorised pass.
     public func zeroCount() -> Int {
-        withFloatValues { values in Kernels.countZeros(values) }
+        let raw = bytes.raw
+        if dtype == .f32, let base = raw.baseAddress, Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 {
+            let values = UnsafeBufferPointer(start: base.bindMemory(to: Float.self, capacity: elementCount), count: elementCount)
+            guard let zeroMask else { return Kernels.countZeros(values) }
+            return zeroMask.withWords { Kernels.countZeros(values, orMasked: $0) }
+        }
+        return withFloatValues { values in Kernels.countZeros(values) }
     }
 
     /// The fraction of elements equal to zero; 0 for an empty tensor.

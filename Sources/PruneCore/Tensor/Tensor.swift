@@ -101,11 +101,46 @@ public struct Tensor: Sendable {
     /// Hint that this tensor will not be read again soon: mapped pages leave the resident set.
     public func releaseResidentPages() { bytes.releaseResidentPages() }
 
+    /// The 4-byte case of `applyZeros`, 16 lanes at a time (the chunk starts on a mask word boundary).
+    private static func applyZeros32(_ mask: Mask, elements: Range<Int>, into base: UnsafeMutableRawPointer) {
+        mask.withWords { words in
+            let count = elements.count
+            var i = 0
+            var w = elements.lowerBound >> 6
+            while i &+ 64 <= count {
+                let word = words[w]
+                if word != 0 {
+                    for quarter in 0..<4 {
+                        let offset = (i &+ quarter &* 16) &* 4
+                        let bits = (word >> UInt64(quarter &* 16)) & 0xFFFF
+                        guard bits != 0 else { continue }
+                        let v = base.loadUnaligned(fromByteOffset: offset, as: SIMD16<Int32>.self)
+                        let zeroed = v.replacing(with: 0, where: Kernels.lanes(fromBits: bits))
+                        base.storeBytes(of: zeroed, toByteOffset: offset, as: SIMD16<Int32>.self)
+                    }
+                }
+                w &+= 1
+                i &+= 64
+            }
+            while i < count {
+                let index = elements.lowerBound &+ i
+                if words[index >> 6] & (1 << UInt64(index & 63)) != 0 {
+                    base.storeBytes(of: UInt32(0), toByteOffset: i &* 4, as: UInt32.self)
+                }
+                i &+= 1
+            }
+        }
+    }
+
     /// Writes zeros over the masked elements of `elements` in `chunk` (which holds exactly those elements).
     private static func applyZeros(
         _ mask: Mask, elements: Range<Int>, elementSize: Int, into chunk: UnsafeMutableRawBufferPointer
     ) {
         guard let base = chunk.baseAddress else { return }
+        if elementSize == 4, elements.lowerBound & 63 == 0 {
+            applyZeros32(mask, elements: elements, into: base)
+            return
+        }
         mask.withWords { words in
             var index = elements.lowerBound
             while index < elements.upperBound {
