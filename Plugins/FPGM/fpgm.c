@@ -34,9 +34,9 @@ static double distance(const float *a, const float *b, int64_t n, double p) {
     return p == 1 ? total : pow(total, 1 / p);
 }
 
-/* The scorer: prune_status fpgm_score(const prune_score_request *, double p)  —  signature "p:f64[1..inf]=2".
+/* The scorer: prune_status fpgm_score(prune_score_request *, double p)  —  signature "p:f64[1..inf]=2".
  * O(units^2 * unit_dim) time, O(units) extra memory. */
-static prune_status fpgm_score(const prune_score_request *req, double p) {
+static prune_status fpgm_score(prune_score_request *req, double p) {
     const prune_host_api *host = req->host;
     const prune_target *target = req->target;
 

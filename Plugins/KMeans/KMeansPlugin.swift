@@ -16,7 +16,7 @@ public func pruneKMeansEntry() -> UnsafePointer<prune_plugin_descriptor>? { desc
 /// Registers the scorer.
 private func kmeansInit(_ host: UnsafePointer<prune_host_api>?, _ ctx: OpaquePointer?) -> prune_status {
     guard let host else { return PRUNE_ERR_INVALID_ARGUMENT }
-    let function: @convention(c) (UnsafePointer<prune_score_request>?, Int64, Int64, Int64) -> prune_status =
+    let function: @convention(c) (UnsafeMutablePointer<prune_score_request>?, Int64, Int64, Int64) -> prune_status =
         kmeansScore
     var component = makeComponent(
         name: "kmeans",
@@ -30,7 +30,7 @@ private func kmeansInit(_ host: UnsafePointer<prune_host_api>?, _ ctx: OpaquePoi
 ///
 /// `seed` -1 means the run's seed.
 private func kmeansScore(
-    _ request: UnsafePointer<prune_score_request>?, _ k: Int64, _ seed: Int64, _ iterations: Int64
+    _ request: UnsafeMutablePointer<prune_score_request>?, _ k: Int64, _ seed: Int64, _ iterations: Int64
 ) -> prune_status {
     guard let request, let target = request.pointee.target else { return PRUNE_ERR_INVALID_ARGUMENT }
     let host = request.pointee.host.pointee

@@ -7,7 +7,7 @@
  * is an ordinary C function whose first argument is a request struct and whose further arguments are the
  * component's typed hyper-parameters, in the order its signature declares them:
  *
- *     prune_status my_score(const prune_score_request *req, double p, int64_t k);   // "p:f64=2,k:i64=8"
+ *     prune_status my_score(prune_score_request *req, double p, int64_t k);   // "p:f64=2,k:i64=8"
  *
  * The host parses and checks the user's `NAME:key=value,...` against the signature and calls the function
  * through libffi. Parameter types map to C as: f64 -> double, i64 -> int64_t, bool -> int (0 or 1),
@@ -232,7 +232,7 @@ typedef struct prune_component {
     const char *summary;      /* one line */
     const char *parameters;   /* the signature, e.g. "p:f64[1..inf]=2,k:i64[1..]=8,mode:str{mean|max}=mean" */
     const char *statistics;   /* calibration statistics it reads, comma-separated, or NULL */
-    prune_fn function;        /* prune_status f(const prune_*_request *, <parameters in order>) */
+    prune_fn function;        /* prune_status f(prune_*_request *, <parameters in order>) */
     void *reserved[4];
 } prune_component;
 
