@@ -42,15 +42,18 @@ public struct PluginError: Error, Sendable, Hashable, CustomStringConvertible, L
     public let kind: Kind
     /// The absolute path of the plugin file involved.
     public let path: String
-    /// One line saying what went wrong, naming the file.
-    public let message: String
+    /// What went wrong, without the file's path.
+    public let detail: String
 
-    /// Creates an error; the message is prefixed with the file's path.
+    /// Creates an error about the plugin file at `path`.
     public init(_ kind: Kind, path: String, _ detail: String) {
         self.kind = kind
         self.path = path
-        self.message = "plugin \(path): \(detail)"
+        self.detail = detail
     }
+
+    /// One line saying what went wrong, naming the file.
+    public var message: String { "plugin \(path): \(detail)" }
 
     /// The message.
     public var description: String { message }

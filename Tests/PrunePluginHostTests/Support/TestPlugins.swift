@@ -32,8 +32,19 @@ enum TestPlugins {
     }
 
     /// A private folder for compiled fixtures and files the tests make (mode 0700, so it passes trust checks).
+    ///
+    /// One per test process, under a per-user parent; folders of processes that have ended are removed here.
     static let scratch: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("prune-plugin-tests-\(getpid())")
+        let parent = FileManager.default.temporaryDirectory.appendingPathComponent("prune-plugin-tests-\(getuid())")
+        try? FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        chmod(parent.path, 0o700)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? [] {
+            guard name.hasPrefix("run-"), let pid = Int32(name.dropFirst(4)), pid != getpid(),
+                kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
+        }
+        let url = parent.appendingPathComponent("run-\(getpid())")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         chmod(url.path, 0o700)
         return url
