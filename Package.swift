@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "PrunePluginHost",
             dependencies: ["PruneCore", "CPrunePlugin", "CFFI", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: strict),
+            exclude: ["README.md"], swiftSettings: strict),
         .target(
             name: "PruneFPGM", dependencies: ["CPrunePlugin"], path: "Plugins/FPGM", exclude: ["README.md"],
             publicHeadersPath: ".",

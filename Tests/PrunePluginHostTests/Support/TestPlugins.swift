@@ -57,13 +57,20 @@ enum TestPlugins {
     static func fixture(_ name: String) throws -> String {
         try lock.withLock {
             if let path = built[name] { return path }
-            let source = packageRoot.appendingPathComponent("Tests/PrunePluginHostTests/Fixtures/\(name).c").path
-            let include = packageRoot.appendingPathComponent("Sources/CPrunePlugin/include").path
-            let output = scratch.appendingPathComponent("lib\(name)\(PluginSearchPath.librarySuffix)").path
-            try run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-O1", "-I", include, "-o", output, source])
+            let source = packageRoot.appendingPathComponent("Tests/PrunePluginHostTests/Fixtures/\(name).c")
+            let output = try compile(source, into: scratch)
             built[name] = output
             return output
         }
+    }
+
+    /// Compiles one C file against prune_plugin.h into `lib<name>.so` in `folder`.
+    static func compile(_ source: URL, into folder: URL) throws -> String {
+        let include = packageRoot.appendingPathComponent("Sources/CPrunePlugin/include").path
+        let name = source.deletingPathExtension().lastPathComponent
+        let output = folder.appendingPathComponent("lib\(name)\(PluginSearchPath.librarySuffix)").path
+        try run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-O1", "-I", include, "-o", output, source.path, "-lm"])
+        return output
     }
 
     /// A fresh subfolder of the scratch folder with `mode`.
