@@ -110,7 +110,9 @@ struct KMeans {
             for j in 0..<dim { centroids[c * dim + j] = sums[c * dim + j] / Double(sizes[c]) }
         }
         for c in 0..<clusterCount where sizes[c] == 0 {
-            let far = (0..<count).max { distance(row: $0, centroid: assignment[$0]) < distance(row: $1, centroid: assignment[$1]) }!
+            let far = (0..<count).max {
+                distance(row: $0, centroid: assignment[$0]) < distance(row: $1, centroid: assignment[$1])
+            }!
             for j in 0..<dim { centroids[c * dim + j] = Double(rows[far * dim + j]) }
             assignment[far] = c
         }

@@ -42,7 +42,9 @@ func makeComponent(name: String, summary: String, parameters: String, function: 
 }
 
 /// Records `message` for the call and returns `status`.
-func fail(_ request: UnsafeMutablePointer<prune_score_request>, _ status: prune_status, _ message: String) -> prune_status {
+func fail(_ request: UnsafeMutablePointer<prune_score_request>, _ status: prune_status, _ message: String)
+    -> prune_status
+{
     message.withCString { request.pointee.host.pointee.set_error(request.pointee.ctx, $0) }
     return status
 }

@@ -80,7 +80,9 @@ import Testing
         let scorer = try registry.makeScorer(ComponentSpec(parsing: "rowsum"))
         #expect(try scorer.scores(for: .units(of: weight, axis: 0), in: TestModels.context(model)).values == [6, 60])
         #expect(
-            try scorer.scores(for: .elements(of: weight), in: TestModels.context(model)).values == [6, 6, 6, 60, 60, 60])
+            try scorer.scores(for: .elements(of: weight), in: TestModels.context(model)).values == [
+                6, 6, 6, 60, 60, 60,
+            ])
     }
 
     /// Plugins are re-initialised per registry, and scorers can run on several threads at once.
@@ -89,7 +91,9 @@ import Testing
         let model = try TestModels.model(weight)
         let (_, first) = try TestPlugins.load(TestPlugins.fpgm)
         let (_, second) = try TestPlugins.load(TestPlugins.fpgm)
-        let scorers = [try first.makeScorer(ComponentSpec(name: "fpgm")), try second.makeScorer(ComponentSpec(name: "fpgm"))]
+        let scorers = [
+            try first.makeScorer(ComponentSpec(name: "fpgm")), try second.makeScorer(ComponentSpec(name: "fpgm")),
+        ]
         let context = PruneContext(model: model, threads: 2)
         let results = try ParallelFor.map(64, threads: 2) { i in
             try scorers[i % 2].scores(for: .units(of: weight, axis: 0), in: context).values

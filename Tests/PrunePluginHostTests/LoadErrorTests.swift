@@ -6,7 +6,8 @@ import Testing
 
 /// Every way loading can fail is a clean ``PluginError`` that names the file — and leaves the registry untouched.
 @Suite struct LoadErrorTests {
-    private func loadError(_ path: String, into registry: ComponentRegistry = ComponentRegistry()) throws -> PluginError {
+    private func loadError(_ path: String, into registry: ComponentRegistry = ComponentRegistry()) throws -> PluginError
+    {
         try #require(throws: PluginError.self) { try TestPlugins.load(path, into: registry) }
     }
 

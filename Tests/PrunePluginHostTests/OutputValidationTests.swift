@@ -46,7 +46,9 @@ import Testing
         let scored = ScoredTarget(
             target: .elements(of: weight), scores: Scores([1, 2, 3, 4, 5, 6]), shape: [2, 3], layout: .pytorch)
         let selector = try registry.makeSelector(ComponentSpec(parsing: "bad-flags"))
-        let error = try #require(throws: PluginError.self) { try selector.select([scored], in: TestModels.context(model)) }
+        let error = try #require(throws: PluginError.self) {
+            try selector.select([scored], in: TestModels.context(model))
+        }
         #expect(error.kind == .invalidOutput)
         #expect(error.message.contains(path))
         #expect(error.message.contains("selector 'bad-flags'"))

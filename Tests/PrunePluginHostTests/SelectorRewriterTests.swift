@@ -17,7 +17,8 @@ import Testing
     @Test func thresholdSelectorMarksAndSkips() throws {
         let model = try TestModels.model(weight, kept)
         let scored = [
-            ScoredTarget(target: .elements(of: weight), scores: Scores([1, 5, 2, 6, 9, 0]), shape: [3, 2], layout: .pytorch),
+            ScoredTarget(
+                target: .elements(of: weight), scores: Scores([1, 5, 2, 6, 9, 0]), shape: [3, 2], layout: .pytorch),
             ScoredTarget(target: .elements(of: kept), scores: Scores([0, 0, 0, 0]), shape: [2, 2], layout: .pytorch),
         ]
         let selection = try registry().makeSelector(ComponentSpec(parsing: "threshold:tau=2.5"))
@@ -32,7 +33,9 @@ import Testing
         let model = try TestModels.model(weight, next)
         let group = PruneTarget.group(
             named: "block", units: 3, slices: [UnitSlice(parameter: "w", axis: 0), UnitSlice(parameter: "v", axis: 1)])
-        let selection = Selection(entries: [Selection.Entry(target: group, decision: .prune(Mask(count: 3, setting: [1])))])
+        let selection = Selection(entries: [
+            Selection.Entry(target: group, decision: .prune(Mask(count: 3, setting: [1])))
+        ])
         let result = try registry().makeRewriter(ComponentSpec(parsing: "zero-scale:scale=2"))
             .rewrite(model, applying: selection, in: TestModels.context(model))
         #expect(try result.parameter(named: "w").tensor.floatValues() == [0, 0, 0, 0, 12, 16])
@@ -43,7 +46,9 @@ import Testing
     @Test func rewriterKeepsTheStoredDtype() throws {
         let halves: [UInt16] = [0x3C00, 0x4000, 0x4200, 0x4400]  // 1, 2, 3, 4
         let half = Parameter(
-            name: "h", tensor: try Tensor(dtype: .f16, shape: [2, 2], bytes: halves.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }))
+            name: "h",
+            tensor: try Tensor(
+                dtype: .f16, shape: [2, 2], bytes: halves.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }))
         let model = try TestModels.model(half)
         let selection = Selection(entries: [
             Selection.Entry(target: .elements(of: half), decision: .prune(Mask(count: 4, setting: [3])))

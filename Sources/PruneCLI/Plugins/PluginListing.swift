@@ -35,16 +35,24 @@ enum PluginListing {
         } else if info.source == .builtin {
             lines.append("  license:     that of PruneKit")
         }
-        lines.append("  signature:   \(info.signature.parameters.isEmpty ? "(no parameters)" : info.signature.description)")
+        lines.append(
+            "  signature:   \(info.signature.parameters.isEmpty ? "(no parameters)" : info.signature.description)")
         if !info.signature.parameters.isEmpty {
             lines.append("  parameters:")
             let rows = info.signature.parameters.map { spec in
-                ["    " + spec.name, spec.type.rawValue, constraint(spec), spec.defaultValue.map { "default \($0)" } ?? "required"]
+                [
+                    "    " + spec.name, spec.type.rawValue, constraint(spec),
+                    spec.defaultValue.map { "default \($0)" } ?? "required",
+                ]
             }
             lines.append(String(columns(rows).dropLast()))
         }
-        let example = info.signature.parameters.map { "\($0.name)=\($0.defaultValue?.description ?? SyntheticExample.value($0))" }
-        lines.append("  usage:       --\(info.kind.rawValue) \(info.name)\(example.isEmpty ? "" : ":" + example.joined(separator: ","))")
+        let example = info.signature.parameters.map {
+            "\($0.name)=\($0.defaultValue?.description ?? SyntheticExample.value($0))"
+        }
+        lines.append(
+            "  usage:       --\(info.kind.rawValue) \(info.name)\(example.isEmpty ? "" : ":" + example.joined(separator: ","))"
+        )
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -56,7 +64,9 @@ enum PluginListing {
         lines.append("  license:     \(plugin.license.isEmpty ? "unknown" : plugin.license)")
         lines.append("  ABI:         \(plugin.abiMajor).\(plugin.abiMinor)")
         lines.append("  sha256:      \(plugin.sha256)")
-        lines.append("  components:  " + plugin.components.map { "\($0.info.name) (\($0.info.kind.rawValue))" }.joined(separator: ", "))
+        lines.append(
+            "  components:  "
+                + plugin.components.map { "\($0.info.name) (\($0.info.kind.rawValue))" }.joined(separator: ", "))
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -40,7 +40,8 @@ enum HostOutputs {
                 return nil
             }
             let elements = parameter.tensor.elementCount
-            let buffer = UnsafeMutableBufferPointer(start: call.arena.allocate(Float.self, count: elements), count: elements)
+            let buffer = UnsafeMutableBufferPointer(
+                start: call.arena.allocate(Float.self, count: elements), count: elements)
             parameter.tensor.withFloatValues { values in
                 if let source = values.baseAddress { buffer.baseAddress!.initialize(from: source, count: elements) }
             }

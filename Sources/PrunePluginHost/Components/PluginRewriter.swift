@@ -39,7 +39,8 @@ final class PluginRewriter: Rewriter {
         for name in call.outputOrder {
             guard let buffer = call.outputs[name], let original = model[name]?.tensor else { continue }
             if let bad = buffer.firstIndex(where: { !$0.isFinite }) {
-                throw component.invalidOutput("wrote \(buffer[bad]) at position \(bad) of '\(name)'; values must be finite")
+                throw component.invalidOutput(
+                    "wrote \(buffer[bad]) at position \(bad) of '\(name)'; values must be finite")
             }
             try result.setTensor(TensorNarrowing.tensor(from: UnsafeBufferPointer(buffer), like: original), for: name)
         }

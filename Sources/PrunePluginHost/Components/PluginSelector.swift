@@ -41,7 +41,8 @@ final class PluginSelector: Selector {
             let flags = UnsafeBufferPointer(start: targets[i].prune, count: count)
             if let bad = flags.firstIndex(where: { $0 > 1 }) {
                 throw component.invalidOutput(
-                    "set prune flag \(flags[bad]) at position \(bad) of '\(item.target.name)'; only 0 and 1 are allowed")
+                    "set prune flag \(flags[bad]) at position \(bad) of '\(item.target.name)'; only 0 and 1 are allowed"
+                )
             }
             let mask = Mask(count: count, setting: flags.indices.lazy.filter { flags[$0] == 1 })
             entries.append(Selection.Entry(target: item.target, decision: .prune(mask)))

@@ -7,7 +7,8 @@ enum TensorNarrowing {
     ///
     /// - Precondition: `values.count == original.elementCount`.
     static func tensor(from values: UnsafeBufferPointer<Float>, like original: Tensor) -> Tensor {
-        precondition(values.count == original.elementCount, "\(values.count) values for \(original.elementCount) elements")
+        precondition(
+            values.count == original.elementCount, "\(values.count) values for \(original.elementCount) elements")
         let dtype = original.dtype
         let bytes = TensorBytes(count: values.count * dtype.byteSize) { raw in
             for (i, value) in values.enumerated() {

@@ -56,8 +56,10 @@ public enum PluginConformance {
                     "plugin '\(plugin.name)' \(plugin.version), ABI \(plugin.abiMajor).\(plugin.abiMinor), \(plugin.components.count) component(s)"
             ))
         record("descriptor metadata") {
-            let missing = [("version", plugin.version), ("description", plugin.description), ("license", plugin.license)]
-                .filter { $0.1.isEmpty }.map(\.0)
+            let missing = [
+                ("version", plugin.version), ("description", plugin.description), ("license", plugin.license),
+            ]
+            .filter { $0.1.isEmpty }.map(\.0)
             guard missing.isEmpty else { throw CheckFailure("missing \(missing.joined(separator: ", "))") }
             return "version \(plugin.version), license \(plugin.license)"
         }
@@ -137,7 +139,8 @@ public enum PluginConformance {
             let layer = try model.parameter(named: "layer.weight")
             let conv = try model.parameter(named: "conv.weight")
             let selection = Selection(entries: [
-                Selection.Entry(target: .elements(of: layer), decision: .prune(Mask(count: 12, setting: [0, 4, 8, 9]))),
+                Selection.Entry(
+                    target: .elements(of: layer), decision: .prune(Mask(count: 12, setting: [0, 4, 8, 9]))),
                 Selection.Entry(target: .units(of: conv, axis: 0), decision: .prune(Mask(count: 3, setting: [1]))),
                 Selection.Entry(
                     target: .elements(of: try model.parameter(named: "next.weight")), decision: .skip(reason: "check")),

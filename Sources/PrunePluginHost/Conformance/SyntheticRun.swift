@@ -9,11 +9,14 @@ enum SyntheticRun {
             (0..<count).map { i in Float(((Double(i) * 1.618 + phase).truncatingRemainder(dividingBy: 2)) - 1) }
         }
         return try Model(parameters: [
-            Parameter(name: "layer.weight", tensor: Tensor(shape: [4, 3], values: values(12, phase: 0.1)), layout: .pytorch),
-            Parameter(name: "layer.bias", tensor: Tensor(shape: [4], values: values(4, phase: 0.7))),
-            Parameter(name: "next.weight", tensor: Tensor(shape: [2, 4], values: values(8, phase: 0.3)), layout: .pytorch),
             Parameter(
-                name: "conv.weight", tensor: Tensor(shape: [3, 2, 2, 2], values: values(24, phase: 0.5)), layout: .pytorch),
+                name: "layer.weight", tensor: Tensor(shape: [4, 3], values: values(12, phase: 0.1)), layout: .pytorch),
+            Parameter(name: "layer.bias", tensor: Tensor(shape: [4], values: values(4, phase: 0.7))),
+            Parameter(
+                name: "next.weight", tensor: Tensor(shape: [2, 4], values: values(8, phase: 0.3)), layout: .pytorch),
+            Parameter(
+                name: "conv.weight", tensor: Tensor(shape: [3, 2, 2, 2], values: values(24, phase: 0.5)),
+                layout: .pytorch),
         ])
     }
 
@@ -30,7 +33,9 @@ enum SyntheticRun {
                 "group target layer.weight rows + next.weight columns (4 units)",
                 .group(
                     named: "layer", units: 4,
-                    slices: [UnitSlice(parameter: "layer.weight", axis: 0), UnitSlice(parameter: "next.weight", axis: 1)])
+                    slices: [
+                        UnitSlice(parameter: "layer.weight", axis: 0), UnitSlice(parameter: "next.weight", axis: 1),
+                    ])
             ),
         ]
     }

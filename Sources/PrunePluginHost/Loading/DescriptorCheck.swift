@@ -33,7 +33,8 @@ enum DescriptorCheck {
                 "abi_minor is \(header.minor), newer than this host's \(hostMinor) (rebuild the plugin against this host's prune_plugin.h or update PruneKit)"
             )
         }
-        let expected = header.major == hostMajor && header.minor <= hostMinor
+        let expected =
+            header.major == hostMajor && header.minor <= hostMinor
             ? descriptorSizes[header.minor] : descriptorSizes[hostMinor]
         if header.structSize != expected {
             problems.append(

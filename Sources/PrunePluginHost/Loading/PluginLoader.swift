@@ -31,7 +31,8 @@ public final class PluginLoader: Sendable {
         try FileTrust.check(path, allowInsecure: options.allowInsecure)
         let digest = try SHA256.hex(ofFileAt: path)
         if let pinned = reference.sha256, pinned != digest {
-            throw PluginError(.checksumMismatch, path: path, "SHA-256 is \(digest), but \(pinned) is pinned; refusing to load")
+            throw PluginError(
+                .checksumMismatch, path: path, "SHA-256 is \(digest), but \(pinned) is pinned; refusing to load")
         }
         let library = try LibraryHandle(path: path)
         let descriptor = try PluginLoader.descriptor(of: library)
@@ -58,8 +59,11 @@ public final class PluginLoader: Sendable {
                 LoadedPlugin.Component(info: info, statistics: registration.statistics, serial: registration.serial))
         }
         logger.debug(
-            "loaded plugin", metadata: ["plugin": .string(descriptor.name), "path": .string(path),
-                                        "components": .string(components.map(\.info.name).joined(separator: ","))])
+            "loaded plugin",
+            metadata: [
+                "plugin": .string(descriptor.name), "path": .string(path),
+                "components": .string(components.map(\.info.name).joined(separator: ",")),
+            ])
         return LoadedPlugin(
             path: path, sha256: digest, name: descriptor.name, version: descriptor.version,
             description: descriptor.description, license: descriptor.license, abiMajor: descriptor.major,
@@ -73,7 +77,9 @@ public final class PluginLoader: Sendable {
         _ references: [PluginReference], directories: [String] = [], into registry: ComponentRegistry
     ) throws -> [LoadedPlugin] {
         var all = references
-        for directory in directories { all += try PluginSearchPath.libraries(in: directory, options: options, logger: logger) }
+        for directory in directories {
+            all += try PluginSearchPath.libraries(in: directory, options: options, logger: logger)
+        }
         var seen = Set<String>()
         var loaded: [LoadedPlugin] = []
         for reference in all {
@@ -164,7 +170,8 @@ public final class PluginLoader: Sendable {
             if let existing = registry.info(registration.kind, named: registration.name) {
                 throw PluginError(
                     .duplicateName, path: identity.path,
-                    "\(kind) '\(registration.name)' of plugin '\(identity.name)' is already registered by \(existing.source)")
+                    "\(kind) '\(registration.name)' of plugin '\(identity.name)' is already registered by \(existing.source)"
+                )
             }
         }
     }

@@ -20,7 +20,8 @@ public struct PluginReference: Sendable, Hashable {
 
 /// Where the run's calibration statistics come from for plugins that declared them: `(parameter, statistic,
 /// context) → tensor`, nil when the run has none.
-public typealias PluginStatisticsProvider = @Sendable (_ parameter: String, _ statistic: String, _ context: PruneContext)
+public typealias PluginStatisticsProvider =
+    @Sendable (_ parameter: String, _ statistic: String, _ context: PruneContext)
     -> Tensor?
 
 /// How plugins are loaded.

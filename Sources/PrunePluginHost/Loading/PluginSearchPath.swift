@@ -29,7 +29,8 @@ public enum PluginSearchPath {
         let absolute = URL(fileURLWithPath: (directory as NSString).expandingTildeInPath).standardizedFileURL.path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory), isDirectory.boolValue else {
-            logger.warning("\(variable) names a directory that does not exist", metadata: ["directory": .string(absolute)])
+            logger.warning(
+                "\(variable) names a directory that does not exist", metadata: ["directory": .string(absolute)])
             return []
         }
         try FileTrust.checkDirectory(absolute, allowInsecure: options.allowInsecure)

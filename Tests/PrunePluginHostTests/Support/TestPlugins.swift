@@ -101,7 +101,8 @@ enum TestPlugins {
         let output = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw FixtureError(message: "\(arguments.joined(separator: " ")): \(String(decoding: output, as: UTF8.self))")
+            throw FixtureError(
+                message: "\(arguments.joined(separator: " ")): \(String(decoding: output, as: UTF8.self))")
         }
     }
 
