@@ -44,17 +44,18 @@ private func kmeansScore(
         let status = host.get_units(request.pointee.ctx, &units)
         guard status == PRUNE_OK else { return status }
     }
-    let count = Int(units.shape[0])
-    let dim = Int(units.shape[1])
-    guard let data = units.data?.assumingMemoryBound(to: Float.self) else {
-        return fail(request, PRUNE_ERR_INVALID_ARGUMENT, "kmeans: the unit matrix has no data")
-    }
+    // Nothing below may trap (a trap would take the host down): check every assumption first.
+    guard units.rank == 2, let shape = units.shape, let data = units.data?.assumingMemoryBound(to: Float.self),
+        let scores = request.pointee.scores
+    else { return fail(request, PRUNE_ERR_INVALID_ARGUMENT, "kmeans: no unit matrix") }
+    let count = Int(shape[0])
+    let dim = Int(shape[1])
+    guard dim > 0 else { return fail(request, PRUNE_ERR_UNSUPPORTED, "kmeans: units without weights") }
     let rows = UnsafeBufferPointer(start: data, count: count * dim)
     let runSeed = seed < 0 ? request.pointee.seed : UInt64(seed)
     let clustering = KMeans(rows: rows, dim: dim, clusters: Int(k), seed: runSeed, iterations: Int(iterations))
     let unitScores = clustering.leaveOneOutDistances()
 
-    let scores = request.pointee.scores!
     if target.pointee.granularity == PRUNE_GRANULARITY_UNIT {
         for u in 0..<count { scores[u] = Float(unitScores[u]) }
     } else {
