@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Logging
+import PruneCore
 
 import Testing
 
@@ -116,5 +118,30 @@ import Testing
         #expect(!passed)
         #expect(text.contains("checking \(path)"))
         #expect(text.contains("FAIL loads: ABI mismatch: abi_major is 2"))
+    }
+}
+
+/// `PluginOptions.loadPlugins` combines `--plugin`, recipe entries and `PRUNE_PLUGIN_PATH`.
+@Suite struct PluginOptionsTests {
+    @Test func recipeEntriesResolveAgainstTheRecipeAndHonourPins() throws {
+        let folder = try TestPlugins.folder("recipe")
+        try FileManager.default.copyItem(
+            atPath: TestPlugins.fpgm, toPath: folder.appendingPathComponent("libfpgm.so").path)
+        let digest = try SHA256.hex(ofFileAt: folder.appendingPathComponent("libfpgm.so").path)
+        let options = try PluginOptions.parse(["--plugin", TestPlugins.kmeans])
+
+        let registry = ComponentRegistry()
+        let loaded = try options.loadPlugins(
+            into: registry, logger: Logger(label: "tests"),
+            recipe: [PluginReference(path: "libfpgm.so", sha256: digest, relativeTo: folder)], environment: [:])
+        #expect(loaded.map(\.name) == ["kmeans", "fpgm"])
+        #expect(registry.components.map(\.name) == ["kmeans", "fpgm"])
+
+        let pinned = PluginReference(path: "libfpgm.so", sha256: String(digest.reversed()), relativeTo: folder)
+        let error = try #require(throws: PluginError.self) {
+            try PluginOptions.parse([]).loadPlugins(
+                into: ComponentRegistry(), logger: Logger(label: "tests"), recipe: [pinned], environment: [:])
+        }
+        #expect(error.kind == .checksumMismatch)
     }
 }

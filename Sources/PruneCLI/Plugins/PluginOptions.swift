@@ -21,7 +21,8 @@ public struct PluginOptions: ParsableArguments {
     @Flag(help: "Load plugin files even when other users could have modified them.")
     public var allowInsecurePlugins = false
 
-    /// Creates the options with no plugins.
+    /// Creates unparsed options, as argument parsing requires; in code, use `try PluginOptions.parse([...])`
+    /// (reading a property of options that were never parsed traps).
     public init() {}
 
     /// Loads `--plugin` files, a recipe's `plugins:` entries and every library in the `PRUNE_PLUGIN_PATH`
