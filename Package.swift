@@ -10,6 +10,8 @@ let package = Package(
     products: [
         .library(name: "PruneKit", targets: ["PruneKit"]),
         .executable(name: "prune", targets: ["prune"]),
+        .library(name: "PruneFPGM", type: .dynamic, targets: ["PruneFPGM"]),
+        .library(name: "PruneKMeans", type: .dynamic, targets: ["PruneKMeans"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,6 +36,7 @@ let package = Package(
             name: "PruneCLI",
             dependencies: [
                 "PruneKit",
+                "PrunePluginHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -47,5 +50,21 @@ let package = Package(
             name: "PruneBuiltinsTests", dependencies: ["PruneKit"],
             resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PruneCLITests", dependencies: ["PruneKit"], swiftSettings: strict),
+        .target(name: "CPrunePlugin"),
+        .systemLibrary(name: "CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
+        .target(
+            name: "PrunePluginHost",
+            dependencies: ["PruneCore", "CPrunePlugin", "CFFI", .product(name: "Logging", package: "swift-log")],
+            exclude: ["README.md"], swiftSettings: strict),
+        .target(
+            name: "PruneFPGM", dependencies: ["CPrunePlugin"], path: "Plugins/FPGM", exclude: ["README.md"],
+            publicHeadersPath: ".",
+            linkerSettings: [.linkedLibrary("m")]),
+        .target(
+            name: "PruneKMeans", dependencies: ["CPrunePlugin"], path: "Plugins/KMeans", exclude: ["README.md"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "PrunePluginHostTests", dependencies: ["PrunePluginHost", "PruneCLI"], exclude: ["Fixtures"],
+            swiftSettings: strict),
     ]
 )

@@ -168,7 +168,7 @@ public final class ComponentRegistry: @unchecked Sendable {
                 .unknownComponent,
                 "unknown \(kind.rawValue) '\(spec.name)'; known \(kind.rawValue)s: \(known.joined(separator: ", "))")
         }
-        let values = try entry.info.signature.bind(spec.arguments, component: spec.name)
+        let values = try entry.info.bind(spec.arguments)
         return (entry, values)
     }
 }

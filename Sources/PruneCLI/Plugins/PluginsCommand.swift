@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PrunePluginHost
+
+/// `prune plugins`: list, describe and check scorers, selectors and rewriters, built in or loaded from plugins.
+public struct PluginsCommand: ParsableCommand {
+    /// The command's name, summary and subcommands.
+    public static let configuration = CommandConfiguration(
+        commandName: "plugins",
+        abstract: "List, describe and check components, built in or loaded from plugin shared libraries.",
+        discussion: """
+            Plugins are shared libraries written against prune_plugin.h (see Docs/Plugins.md). They are only \
+            loaded when asked for: with --plugin PATH, from the directories in $PRUNE_PLUGIN_PATH, or from a \
+            recipe's plugins: entries.
+            """,
+        subcommands: [PluginsListCommand.self, PluginsInfoCommand.self, PluginsCheckCommand.self],
+        defaultSubcommand: PluginsListCommand.self)
+
+    /// Creates the command (argument parsing fills it in).
+    public init() {}
+
+    /// The logger plugin commands use.
+    static var logger: Logger { Logger(label: "prune.plugins") }
+}
+
+/// `prune plugins list`: every component with its kind, source, version and parameters.
+public struct PluginsListCommand: ParsableCommand {
+    /// The command's name and summary.
+    public static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List built-in and plugin components with their parameters.")
+
+    /// Which plugins to load.
+    @OptionGroup public var plugins: PluginOptions
+
+    /// Creates the command (argument parsing fills it in).
+    public init() {}
+
+    /// Prints the listing.
+    public func run() throws {
+        print(try render(), terminator: "")
+    }
+
+    /// The listing as text.
+    func render(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+        let registry = PluginsCommand.baseRegistry()
+        _ = try plugins.loadPlugins(into: registry, logger: PluginsCommand.logger, environment: environment)
+        return PluginListing.table(registry.components)
+    }
+}
+
+/// `prune plugins info NAME`: a component's (or a plugin's) description, license and parameters.
+public struct PluginsInfoCommand: ParsableCommand {
+    /// The command's name and summary.
+    public static let configuration = CommandConfiguration(
+        commandName: "info", abstract: "Describe a component or plugin: summary, license, parameters and defaults.")
+
+    /// A component name (or a plugin's name).
+    @Argument(help: "A component or plugin name.") public var name: String
+
+    /// Which plugins to load.
+    @OptionGroup public var plugins: PluginOptions
+
+    /// Creates the command (argument parsing fills it in).
+    public init() {}
+
+    /// Prints the description.
+    public func run() throws {
+        print(try render(), terminator: "")
+    }
+
+    /// The description as text.
+    ///
+    /// - Throws: ``PluginsCommandError`` when nothing is called `name`.
+    func render(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+        let registry = PluginsCommand.baseRegistry()
+        let loaded = try plugins.loadPlugins(into: registry, logger: PluginsCommand.logger, environment: environment)
+        let components = registry.components.filter { $0.name == name }
+        let matchingPlugins = loaded.filter { $0.name == name }
+        guard !components.isEmpty || !matchingPlugins.isEmpty else {
+            throw PluginsCommandError(
+                "no component or plugin is called '\(name)'; 'prune plugins list' shows what is available")
+        }
+        var text = components.map { PluginListing.info($0, plugin: PluginListing.plugin(of: $0, in: loaded)) }
+        text += matchingPlugins.filter { plugin in !components.contains { $0.source == .plugin(path: plugin.path) } }
+            .map(PluginListing.info)
+        return text.joined(separator: "\n")
+    }
+}
+
+/// `prune plugins check PATH`: load a plugin, validate it and run each component once on synthetic tensors.
+public struct PluginsCheckCommand: ParsableCommand {
+    /// The command's name and summary.
+    public static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Load a plugin, validate it, and run each component once on a small synthetic model.",
+        discussion: "Exits with status 1 when any check fails. Docs/Plugins.md lists the checks.")
+
+    /// The plugin file.
+    @Argument(help: "The plugin shared library.") public var path: String
+
+    /// Load the file even when other users could have modified it.
+    @Flag(help: "Check the plugin even when other users could have modified it.")
+    public var allowInsecurePlugins = false
+
+    /// Creates the command (argument parsing fills it in).
+    public init() {}
+
+    /// Prints the report; fails when a check failed.
+    public func run() throws {
+        let (text, passed) = render()
+        print(text, terminator: "")
+        if !passed { throw ExitCode.failure }
+    }
+
+    /// The report as text, and whether every check passed.
+    func render() -> (text: String, passed: Bool) {
+        let report = PluginConformance.check(
+            path, options: .init(allowInsecure: allowInsecurePlugins), baseRegistry: PluginsCommand.baseRegistry(),
+            logger: PluginsCommand.logger)
+        return (PluginListing.report(report), report.passed)
+    }
+}
+
+/// A `prune plugins` failure that is not a plugin's own error (those are `PluginError`s).
+struct PluginsCommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
