@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "PruneBuiltins", dependencies: ["PruneCore"], swiftSettings: strict),
         .target(
             name: "PruneKit",
-            dependencies: ["PruneCore", "PruneFormats", "PruneBuiltins"],
+            dependencies: ["PruneCore", "PruneFormats", "PruneBuiltins", "PrunePluginHost"],
             swiftSettings: strict),
         .target(
             name: "PruneCLI",

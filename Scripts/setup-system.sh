@@ -2,7 +2,7 @@
 # Installs the Debian packages PruneKit needs that this machine lacks (nothing when all are present).
 # Used by Scripts/demo, Scripts/test and .ci/run; needs root or sudo only when something is missing.
 set -euo pipefail
-packages=(pkg-config)
+packages=(pkg-config libffi-dev gcc)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

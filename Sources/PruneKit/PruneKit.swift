@@ -1,6 +1,7 @@
 @_exported import PruneBuiltins
 @_exported import PruneCore
 @_exported import PruneFormats
+@_exported import PrunePluginHost
 
 extension ComponentRegistry {
     /// A registry holding PruneKit's built-in scorers, selectors and rewriters.

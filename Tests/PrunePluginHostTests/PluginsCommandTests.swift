@@ -26,7 +26,9 @@ import Testing
         let command = try parse(
             ["list", "--plugin", TestPlugins.fpgm, "--plugin", TestPlugins.kmeans], as: PluginsListCommand.self)
         let lines = try command.render(environment: [:]).split(separator: "\n").map(String.init)
-        #expect(lines.count == 3)
+        // A header, the two plugins, and the nine built-ins (the base registry is the standard one).
+        #expect(lines.count == 3 + 9)
+        #expect(lines.contains { $0.hasPrefix("magnitude ") && $0.contains("built-in") })
         #expect(lines[0].hasPrefix("NAME"))
         #expect(lines[0].contains("PARAMETERS"))
         let fpgm = try #require(lines.first { $0.hasPrefix("fpgm ") })
@@ -71,7 +73,7 @@ import Testing
         let command = try parse(["info", "fixture-select-rewrite", "--plugin", path], as: PluginsInfoCommand.self)
         let text = try command.render(environment: [:])
         #expect(text.hasPrefix("fixture-select-rewrite 0.1 (plugin)"))
-        #expect(text.contains("threshold (selector), bad-flags (selector), zero-scale (rewriter)"))
+        #expect(text.contains("cut (selector), bad-flags (selector), zero-scale (rewriter)"))
         #expect(text.contains("license:     MIT"))
     }
 
@@ -105,7 +107,7 @@ import Testing
         let path = try TestPlugins.fixture("selector_rewriter")
         let (text, passed) = try parse(["check", path], as: PluginsCheckCommand.self).render()
         #expect(!passed)
-        #expect(text.contains("ok   selector threshold"))
+        #expect(text.contains("ok   selector cut"))
         #expect(text.contains("FAIL selector bad-flags"))
         #expect(text.contains("ok   rewriter zero-scale"))
         #expect(text.contains("FAIL rewriter nan-rewriter"))

@@ -5,7 +5,7 @@ import Testing
 
 /// Plugin selectors and rewriters, alone and in a pipeline next to a plugin scorer.
 @Suite struct SelectorRewriterTests {
-    private let weight = TestModels.parameter("w", [3, 2], [0, 0, 3, 4, 6, 8])
+    private let weight = TestModels.parameter("w", [3, 2], [0, 0, 3, 4, 6, 8], layout: .pytorch)
     private let kept = TestModels.parameter("keep.w", [2, 2], [1, 2, 3, 4])
 
     private func registry() throws -> ComponentRegistry {
@@ -21,7 +21,7 @@ import Testing
                 target: .elements(of: weight), scores: Scores([1, 5, 2, 6, 9, 0]), shape: [3, 2], layout: .pytorch),
             ScoredTarget(target: .elements(of: kept), scores: Scores([0, 0, 0, 0]), shape: [2, 2], layout: .pytorch),
         ]
-        let selection = try registry().makeSelector(ComponentSpec(parsing: "threshold:tau=2.5"))
+        let selection = try registry().makeSelector(ComponentSpec(parsing: "cut:tau=2.5"))
             .select(scored, in: TestModels.context(model))
         #expect(selection.entries.count == 2)
         #expect(selection.entries[0].decision == .prune(Mask(count: 6, setting: [0, 2, 5])))
@@ -65,7 +65,7 @@ import Testing
         let model = try TestModels.model(weight, kept)
         let stage = try Stage(
             targets: TargetFilter(exclude: ["^keep"], granularity: .unit), scorer: ComponentSpec(parsing: "fpgm:p=2"),
-            selector: ComponentSpec(parsing: "threshold:tau=12"), rewriter: ComponentSpec(parsing: "zero-scale"),
+            selector: ComponentSpec(parsing: "cut:tau=12"), rewriter: ComponentSpec(parsing: "zero-scale"),
             registry: registry())
         let result = try Pipeline([stage]).run(on: model, context: TestModels.context(model))
         // FPGM unit scores (15, 10, 15): only the geometric median (unit 1) is below 12.

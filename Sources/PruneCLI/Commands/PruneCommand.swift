@@ -9,7 +9,7 @@ public struct PruneCommand: ParsableCommand {
         commandName: "prune",
         abstract: "Prune neural networks: smaller models, with a report of what was removed and what it cost.",
         version: pruneKitVersion,
-        subcommands: [InspectCommand.self, RunCommand.self])
+        subcommands: [InspectCommand.self, RunCommand.self, PluginsCommand.self])
 
     /// Creates the command (used by the argument parser).
     public init() {}
@@ -20,10 +20,17 @@ public struct PruneCommand: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch let error as PruneError {
-            FileHandle.standardError.write(Data("prune: error: \(error.message)\n".utf8))
-            Foundation.exit(1)
+            fail(error.message)
+        } catch let error as PluginError {
+            fail(error.message)
         } catch {
             exit(withError: error)
         }
+    }
+
+    /// Prints `message` as one line on stderr and exits with status 1.
+    private static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("prune: error: \(message)\n".utf8))
+        Foundation.exit(1)
     }
 }

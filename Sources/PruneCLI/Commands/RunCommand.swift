@@ -10,7 +10,7 @@ struct RunCommand: ParsableCommand {
         discussion: """
             Components are written NAME[:key=value,...], the same for built-ins and plugins, e.g.
               --scorer magnitude:p=2 --selector global:sparsity=0.5,max=0.9 --rewriter mask
-            `prune run --list` shows every component with its parameters.
+            `prune run --list` shows every component with its parameters; `--plugin PATH` loads more.
             """)
 
     @Argument(help: "The model file to prune (never modified).")
@@ -51,6 +51,8 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var execution: ExecutionOptions
 
+    @OptionGroup var plugins: PluginOptions
+
     func validate() throws {
         if list { return }
         guard input != nil else { throw ValidationError("missing the model file to prune") }
@@ -62,6 +64,9 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let registry = ComponentRegistry.standard()
+        var logger = Logger(label: "prune")
+        logger.logLevel = .warning
+        _ = try plugins.loadPlugins(into: registry, logger: logger)
         if list {
             print(ComponentListing(registry.components).text())
             return
@@ -85,8 +90,6 @@ struct RunCommand: ParsableCommand {
         let document = try ModelFiles.open(inputURL)
         let loadTime = clock.now - loadStart
 
-        var logger = Logger(label: "prune")
-        logger.logLevel = .warning
         let progress = TerminalProgress()
         let context = PruneContext(
             model: document.model, seed: execution.seed, logger: logger, progress: progress,

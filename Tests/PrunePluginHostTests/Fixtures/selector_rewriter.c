@@ -1,4 +1,4 @@
-/* Fixture selector and rewriter in C: a threshold selector and a zeroing rewriter, plus broken variants. */
+/* Fixture selector and rewriter in C: a threshold selector ("cut") and a zeroing rewriter, plus broken variants. */
 #include <math.h>
 #include <string.h>
 #include "prune_plugin.h"
@@ -76,7 +76,7 @@ static prune_component component(const char *name, const char *parameters, prune
 }
 
 static prune_status init(const prune_host_api *host, prune_context *ctx) {
-    prune_component c = component("threshold", "tau:f64=0.5", (prune_fn)threshold);
+    prune_component c = component("cut", "tau:f64=0.5", (prune_fn)threshold);
     prune_status s = host->register_selector(ctx, &c);
     c = component("bad-flags", NULL, (prune_fn)bad_flags);
     if (!s) s = host->register_selector(ctx, &c);
