@@ -47,5 +47,8 @@ let package = Package(
             name: "PruneBuiltinsTests", dependencies: ["PruneKit"],
             resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PruneCLITests", dependencies: ["PruneKit"], swiftSettings: strict),
+        .testTarget(
+            name: "PruneONNXTests", dependencies: ["PruneFormats", "PruneCore", "ONNXProto"],
+            resources: [.copy("Fixtures")], swiftSettings: strict),
     ]
 )

@@ -119,19 +119,28 @@ public struct ONNXDocument: ModelDocument {
     /// whole file and the payloads are inside the message).
     private static func decode(_ file: MappedFile, path: String) throws -> (Onnx_ModelProto, [Range<Int>?]?) {
         let bytes = file.bytes(0..<file.size)
-        if let skeleton = ONNXSkeleton(file: bytes),
-            let proto = try? Onnx_ModelProto(serializedBytes: skeleton.bytes),
-            proto.graph.initializer.count == skeleton.rawData.count
-        {
-            return (proto, skeleton.rawData)
+        var context: String?
+        do {
+            let skeleton = try ONNXSkeleton(file: bytes)
+            if let proto = try? Onnx_ModelProto(serializedBytes: skeleton.bytes),
+                proto.graph.initializer.count == skeleton.rawData.count
+            {
+                return (proto, skeleton.rawData)
+            }
+        } catch {
+            context = error.context
         }
+        // The skeleton could not be made or decoded: decode the whole file, which either reports the problem or
+        // (for input the wire walk rejects but SwiftProtobuf accepts) yields a model with raw_data inside.
         do {
             let data =
-                bytes.baseAddress.map { Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: bytes.count, deallocator: .none) }
-                ?? Data()
+                bytes.baseAddress.map {
+                    Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: bytes.count, deallocator: .none)
+                } ?? Data()
             return (try Onnx_ModelProto(serializedBytes: data), nil)
         } catch {
-            throw PruneError(.corruptFile, "\(path): not a valid ONNX model: \(describe(error))")
+            let place = context.map { " (in \($0))" } ?? ""
+            throw PruneError(.corruptFile, "\(path): not a valid ONNX model: \(describe(error))\(place)")
         }
     }
 

@@ -118,6 +118,7 @@ package struct ONNXInspection {
             if let position = initializer.parameterIndex {
                 let parameter = document.model.parameters[position]
                 sparsity = String(format: "%.2f%%", parameter.tensor.sparsity * 100)
+                parameter.tensor.releaseResidentPages()
                 if let weightLayout = parameter.layout {
                     layout = "out \(weightLayout.outputAxis), in \(weightLayout.inputAxis)"
                 } else if document.uses.conflicts[initializer.name] != nil {
