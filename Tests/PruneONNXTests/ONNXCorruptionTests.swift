@@ -46,7 +46,8 @@ struct ONNXCorruptionTests {
         model.graph.initializer[0].rawData = model.graph.initializer[0].rawData.prefix(40)
         let (error, url) = try openError(serialized(model), in: directory)
         #expect(error.kind == .corruptFile)
-        #expect(error.message == "\(url.path): tensor 'W1': raw_data holds 40 bytes, but shape [4, 3] of FLOAT needs 48")
+        #expect(
+            error.message == "\(url.path): tensor 'W1': raw_data holds 40 bytes, but shape [4, 3] of FLOAT needs 48")
     }
 
     @Test("Typed fields of the wrong length name the file and tensor")
@@ -55,7 +56,8 @@ struct ONNXCorruptionTests {
         var model = try TestModels.mlp()
         model.graph.initializer[2].floatData.removeLast()
         let (error, url) = try openError(serialized(model), in: directory)
-        #expect(error.message == "\(url.path): tensor 'W2': float_data holds 23 values, but shape [8, 3] of FLOAT needs 24")
+        #expect(
+            error.message == "\(url.path): tensor 'W2': float_data holds 23 values, but shape [8, 3] of FLOAT needs 24")
     }
 
     @Test("Negative dims and duplicate names are corrupt")
@@ -83,9 +85,11 @@ struct ONNXCorruptionTests {
         return try openError(serialized(model), in: directory)
     }
 
-    @Test("External data that leaves the model's directory is refused", arguments: [
-        "../weights.bin", "sub/../../weights.bin", "/etc/passwd", "C:\\weights.bin", "..\\weights.bin",
-    ])
+    @Test(
+        "External data that leaves the model's directory is refused",
+        arguments: [
+            "../weights.bin", "sub/../../weights.bin", "/etc/passwd", "C:\\weights.bin", "..\\weights.bin",
+        ])
     func escapingLocation(location: String) throws {
         let directory = try TemporaryDirectory()
         let (error, url) = try externalError([("location", location)], in: directory)
@@ -102,14 +106,16 @@ struct ONNXCorruptionTests {
         #expect(error.message.hasPrefix("\(url.path): tensor 'W1': external data file 'nowhere.bin' cannot be read"))
     }
 
-    @Test("Offsets and lengths outside the side file, or disagreeing with the shape, are refused", arguments: [
-        ([("offset", "100000")], "offset 100000 lies past its end"),
-        ([("offset", "200"), ("length", "128")], "offset 200 + length 128 runs past its end"),
-        ([("offset", "180")], "offset 180 + length 128 runs past its end"),
-        ([("length", "12")], "entry has length 12, but the tensor's shape and type need 128 bytes"),
-        ([("offset", "-1")], "external data offset '-1' is not a non-negative integer"),
-        ([("length", "lots")], "external data length 'lots' is not a non-negative integer"),
-    ])
+    @Test(
+        "Offsets and lengths outside the side file, or disagreeing with the shape, are refused",
+        arguments: [
+            ([("offset", "100000")], "offset 100000 lies past its end"),
+            ([("offset", "200"), ("length", "128")], "offset 200 + length 128 runs past its end"),
+            ([("offset", "180")], "offset 180 + length 128 runs past its end"),
+            ([("length", "12")], "entry has length 12, but the tensor's shape and type need 128 bytes"),
+            ([("offset", "-1")], "external data offset '-1' is not a non-negative integer"),
+            ([("length", "lots")], "external data length 'lots' is not a non-negative integer"),
+        ])
     func outOfRange(extra: [(String, String)], reason: String) throws {
         let directory = try TemporaryDirectory()
         let (error, url) = try externalError([("location", TestModels.sideName)] + extra, in: directory)
@@ -122,6 +128,7 @@ struct ONNXCorruptionTests {
     func noLocation() throws {
         let directory = try TemporaryDirectory()
         let (error, url) = try externalError([("offset", "0")], in: directory)
-        #expect(error.message == "\(url.path): tensor 'W1': data_location is EXTERNAL but external_data has no location")
+        #expect(
+            error.message == "\(url.path): tensor 'W1': data_location is EXTERNAL but external_data has no location")
     }
 }

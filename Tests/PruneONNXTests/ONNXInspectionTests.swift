@@ -64,7 +64,8 @@ struct ONNXInspectionTests {
                 TestModels.node("Gather", ["s", "zero"], ["n"], name: "gather"),
                 constant("axes", [0], dims: [1]), TestModels.node("Unsqueeze", ["n", "axes"], ["n1"], name: "unsq"),
                 constant("rest", [-1], dims: [1]),
-                TestModels.node("Concat", ["n1", "rest"], ["target"], name: "concat", [TestModels.intAttribute("axis", 0)]),
+                TestModels.node(
+                    "Concat", ["n1", "rest"], ["target"], name: "concat", [TestModels.intAttribute("axis", 0)]),
                 TestModels.node("Reshape", ["x", "target"], ["flat"], name: "reshape"),
                 TestModels.node("Gemm", ["flat", "W"], ["y"], name: "fc", [TestModels.intAttribute("transB", 1)]),
             ],
@@ -88,13 +89,16 @@ struct ONNXInspectionTests {
                 TestModels.node("MatMul", ["y", "W2"], ["z"], name: "mm2"),
             ],
             inputs: [TestModels.valueInfo("x", ["batch", 4])], outputs: [TestModels.valueInfo("z", ["batch", 2])],
-            initializers: [TestModels.floatTensor("W", [4, 4], seed: 1), TestModels.floatTensor("W2", [4, 2], seed: 2)])
+            initializers: [
+                TestModels.floatTensor("W", [4, 4], seed: 1), TestModels.floatTensor("W2", [4, 2], seed: 2),
+            ])
         var model = TestModels.model(graph)
         model.opsetImport.append(TestModels.opset("example.custom", 1))
         var sections = try sections(model)
         #expect(
             sections["Compute"]?.rows == [
-                ["mm", "MatMul", "W", "unknown"], ["mm2", "MatMul", "W2", "unknown"], ["total", "", "", "0 + 2 unknown"],
+                ["mm", "MatMul", "W", "unknown"], ["mm2", "MatMul", "W2", "unknown"],
+                ["total", "", "", "0 + 2 unknown"],
             ])
         #expect(sections["Operators"]?.rows == [["MatMul", "2"], ["example.custom.Mystery", "1"]])
 

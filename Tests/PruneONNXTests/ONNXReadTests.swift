@@ -93,9 +93,39 @@ struct ONNXReadTests {
         #expect(document.warnings.first?.contains("m (MatMul)") == true)
     }
 
-    @Test("Opsets 13–21 open silently, others with a warning; a version below 1 is an error", arguments: [
-        (Int64(13), false), (17, false), (21, false), (12, true), (6, true), (22, true),
-    ])
+    @Test("Weights held in Constant nodes are not parameters, and a warning says so")
+    func constantNodeWeights() throws {
+        var value = Onnx_AttributeProto()
+        value.name = "value"
+        value.type = .tensor
+        value.t = TestModels.floatTensor("", [4, 2], seed: 1)
+        let graph = TestModels.graph(
+            "constant",
+            nodes: [
+                TestModels.node("Constant", [], ["W"], name: "weights", [value]),
+                TestModels.node("MatMul", ["x", "W"], ["y"], name: "mm"),
+            ],
+            inputs: [TestModels.valueInfo("x", [1, 4])], outputs: [TestModels.valueInfo("y", [1, 2])],
+            initializers: [])
+        let directory = try TemporaryDirectory()
+        let url = directory.file("constant.onnx")
+        try TestModels.write(TestModels.model(graph), to: url)
+        let document = try ONNXDocument(url: url)
+        #expect(document.model.parameters.isEmpty)
+        #expect(
+            document.warnings == [
+                "\(url.path): weight 'W' (read by mm (MatMul)) comes from a Constant node; "
+                    + "PruneKit prunes initializers only"
+            ])
+        let compute = document.inspectionSections().first { $0.title == "Compute" }
+        #expect(compute?.rows.first == ["mm", "MatMul", "W", "8"])
+    }
+
+    @Test(
+        "Opsets 13–21 open silently, all others with a warning",
+        arguments: [
+            (Int64(13), false), (17, false), (21, false), (12, true), (6, true), (22, true),
+        ])
     func opsetPolicy(version: Int64, warns: Bool) throws {
         let directory = try TemporaryDirectory()
         let url = directory.file("m.onnx")
@@ -136,7 +166,9 @@ struct ONNXReadTests {
             switch tensor.dtype {
             case .f64:
                 let raw = tensor.bytes.raw
-                let doubles = (0..<tensor.elementCount).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: Double.self) }
+                let doubles = (0..<tensor.elementCount).map {
+                    raw.loadUnaligned(fromByteOffset: $0 * 8, as: Double.self)
+                }
                 #expect(doubles == reference.values, "\(name)")
             case .i64:
                 let raw = tensor.bytes.raw
@@ -183,6 +215,7 @@ enum Fixtures {
     }
 
     static func expected() throws -> [String: [String: Reference]] {
-        try JSONDecoder().decode([String: [String: Reference]].self, from: Data(contentsOf: url("python_expected.json")))
+        try JSONDecoder().decode(
+            [String: [String: Reference]].self, from: Data(contentsOf: url("python_expected.json")))
     }
 }

@@ -19,7 +19,8 @@ struct ONNXRuntimeCheckTests {
     /// The first candidate interpreter that imports onnx, onnxruntime and numpy.
     static func findPython() -> URL? {
         let environment = ProcessInfo.processInfo.environment["PRUNEKIT_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
-        let candidate = environment.map { URL(fileURLWithPath: $0) } ?? packageRoot.appendingPathComponent(".venv/bin/python")
+        let candidate =
+            environment.map { URL(fileURLWithPath: $0) } ?? packageRoot.appendingPathComponent(".venv/bin/python")
         guard FileManager.default.isExecutableFile(atPath: candidate.path),
             let result = try? run(candidate, ["-c", "import onnx, onnxruntime, numpy"]), result.status == 0
         else { return nil }
@@ -58,12 +59,15 @@ struct ONNXRuntimeCheckTests {
         ))
     func checkerAndRuntimeAcceptOutputs() throws {
         guard let python = ONNXRuntimeCheckTests.python else {
-            Issue.record("CI is set but no Python with onnx, onnxruntime and numpy was found (PRUNEKIT_PYTHON or .venv)")
+            Issue.record(
+                "CI is set but no Python with onnx, onnxruntime and numpy was found (PRUNEKIT_PYTHON or .venv)")
             return
         }
         let directory = try TemporaryDirectory()
         var inputs: [URL] = []
-        for (name, model) in [("mlp", try TestModels.mlp()), ("matmul", TestModels.matMul()), ("conv", TestModels.conv())] {
+        for (name, model) in [
+            ("mlp", try TestModels.mlp()), ("matmul", TestModels.matMul()), ("conv", TestModels.conv()),
+        ] {
             let url = directory.file("\(name).onnx")
             try TestModels.write(model, to: url)
             inputs.append(url)
@@ -79,7 +83,9 @@ struct ONNXRuntimeCheckTests {
         for input in inputs {
             let document = try ONNXDocument(url: input)
             let output = directory.file(input.deletingPathExtension().lastPathComponent + ".masked.onnx")
-            _ = try document.write(ONNXRuntimeCheckTests.masked(document.model), to: output, metadata: ["prunekit": "test"], overwrite: false)
+            _ = try document.write(
+                ONNXRuntimeCheckTests.masked(document.model), to: output, metadata: ["prunekit": "test"],
+                overwrite: false)
             outputs.append(output)
         }
         // The forced move to external data (what models over 2 GB get) must satisfy the checker too.

@@ -44,13 +44,15 @@ struct ONNXTestDataTests {
         "PyTorch's Linear and Conv exports get PyTorch's layout",
         .enabled(if: available, "libonnx-testdata is not installed (apt-get install libonnx-testdata)"))
     func pytorchLayouts() throws {
-        let linear = try ONNXDocument(url: ONNXTestDataTests.root.appendingPathComponent("pytorch-converted/test_Linear/model.onnx"))
+        let linear = try ONNXDocument(
+            url: ONNXTestDataTests.root.appendingPathComponent("pytorch-converted/test_Linear/model.onnx"))
         let weights = linear.model.parameters.filter { $0.layout != nil }
         #expect(weights.count == 1)
         #expect(weights.first?.layout == .pytorch)
         #expect(weights.first?.tensor.shape.count == 2)
 
-        let conv = try ONNXDocument(url: ONNXTestDataTests.root.appendingPathComponent("pytorch-converted/test_Conv2d_groups/model.onnx"))
+        let conv = try ONNXDocument(
+            url: ONNXTestDataTests.root.appendingPathComponent("pytorch-converted/test_Conv2d_groups/model.onnx"))
         #expect(conv.model.parameters.contains { $0.layout == .pytorch && $0.tensor.shape.count == 4 })
         let compute = conv.inspectionSections().first { $0.title == "Compute" }
         #expect(compute?.rows.last?[3].allSatisfy(\.isNumber) == true)

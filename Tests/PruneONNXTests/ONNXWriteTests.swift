@@ -187,7 +187,8 @@ struct ONNXWriteTests {
         // Apart from the external-data entries, the message is the input's.
         var expected = try TestModels.decode(input)
         var actual = try TestModels.decode(output)
-        for position in expected.graph.initializer.indices where expected.graph.initializer[position].dataLocation == .external {
+        for position in expected.graph.initializer.indices
+        where expected.graph.initializer[position].dataLocation == .external {
             let entries = actual.graph.initializer[position].externalData
             #expect(entries.first { $0.key == "location" }?.value == "pruned.onnx.data")
             expected.graph.initializer[position].externalData = []

@@ -77,6 +77,10 @@ public struct ONNXDocument: ModelDocument {
         for name in uses.conflicts.keys.sorted() {
             warnings.append("\(path): '\(name)' gets no weight layout: \(uses.conflicts[name] ?? "")")
         }
+        for weight in uses.constantWeights {
+            warnings.append(
+                "\(path): weight \(weight) comes from a Constant node; PruneKit prunes initializers only")
+        }
 
         self.proto = proto
         self.initializers = initializers

@@ -72,7 +72,9 @@ package struct ONNXInitializer: Sendable {
             hiddenReason = "it has no name"
             dtype = nil
         }
-        let byteCount = dtype.flatMap { count.multipliedReportingOverflow(by: $0.byteSize).overflow ? nil : count * $0.byteSize }
+        let byteCount = dtype.flatMap {
+            count.multipliedReportingOverflow(by: $0.byteSize).overflow ? nil : count * $0.byteSize
+        }
         if dtype != nil, byteCount == nil { throw corrupt("dims \(proto.dims) are too large") }
         let typeName = ONNXDataType.name(proto.dataType)
 
@@ -87,7 +89,8 @@ package struct ONNXInitializer: Sendable {
         } else if let raw {
             if let dtype, let byteCount {
                 guard raw.count == byteCount else {
-                    throw corrupt("raw_data holds \(raw.count) bytes, but shape \(shape) of \(typeName) needs \(byteCount)")
+                    throw corrupt(
+                        "raw_data holds \(raw.count) bytes, but shape \(shape) of \(typeName) needs \(byteCount)")
                 }
                 tensor = Tensor(dtype: dtype, shape: shape, bytes: TensorBytes(mapped: file, range: raw))
             }
@@ -96,7 +99,8 @@ package struct ONNXInitializer: Sendable {
             if let dtype, let byteCount {
                 let data = proto.rawData
                 guard data.count == byteCount else {
-                    throw corrupt("raw_data holds \(data.count) bytes, but shape \(shape) of \(typeName) needs \(byteCount)")
+                    throw corrupt(
+                        "raw_data holds \(data.count) bytes, but shape \(shape) of \(typeName) needs \(byteCount)")
                 }
                 tensor = Tensor(dtype: dtype, shape: shape, bytes: data.withUnsafeBytes { TensorBytes(copying: $0) })
             }

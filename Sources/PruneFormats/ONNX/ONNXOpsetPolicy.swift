@@ -18,14 +18,17 @@ package enum ONNXOpsetPolicy {
     /// - Throws: `PruneError.Kind.corruptFile` naming the file for an opset version below 1.
     package static func warnings(for proto: Onnx_ModelProto, path: String) throws -> [String] {
         for entry in proto.opsetImport where entry.version < 1 {
-            throw PruneError(.corruptFile, "\(path): opset_import for domain '\(entry.domain)' has version \(entry.version)")
+            throw PruneError(
+                .corruptFile, "\(path): opset_import for domain '\(entry.domain)' has version \(entry.version)")
         }
         let defaults = proto.opsetImport.filter { ONNXWeightLayouts.isDefaultDomain($0.domain) }
         guard let version = defaults.map(\.version).max() else {
             let usesDefault = proto.graph.node.contains { ONNXWeightLayouts.isDefaultDomain($0.domain) }
             return usesDefault
-                ? ["\(path): no opset_import for the default ONNX domain (IR version \(proto.irVersion)); "
-                    + "PruneKit is validated for opsets \(supported.lowerBound)–\(supported.upperBound)"]
+                ? [
+                    "\(path): no opset_import for the default ONNX domain (IR version \(proto.irVersion)); "
+                        + "PruneKit is validated for opsets \(supported.lowerBound)–\(supported.upperBound)"
+                ]
                 : []
         }
         guard supported.contains(version) else {

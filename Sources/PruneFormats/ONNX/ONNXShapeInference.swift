@@ -191,7 +191,8 @@ package struct ONNXShapeInference {
     private func pool(_ node: Onnx_NodeProto) -> ONNXShape? {
         guard let x = shape(node, 0), x.count >= 3, let kernel = node.intsAttribute("kernel_shape") else { return nil }
         let ceilMode = (node.intAttribute("ceil_mode") ?? 0) != 0
-        guard let spatial = window(node, input: Array(x.dropFirst(2)), kernel: kernel.map { Int($0) }, ceilMode: ceilMode)
+        guard
+            let spatial = window(node, input: Array(x.dropFirst(2)), kernel: kernel.map { Int($0) }, ceilMode: ceilMode)
         else { return nil }
         return Array(x.prefix(2)) + spatial
     }
@@ -388,7 +389,9 @@ package struct ONNXShapeInference {
             let data = tensor.rawData
             guard data.count % 8 == 0 else { return nil }
             return data.withUnsafeBytes { raw in
-                (0..<(raw.count / 8)).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }
+                (0..<(raw.count / 8)).map {
+                    Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self))
+                }
             }
         }
         return tensor.int64Data

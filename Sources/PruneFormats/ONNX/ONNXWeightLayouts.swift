@@ -16,16 +16,26 @@ package struct ONNXWeightLayouts: Sendable {
     package var consumers: [String: [String]] = [:]
     /// Initializers left without a layout because their uses disagree, with the reason.
     package var conflicts: [String: String] = [:]
+    /// Weight inputs of Conv, Gemm and MatMul that a `Constant` node produces, as `value (read by node)`:
+    /// PruneKit exposes initializers only, so these are not candidates.
+    package var constantWeights: [String] = []
 
     /// Derives layouts for the initializers named in `ranks` (name → rank) from the nodes of `graph`.
     package init(graph: Onnx_GraphProto, ranks: [String: Int]) {
         var proposals: [String: [(node: String, layout: WeightLayout)]] = [:]
+        var constants = Set<String>()
         for (index, node) in graph.node.enumerated() {
             let label = ONNXWeightLayouts.label(node, index: index)
             for input in Set(node.input) where ranks[input] != nil {
                 consumers[input, default: []].append(label)
             }
             guard ONNXWeightLayouts.isDefaultDomain(node.domain) else { continue }
+            if node.opType == "Constant" { constants.formUnion(node.output) }
+            if ["Conv", "Gemm", "MatMul"].contains(node.opType), node.input.count > 1,
+                constants.contains(node.input[1])
+            {
+                constantWeights.append("'\(node.input[1])' (read by \(label))")
+            }
             guard node.input.count > 1, let rank = ranks[node.input[1]] else { continue }
             let weight = node.input[1]
             let layout: WeightLayout?

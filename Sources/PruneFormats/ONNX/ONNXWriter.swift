@@ -67,6 +67,19 @@ package struct ONNXWriter {
         _ model: Model, to url: URL, metadata: [String: String], overwrite: Bool,
         inlineLimit: Int = ONNXWriter.protobufLimit
     ) throws -> Int {
+        do {
+            return try streamingWrite(model, to: url, metadata: metadata, overwrite: overwrite, inlineLimit: inlineLimit)
+        } catch let error as PruneError {
+            throw error
+        } catch {
+            // SwiftProtobuf's encoding errors (a message over 2 GB that is not an initializer, for one).
+            throw PruneError(.writeFailed, "\(url.path): cannot serialize the model: \(error)")
+        }
+    }
+
+    private func streamingWrite(
+        _ model: Model, to url: URL, metadata: [String: String], overwrite: Bool, inlineLimit: Int
+    ) throws -> Int {
         var plan = try self.plan(model, output: url)
         let sideName = url.lastPathComponent + ".data"
         let sideURL = url.deletingLastPathComponent().appendingPathComponent(sideName)
@@ -79,10 +92,12 @@ package struct ONNXWriter {
         graph.initializer = []
         let graphBytes: [UInt8] = try graph.serializedBytes()
 
-        var layout = try ONNXWriter.assemble(plan, location: sideName, topSize: topBytes.count, graphSize: graphBytes.count)
+        var layout = try ONNXWriter.assemble(
+            plan, location: sideName, topSize: topBytes.count, graphSize: graphBytes.count)
         if layout.total >= inlineLimit {
             ONNXWriter.moveLargeTensorsOut(&plan)
-            layout = try ONNXWriter.assemble(plan, location: sideName, topSize: topBytes.count, graphSize: graphBytes.count)
+            layout = try ONNXWriter.assemble(
+                plan, location: sideName, topSize: topBytes.count, graphSize: graphBytes.count)
             guard layout.total < inlineLimit else {
                 throw PruneError(
                     .unsupported,
@@ -94,7 +109,8 @@ package struct ONNXWriter {
 
         let sources = [document.url] + document.externalFiles.map(\.url)
         if !overwrite {
-            for target in [url] + (writesSideFile ? [sideURL] : []) where FileManager.default.fileExists(atPath: target.path) {
+            for target in [url] + (writesSideFile ? [sideURL] : [])
+            where FileManager.default.fileExists(atPath: target.path) {
                 throw PruneError(.outputExists, "\(target.path) already exists (use --force to overwrite it)")
             }
         }
@@ -120,7 +136,8 @@ package struct ONNXWriter {
                 try sink.write(graphBytes)
                 for (planned, bytes) in zip(plan, layout.messages) {
                     let inline = planned.external ? nil : planned.payload
-                    let inlineSize = inline.map { ProtobufWireWriter.lengthDelimitedSize(field: 9, length: $0.count) } ?? 0
+                    let inlineSize =
+                        inline.map { ProtobufWireWriter.lengthDelimitedSize(field: 9, length: $0.count) } ?? 0
                     try sink.write(ProtobufWireWriter.lengthDelimitedHeader(field: 5, length: bytes.count + inlineSize))
                     try sink.write(bytes)
                     if let inline {
