@@ -83,8 +83,8 @@ package struct ONNXExternalDataResolver {
 
     /// Refuses locations that are empty, absolute, or climb out of the model's directory with `..`.
     ///
-    /// Symbolic links inside the directory are followed: model hubs (the Hugging Face cache) link every file of a
-    /// snapshot to a shared blob store elsewhere.
+    /// The check is on the text of the path; symbolic links are followed wherever they point, because model hubs
+    /// (the Hugging Face cache) link every file of a snapshot to a shared blob store elsewhere.
     package static func checkLocation(_ location: String, corrupt: (String) -> PruneError) throws {
         if location.hasPrefix("/") || location.hasPrefix("\\") || location.hasPrefix("~")
             || ONNXExternalDataResolver.hasDrivePrefix(location)
