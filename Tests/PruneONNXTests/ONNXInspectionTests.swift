@@ -57,22 +57,28 @@ struct ONNXInspectionTests {
             attribute.t = tensor
             return TestModels.node("Constant", [], [name], name: name, [attribute])
         }
+        var rest = Onnx_TensorProto()  // an INT64 initializer (the other shape arguments are Constant nodes)
+        rest.name = "rest"
+        rest.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
+        rest.dims = [1]
+        rest.rawData = withUnsafeBytes(of: Int64(-1).littleEndian) { Data($0) }
         let graph = TestModels.graph(
             "reshape",
             nodes: [
                 TestModels.node("Shape", ["x"], ["s"], name: "shape"), constant("zero", [0], dims: []),
                 TestModels.node("Gather", ["s", "zero"], ["n"], name: "gather"),
                 constant("axes", [0], dims: [1]), TestModels.node("Unsqueeze", ["n", "axes"], ["n1"], name: "unsq"),
-                constant("rest", [-1], dims: [1]),
                 TestModels.node(
                     "Concat", ["n1", "rest"], ["target"], name: "concat", [TestModels.intAttribute("axis", 0)]),
                 TestModels.node("Reshape", ["x", "target"], ["flat"], name: "reshape"),
                 TestModels.node("Gemm", ["flat", "W"], ["y"], name: "fc", [TestModels.intAttribute("transB", 1)]),
             ],
             inputs: [TestModels.valueInfo("x", ["N", 4, 2, 2])], outputs: [TestModels.valueInfo("y", ["N", 3])],
-            initializers: [TestModels.floatTensor("W", [3, 16], seed: 1)])
+            initializers: [TestModels.floatTensor("W", [3, 16], seed: 1), rest])
         let sections = try sections(TestModels.model(graph, opset: 13))
         #expect(sections["Compute"]?.rows == [["fc", "Gemm", "W", "48"], ["total", "", "", "48"]])
+        let restRow = sections["Initializers"]?.rows.first { $0[0] == "rest" }
+        #expect(restRow == ["rest", "INT64", "[1]", "0.00%", "raw_data", "concat (Concat)", ""])
     }
 
     @Test("Unknown shapes make MACs unknown instead of guessing; value_info fills gaps")

@@ -52,6 +52,7 @@ public struct ONNXDocument: ModelDocument {
         var parameters: [Parameter] = []
         var seen = Set<String>()
         var ranks: [String: Int] = [:]
+        var floating = Set<String>()
         for (index, tensorProto) in proto.graph.initializer.enumerated() {
             var (initializer, tensor) = try ONNXInitializer.read(
                 tensorProto, raw: rawRanges?[index], file: file, resolver: &resolver, modelPath: path)
@@ -60,17 +61,18 @@ public struct ONNXDocument: ModelDocument {
                     throw PruneError(.corruptFile, "\(path): two initializers are named '\(initializer.name)'")
                 }
             }
+            if !initializer.name.isEmpty { ranks[initializer.name] = initializer.dims.count }
             if let tensor {
                 initializer.parameterIndex = parameters.count
                 parameters.append(Parameter(name: initializer.name, tensor: tensor))
-                if tensor.dtype.isFloatingPoint { ranks[initializer.name] = tensor.shape.count }
+                if tensor.dtype.isFloatingPoint { floating.insert(initializer.name) }
             }
             if let reason = initializer.hiddenReason {
                 warnings.append("\(path): initializer '\(initializer.name)' is kept as is but not exposed: \(reason)")
             }
             initializers.append(initializer)
         }
-        let uses = ONNXWeightLayouts(graph: proto.graph, ranks: ranks)
+        let uses = ONNXWeightLayouts(graph: proto.graph, ranks: ranks, floating: floating)
         for index in parameters.indices {
             parameters[index].layout = uses.layouts[parameters[index].name]
         }

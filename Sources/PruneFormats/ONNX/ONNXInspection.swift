@@ -14,6 +14,7 @@ package struct ONNXInspection {
     package func sections() -> [InspectionSection] {
         let graph = document.proto.graph
         let shapes = shapeInference()
+        let initializerNames = Set(document.initializers.map(\.name))
         var sections = [
             modelSection(shapes: shapes),
             valueSection("Inputs", graph.input.filter { !initializerNames.contains($0.name) }),
@@ -27,8 +28,6 @@ package struct ONNXInspection {
         }
         return sections
     }
-
-    private var initializerNames: Set<String> { Set(document.initializers.map(\.name)) }
 
     /// Shapes propagated from the graph inputs, with small INT64 initializers folded in as shape arguments.
     package func shapeInference() -> ONNXShapeInference {

@@ -20,8 +20,9 @@ package struct ONNXWeightLayouts: Sendable {
     /// PruneKit exposes initializers only, so these are not candidates.
     package var constantWeights: [String] = []
 
-    /// Derives layouts for the initializers named in `ranks` (name → rank) from the nodes of `graph`.
-    package init(graph: Onnx_GraphProto, ranks: [String: Int]) {
+    /// Derives consumers for the initializers named in `ranks` (name → rank) from the nodes of `graph`, and
+    /// layouts for those among them that are `floating` (only float tensors are layer weights).
+    package init(graph: Onnx_GraphProto, ranks: [String: Int], floating: Set<String>) {
         var proposals: [String: [(node: String, layout: WeightLayout)]] = [:]
         var constants = Set<String>()
         for (index, node) in graph.node.enumerated() {
@@ -36,7 +37,9 @@ package struct ONNXWeightLayouts: Sendable {
             {
                 constantWeights.append("'\(node.input[1])' (read by \(label))")
             }
-            guard node.input.count > 1, let rank = ranks[node.input[1]] else { continue }
+            guard node.input.count > 1, floating.contains(node.input[1]), let rank = ranks[node.input[1]] else {
+                continue
+            }
             let weight = node.input[1]
             let layout: WeightLayout?
             switch node.opType {

@@ -68,7 +68,8 @@ package struct ONNXWriter {
         inlineLimit: Int = ONNXWriter.protobufLimit
     ) throws -> Int {
         do {
-            return try streamingWrite(model, to: url, metadata: metadata, overwrite: overwrite, inlineLimit: inlineLimit)
+            return try streamingWrite(
+                model, to: url, metadata: metadata, overwrite: overwrite, inlineLimit: inlineLimit)
         } catch let error as PruneError {
             throw error
         } catch {
