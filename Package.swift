@@ -66,5 +66,8 @@ let package = Package(
         .testTarget(
             name: "PrunePluginHostTests", dependencies: ["PrunePluginHost", "PruneCLI"], exclude: ["Fixtures"],
             swiftSettings: strict),
+        .testTarget(
+            name: "PruneONNXTests", dependencies: ["PruneFormats", "PruneCore", "ONNXProto"],
+            resources: [.copy("Fixtures")], swiftSettings: strict),
     ]
 )

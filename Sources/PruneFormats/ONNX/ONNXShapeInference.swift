@@ -1,0 +1,464 @@
+import ONNXProto
+
+/// A shape as static propagation knows it: one entry per dimension, nil where unknown.
+package typealias ONNXShape = [Int?]
+
+/// Static shape propagation through the main graph, enough to estimate the MACs of Conv, Gemm and MatMul nodes.
+///
+/// Graph inputs seed it, with a symbolic leading (batch) dimension taken as 1 wherever that symbol appears;
+/// other symbolic dimensions stay unknown. Shapes then flow in node order through the operators below; where an
+/// operator is not covered or an input is unknown, the output takes the shape `value_info` (or the graph's
+/// outputs) declare, else it stays unknown — and so does everything downstream of it.
+///
+/// Covered: Conv, Gemm, MatMul, pooling (Max, Average, Lp, Global…), BatchNormalization and other normalisations,
+/// unary elementwise ops and activations, broadcasting binary and variadic ops, Flatten, Reshape (with a shape
+/// known at load time), Transpose, Concat, Squeeze, Unsqueeze, Pad, Gather, reductions, Constant and Shape.
+/// Small integer tensors known at load time (initializers, Constant, Shape, and Gather/Unsqueeze/Concat/Cast of
+/// those) are folded so that the usual `Shape → Gather → Concat → Reshape` chains resolve.
+package struct ONNXShapeInference {
+    /// The shape of each value whose shape is known.
+    package private(set) var shapes: [String: ONNXShape] = [:]
+    /// Integer values known at load time (shape arguments), by value name.
+    package private(set) var values: [String: [Int64]] = [:]
+    /// Multiply-accumulates of each Conv, Gemm and MatMul node (by index) whose shapes are all known.
+    package private(set) var macs: [Int: Int] = [:]
+    /// Symbolic dimension names taken as 1: the leading dimension of the graph inputs.
+    package private(set) var batchSymbols: Set<String> = []
+    private var declared: [String: ONNXShape] = [:]
+
+    /// Propagates shapes through `graph`.
+    ///
+    /// - Parameters:
+    ///   - initializerDims: the dimensions of every initializer.
+    ///   - constants: the values of small INT64 initializers.
+    package init(graph: Onnx_GraphProto, initializerDims: [String: [Int64]], constants: [String: [Int64]]) {
+        for (name, dims) in initializerDims { shapes[name] = dims.map { Int($0) } }
+        values = constants
+        for input in graph.input where shapes[input.name] == nil {
+            guard input.type.tensorType.hasShape else { continue }
+            let dims = input.type.tensorType.shape.dim
+            if let first = dims.first, case .dimParam(let symbol)? = first.value { batchSymbols.insert(symbol) }
+        }
+        for input in graph.input where shapes[input.name] == nil {
+            if let shape = declaredShape(input.type, isGraphInput: true) { shapes[input.name] = shape }
+        }
+        for info in graph.valueInfo + graph.output {
+            if let shape = declaredShape(info.type, isGraphInput: false) { declared[info.name] = shape }
+        }
+        for (index, node) in graph.node.enumerated() {
+            let inferred = ONNXWeightLayouts.isDefaultDomain(node.domain) ? infer(node, index: index) : []
+            for (position, output) in node.output.enumerated() where !output.isEmpty {
+                if position < inferred.count, let shape = inferred[position] {
+                    shapes[output] = shape
+                } else if let shape = declared[output] {
+                    shapes[output] = shape
+                }
+            }
+            if let folded = fold(node), let output = node.output.first { values[output] = folded }
+        }
+    }
+
+    /// A declared type's shape; for graph inputs an unnamed or symbolic leading dimension is the batch (1).
+    private func declaredShape(_ type: Onnx_TypeProto, isGraphInput: Bool) -> ONNXShape? {
+        guard case .tensorType(let tensor)? = type.value, tensor.hasShape else { return nil }
+        return tensor.shape.dim.enumerated().map { position, dim -> Int? in
+            switch dim.value {
+            case .dimValue(let value)? where value >= 0: return Int(value)
+            case .dimParam(let symbol)?: return batchSymbols.contains(symbol) ? 1 : nil
+            default: return isGraphInput && position == 0 ? 1 : nil
+            }
+        }
+    }
+
+    private func shape(_ node: Onnx_NodeProto, _ position: Int) -> ONNXShape? {
+        guard position < node.input.count, !node.input[position].isEmpty else { return nil }
+        return shapes[node.input[position]]
+    }
+
+    private func value(_ node: Onnx_NodeProto, _ position: Int) -> [Int64]? {
+        guard position < node.input.count, !node.input[position].isEmpty else { return nil }
+        return values[node.input[position]]
+    }
+
+    // MARK: - Operators
+
+    private static let sameShape: Set<String> = [
+        "Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Elu", "Selu", "Celu", "Gelu",
+        "Mish", "Softplus", "Softsign", "ThresholdedRelu", "Shrink", "Erf", "Exp", "Log", "Abs", "Neg", "Sqrt",
+        "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Tan", "Not", "IsNaN", "IsInf", "Clip",
+        "Identity", "Cast", "CastLike", "Softmax", "LogSoftmax", "Hardmax", "Dropout", "BatchNormalization",
+        "InstanceNormalization", "LayerNormalization", "GroupNormalization", "LpNormalization", "LRN",
+        "MeanVarianceNormalization", "QuantizeLinear", "DequantizeLinear",
+    ]
+    private static let broadcasting: Set<String> = [
+        "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Max", "Min", "Sum", "Mean", "Where", "Equal", "Less",
+        "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor", "BitShift",
+    ]
+    private static let reductions: Set<String> = [
+        "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum",
+        "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin",
+    ]
+
+    /// The shapes of `node`'s outputs, as far as known; records MACs for Conv, Gemm and MatMul.
+    private mutating func infer(_ node: Onnx_NodeProto, index: Int) -> [ONNXShape?] {
+        let op = node.opType
+        if ONNXShapeInference.sameShape.contains(op) {
+            let input = shape(node, 0)
+            return Array(repeating: input, count: max(1, node.output.count))
+        }
+        if ONNXShapeInference.broadcasting.contains(op) {
+            let inputs = node.input.indices.map { shape(node, $0) }
+            return [inputs.dropFirst().reduce(inputs.first ?? nil) { ONNXShapeInference.broadcast($0, $1) }]
+        }
+        if ONNXShapeInference.reductions.contains(op) { return [reduce(node)] }
+        switch op {
+        case "Conv": return [conv(node, index: index)]
+        case "Gemm": return [gemm(node, index: index)]
+        case "MatMul": return [matMul(node, index: index)]
+        case "MaxPool", "AveragePool", "LpPool":
+            let pooled = pool(node)
+            return [pooled, pooled]
+        case "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool":
+            guard let x = shape(node, 0), x.count >= 2 else { return [] }
+            return [Array(x.prefix(2)) + Array(repeating: 1, count: x.count - 2)]
+        case "Flatten":
+            guard let x = shape(node, 0) else { return [] }
+            guard let axis = ONNXShapeInference.axis(node.intAttribute("axis") ?? 1, rank: x.count, inclusiveEnd: true)
+            else { return [] }
+            return [[ONNXShapeInference.product(x[..<axis]), ONNXShapeInference.product(x[axis...])]]
+        case "Reshape": return [reshape(node)]
+        case "Transpose":
+            guard let x = shape(node, 0) else { return [] }
+            let perm = node.intsAttribute("perm") ?? Array((0..<Int64(x.count)).reversed())
+            guard perm.count == x.count, Set(perm) == Set(0..<Int64(x.count)) else { return [] }
+            return [perm.map { x[Int($0)] }]
+        case "Concat": return [concat(node)]
+        case "Squeeze": return [squeeze(node)]
+        case "Unsqueeze": return [unsqueeze(node)]
+        case "Pad": return [pad(node)]
+        case "Gather": return [gather(node)]
+        case "Shape":
+            guard let x = shape(node, 0) else { return [] }
+            return [[ONNXShapeInference.shapeRange(node, rank: x.count).count]]
+        case "Constant": return [constantShape(node)]
+        default: return []
+        }
+    }
+
+    private mutating func conv(_ node: Onnx_NodeProto, index: Int) -> ONNXShape? {
+        guard let x = shape(node, 0), let w = shape(node, 1), x.count >= 3, w.count == x.count else { return nil }
+        let kernel = node.intsAttribute("kernel_shape").map { $0.map { Int($0) } } ?? Array(w.dropFirst(2))
+        guard let spatial = window(node, input: Array(x.dropFirst(2)), kernel: kernel, ceilMode: false) else {
+            return nil
+        }
+        let out: ONNXShape = [x[0], w[0]] + spatial
+        if let batch = x[0], let outputs = ONNXShapeInference.product(spatial[...]),
+            let weights = ONNXShapeInference.product(w[...])
+        {
+            macs[index] = ONNXShapeInference.multiply([batch, outputs, weights])
+        }
+        return out
+    }
+
+    private mutating func gemm(_ node: Onnx_NodeProto, index: Int) -> ONNXShape? {
+        guard let a = shape(node, 0), let b = shape(node, 1), a.count == 2, b.count == 2 else { return nil }
+        let (m, k) = node.intAttribute("transA") ?? 0 != 0 ? (a[1], a[0]) : (a[0], a[1])
+        let n = node.intAttribute("transB") ?? 0 != 0 ? b[0] : b[1]
+        if let m, let n, let k { macs[index] = ONNXShapeInference.multiply([m, n, k]) }
+        return [m, n]
+    }
+
+    private mutating func matMul(_ node: Onnx_NodeProto, index: Int) -> ONNXShape? {
+        guard var a = shape(node, 0), var b = shape(node, 1), !a.isEmpty, !b.isEmpty else { return nil }
+        let vectorA = a.count == 1
+        let vectorB = b.count == 1
+        if vectorA { a.insert(1, at: 0) }
+        if vectorB { b.append(1) }
+        var batch: ONNXShape? = []
+        let batchA = Array(a.dropLast(2))
+        let batchB = Array(b.dropLast(2))
+        if !batchA.isEmpty || !batchB.isEmpty { batch = ONNXShapeInference.broadcast(batchA, batchB) }
+        guard let batch else { return nil }
+        let m = a[a.count - 2]
+        let k = a[a.count - 1]
+        let n = b[b.count - 1]
+        if let m, let n, let k, let batchCount = ONNXShapeInference.product(batch[...]) {
+            macs[index] = ONNXShapeInference.multiply([batchCount, m, n, k])
+        }
+        return batch + (vectorA ? [] : [m]) + (vectorB ? [] : [n])
+    }
+
+    private func pool(_ node: Onnx_NodeProto) -> ONNXShape? {
+        guard let x = shape(node, 0), x.count >= 3, let kernel = node.intsAttribute("kernel_shape") else { return nil }
+        let ceilMode = (node.intAttribute("ceil_mode") ?? 0) != 0
+        guard
+            let spatial = window(node, input: Array(x.dropFirst(2)), kernel: kernel.map { Int($0) }, ceilMode: ceilMode)
+        else { return nil }
+        return Array(x.prefix(2)) + spatial
+    }
+
+    /// Output extents of a sliding window (Conv and pooling): strides, pads, dilations, `auto_pad`, `ceil_mode`.
+    private func window(_ node: Onnx_NodeProto, input: ONNXShape, kernel: ONNXShape, ceilMode: Bool) -> ONNXShape? {
+        let rank = input.count
+        guard kernel.count == rank else { return nil }
+        let strides = (node.intsAttribute("strides") ?? []).map { Int($0) }
+        let dilations = (node.intsAttribute("dilations") ?? []).map { Int($0) }
+        let pads = (node.intsAttribute("pads") ?? []).map { Int($0) }
+        guard strides.isEmpty || strides.count == rank, dilations.isEmpty || dilations.count == rank,
+            pads.isEmpty || pads.count == 2 * rank
+        else { return nil }
+        let autoPad = node.stringAttribute("auto_pad") ?? "NOTSET"
+        return (0..<rank).map { axis -> Int? in
+            guard let extent = input[axis], let k = kernel[axis] else { return nil }
+            let stride = strides.isEmpty ? 1 : strides[axis]
+            let dilation = dilations.isEmpty ? 1 : dilations[axis]
+            guard stride > 0, dilation > 0, k > 0 else { return nil }
+            let span = (k - 1) * dilation + 1
+            switch autoPad {
+            case "SAME_UPPER", "SAME_LOWER":
+                return (extent + stride - 1) / stride
+            case "VALID":
+                return extent >= span ? (extent - span) / stride + 1 : nil
+            default:
+                let padded = extent + (pads.isEmpty ? 0 : pads[axis] + pads[axis + rank])
+                guard padded >= span else { return nil }
+                var out = ceilMode ? (padded - span + stride - 1) / stride + 1 : (padded - span) / stride + 1
+                // With ceil_mode the last window must start inside the input or its leading padding.
+                if ceilMode, (out - 1) * stride >= extent + (pads.isEmpty ? 0 : pads[axis]) { out -= 1 }
+                return out
+            }
+        }
+    }
+
+    private func reshape(_ node: Onnx_NodeProto) -> ONNXShape? {
+        guard let target = value(node, 1) else { return nil }
+        let input = shape(node, 0)
+        let allowZero = (node.intAttribute("allowzero") ?? 0) != 0
+        var out: ONNXShape = []
+        var inferred: Int?
+        for (position, dim) in target.enumerated() {
+            switch dim {
+            case -1:
+                guard inferred == nil else { return nil }
+                inferred = position
+                out.append(nil)
+            case 0 where !allowZero:
+                guard let input, position < input.count else { return nil }
+                out.append(input[position])
+            case let dim where dim >= 0: out.append(Int(dim))
+            default: return nil
+            }
+        }
+        if let inferred, let input, let total = ONNXShapeInference.product(input[...]) {
+            var rest = out
+            rest.remove(at: inferred)
+            if let known = ONNXShapeInference.product(rest[...]), known > 0, total % known == 0 {
+                out[inferred] = total / known
+            }
+        }
+        return out
+    }
+
+    private func concat(_ node: Onnx_NodeProto) -> ONNXShape? {
+        let inputs = node.input.indices.map { shape(node, $0) }
+        guard let first = inputs.first ?? nil, inputs.allSatisfy({ $0?.count == first.count }),
+            let axis = ONNXShapeInference.axis(node.intAttribute("axis") ?? 0, rank: first.count)
+        else { return nil }
+        var out = first
+        out[axis] = ONNXShapeInference.sum(inputs.map { $0?[axis] })
+        for position in out.indices where position != axis && out[position] == nil {
+            out[position] = inputs.lazy.compactMap { $0?[position] }.first
+        }
+        return out
+    }
+
+    /// The axes of Squeeze/Unsqueeze/reductions: an attribute before opset 13 (18 for most reductions), input 1 after.
+    private func axesArgument(_ node: Onnx_NodeProto) -> [Int64]? {
+        node.intsAttribute("axes") ?? value(node, 1)
+    }
+
+    private func squeeze(_ node: Onnx_NodeProto) -> ONNXShape? {
+        guard let x = shape(node, 0) else { return nil }
+        guard let axes = axesArgument(node) else {
+            guard x.allSatisfy({ $0 != nil }) else { return nil }
+            return x.filter { $0 != 1 }
+        }
+        let normalized = Set(axes.compactMap { ONNXShapeInference.axis($0, rank: x.count) })
+        guard normalized.count == axes.count else { return nil }
+        return x.enumerated().filter { !normalized.contains($0.offset) }.map(\.element)
+    }
+
+    private func unsqueeze(_ node: Onnx_NodeProto) -> ONNXShape? {
+        guard let x = shape(node, 0), let axes = axesArgument(node) else { return nil }
+        let rank = x.count + axes.count
+        let normalized = Set(axes.compactMap { ONNXShapeInference.axis($0, rank: rank) })
+        guard normalized.count == axes.count else { return nil }
+        var remaining = x.makeIterator()
+        return (0..<rank).map { normalized.contains($0) ? 1 : (remaining.next() ?? nil) }
+    }
+
+    private func pad(_ node: Onnx_NodeProto) -> ONNXShape? {
+        guard let x = shape(node, 0), let pads = node.intsAttribute("pads") ?? value(node, 1) else { return nil }
+        if node.input.count > 3, !node.input[3].isEmpty { return nil }  // explicit axes: not covered
+        guard pads.count == 2 * x.count else { return nil }
+        return x.enumerated().map { axis, extent in
+            extent.map { $0 + Int(pads[axis]) + Int(pads[axis + x.count]) }
+        }
+    }
+
+    private func gather(_ node: Onnx_NodeProto) -> ONNXShape? {
+        guard let data = shape(node, 0), let indices = shape(node, 1),
+            let axis = ONNXShapeInference.axis(node.intAttribute("axis") ?? 0, rank: data.count)
+        else { return nil }
+        return Array(data[..<axis]) + indices + Array(data[(axis + 1)...])
+    }
+
+    private func reduce(_ node: Onnx_NodeProto) -> ONNXShape? {
+        guard let x = shape(node, 0) else { return nil }
+        let keep = (node.intAttribute("keepdims") ?? 1) != 0
+        let axes: [Int64]
+        if node.opType == "ArgMax" || node.opType == "ArgMin" {
+            axes = [node.intAttribute("axis") ?? 0]
+        } else if let given = axesArgument(node), !given.isEmpty {
+            axes = given
+        } else {
+            if (node.intAttribute("noop_with_empty_axes") ?? 0) != 0 { return x }
+            axes = (0..<Int64(x.count)).map { $0 }
+        }
+        let normalized = Set(axes.compactMap { ONNXShapeInference.axis($0, rank: x.count) })
+        guard normalized.count == Set(axes).count else { return nil }
+        return x.enumerated().compactMap { axis, extent -> Int?? in
+            normalized.contains(axis) ? (keep ? .some(1) : nil) : .some(extent)
+        }
+    }
+
+    private func constantShape(_ node: Onnx_NodeProto) -> ONNXShape? {
+        if let tensor = node.attribute(named: "value"), tensor.hasT { return tensor.t.dims.map { Int($0) } }
+        if let ints = node.intsAttribute("value_ints") { return [ints.count] }
+        if let floats = node.attribute(named: "value_floats") { return [floats.floats.count] }
+        if node.intAttribute("value_int") != nil || node.attribute(named: "value_float") != nil { return [] }
+        return nil
+    }
+
+    // MARK: - Folding shape arithmetic
+
+    /// The value of `node`'s first output when it is a small integer tensor known at load time.
+    private func fold(_ node: Onnx_NodeProto) -> [Int64]? {
+        guard ONNXWeightLayouts.isDefaultDomain(node.domain) else { return nil }
+        switch node.opType {
+        case "Constant":
+            if let ints = node.intsAttribute("value_ints") { return ints }
+            if let int = node.intAttribute("value_int") { return [int] }
+            guard let attribute = node.attribute(named: "value"), attribute.hasT else { return nil }
+            return ONNXShapeInference.int64Values(attribute.t)
+        case "Shape":
+            guard let x = shape(node, 0) else { return nil }
+            let dims = Array(x[ONNXShapeInference.shapeRange(node, rank: x.count)])
+            guard dims.allSatisfy({ $0 != nil }) else { return nil }
+            return dims.map { Int64($0 ?? 0) }
+        case "Identity", "Cast":
+            return value(node, 0)
+        case "Gather":
+            guard let data = value(node, 0), let indices = value(node, 1), (node.intAttribute("axis") ?? 0) == 0
+            else { return nil }
+            let picked = indices.compactMap { index -> Int64? in
+                let position = index < 0 ? Int(index) + data.count : Int(index)
+                return position >= 0 && position < data.count ? data[position] : nil
+            }
+            return picked.count == indices.count ? picked : nil
+        case "Unsqueeze", "Squeeze":
+            return value(node, 0)
+        case "Concat":
+            var out: [Int64] = []
+            for position in node.input.indices {
+                guard let part = value(node, position) else { return nil }
+                out += part
+            }
+            return out
+        default:
+            return nil
+        }
+    }
+
+    /// The INT64 values of a small constant tensor (at most 64 elements), from `int64_data` or `raw_data`.
+    package static func int64Values(_ tensor: Onnx_TensorProto) -> [Int64]? {
+        guard tensor.dataType == Int32(Onnx_TensorProto.DataType.int64.rawValue),
+            tensor.dims.allSatisfy({ $0 >= 0 }), tensor.dims.reduce(1, { $0 * max($1, 0) }) <= 64
+        else { return nil }
+        if tensor.hasRawData {
+            let data = tensor.rawData
+            guard data.count % 8 == 0 else { return nil }
+            return data.withUnsafeBytes { raw in
+                (0..<(raw.count / 8)).map {
+                    Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self))
+                }
+            }
+        }
+        return tensor.int64Data
+    }
+
+    // MARK: - Helpers
+
+    /// The dimensions a Shape node reports (`start`/`end` attributes, opset 15).
+    private static func shapeRange(_ node: Onnx_NodeProto, rank: Int) -> Range<Int> {
+        func clamp(_ value: Int64) -> Int {
+            let position = value < 0 ? Int(value) + rank : Int(min(value, Int64(rank)))
+            return min(max(position, 0), rank)
+        }
+        let start = clamp(node.intAttribute("start") ?? 0)
+        let end = clamp(node.intAttribute("end") ?? Int64(rank))
+        return start..<max(start, end)
+    }
+
+    /// `axis` made non-negative for a tensor of rank `rank`; nil when out of range.
+    static func axis(_ axis: Int64, rank: Int, inclusiveEnd: Bool = false) -> Int? {
+        let upper = inclusiveEnd ? rank : rank - 1
+        let position = axis < 0 ? Int(axis) + rank : Int(axis)
+        return position >= 0 && position <= upper ? position : nil
+    }
+
+    /// Numpy's multidirectional broadcasting of two shapes.
+    static func broadcast(_ a: ONNXShape?, _ b: ONNXShape?) -> ONNXShape? {
+        guard let a, let b else { return nil }
+        let rank = max(a.count, b.count)
+        let paddedA = Array(repeating: 1, count: rank - a.count) + a
+        let paddedB = Array(repeating: 1, count: rank - b.count) + b
+        var out: ONNXShape = []
+        for (x, y) in zip(paddedA, paddedB) {
+            switch (x, y) {
+            case (1?, _): out.append(y)
+            case (_, 1?): out.append(x)
+            case (let x?, let y?): if x == y { out.append(x) } else { return nil }
+            case (let x?, nil): out.append(x)
+            case (nil, let y?): out.append(y)
+            case (nil, nil): out.append(nil)
+            }
+        }
+        return out
+    }
+
+    /// The product of known extents; nil when one is unknown or the product overflows.
+    static func product(_ extents: ArraySlice<Int?>) -> Int? {
+        var result = 1
+        for extent in extents {
+            guard let extent else { return nil }
+            let (next, overflow) = result.multipliedReportingOverflow(by: extent)
+            if overflow { return nil }
+            result = next
+        }
+        return result
+    }
+
+    private static func multiply(_ factors: [Int]) -> Int? {
+        product(factors.map { Optional($0) }[...])
+    }
+
+    private static func sum(_ extents: [Int?]) -> Int? {
+        var result = 0
+        for extent in extents {
+            guard let extent else { return nil }
+            result += extent
+        }
+        return result
+    }
+}
