@@ -26,6 +26,11 @@ let package = Package(
             exclude: ["README.md"]),
         .target(name: "PruneFormats", dependencies: ["PruneCore", "ONNXProto"], swiftSettings: strict),
         .target(name: "PruneBuiltins", dependencies: ["PruneCore"], swiftSettings: strict),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .target(
+            name: "PruneRuntime",
+            dependencies: ["PruneCore", "ONNXProto", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+            exclude: ["README.md"], swiftSettings: strict),
         .target(
             name: "PruneKit",
             dependencies: ["PruneCore", "PruneFormats", "PruneBuiltins"],
@@ -47,5 +52,6 @@ let package = Package(
             name: "PruneBuiltinsTests", dependencies: ["PruneKit"],
             resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PruneCLITests", dependencies: ["PruneKit"], swiftSettings: strict),
+        .testTarget(name: "PruneRuntimeTests", dependencies: ["PruneRuntime", "PruneCore"], swiftSettings: strict),
     ]
 )
