@@ -62,12 +62,26 @@ public final class ONNXGraph: Sendable {
         self.initializerNames = initializerNames
         inputNames = graph.input.map(\.name).filter { initializers[$0] == nil }
         outputNames = graph.output.map(\.name)
+        for value in graph.input + graph.output {
+            switch value.type.value {
+            case .tensorType?, nil: break
+            case let other?:
+                let kind = String(describing: other).prefix { $0 != "(" }
+                throw PruneError(.unsupported, "graph value '\(value.name)' has type \(kind), not tensorType; only tensors are supported")
+            }
+        }
         var declared: [String: Int32] = [:]
         for input in graph.input where input.type.tensorType.elemType != 0 {
             declared[input.name] = input.type.tensorType.elemType
         }
         declaredInputTypes = declared
         nodes = try graph.node.enumerated().map { try GraphNode(proto: $1, index: $0, baseDirectory: baseDirectory) }
+    }
+
+    /// The distinct operator types of the model at `url`, sorted, without checking anything else.
+    package static func operatorTypes(contentsOf url: URL) throws -> [String] {
+        let model = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: url))
+        return Array(Set(model.graph.node.map(\.opType))).sorted()
     }
 
     /// The distinct operator types the graph uses, sorted.

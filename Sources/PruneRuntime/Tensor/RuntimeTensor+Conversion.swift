@@ -144,3 +144,22 @@ extension RuntimeTensor {
         return data.subdata(in: offset..<end)
     }
 }
+
+/// Reading serialized `TensorProto` files (the ONNX backend test data format).
+extension RuntimeTensor {
+    /// Reads a file holding one serialized `TensorProto`; returns the tensor and its stored name.
+    ///
+    /// - Throws: `PruneError` when the file is unreadable, not a tensor, or of a dtype the runtime does not hold.
+    package static func load(tensorProtoAt url: URL) throws -> (name: String, tensor: RuntimeTensor) {
+        guard let data = try? Data(contentsOf: url) else {
+            throw PruneError(.fileUnreadable, "cannot read '\(url.path)'")
+        }
+        let proto: Onnx_TensorProto
+        do {
+            proto = try Onnx_TensorProto(serializedBytes: data)
+        } catch {
+            throw PruneError(.corruptFile, "'\(url.lastPathComponent)' is not a TensorProto: \(error)")
+        }
+        return (proto.name, try RuntimeTensor(proto: proto, baseDirectory: url.deletingLastPathComponent()))
+    }
+}
