@@ -52,6 +52,6 @@ let package = Package(
             name: "PruneBuiltinsTests", dependencies: ["PruneKit"],
             resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PruneCLITests", dependencies: ["PruneKit"], swiftSettings: strict),
-        .testTarget(name: "PruneRuntimeTests", dependencies: ["PruneRuntime", "PruneCore"], swiftSettings: strict),
+        .testTarget(name: "PruneRuntimeTests", dependencies: ["PruneRuntime", "PruneCore", "ONNXProto"], swiftSettings: strict),
     ]
 )

@@ -44,6 +44,8 @@ public final class Interpreter {
     private let slotOfName: [String: Int]
     private let outputSlots: [Int]
     private var constants: [Int: RuntimeTensor]
+    /// The most non-constant values held at once during the last run (a test hook for the freeing policy).
+    package private(set) var lastRunPeakLiveValues = 0
 
     /// The op types the runtime implements, sorted.
     public static var supportedOperators: [String] { KernelRegistry.operatorTypes }
@@ -174,6 +176,9 @@ public final class Interpreter {
         for name in inputs.keys where !graph.inputNames.contains(name) {
             throw PruneError(.invalidInput, "'\(name)' is not a graph input; inputs are \(graph.inputNames)")
         }
+        var live = graph.inputNames.count
+        var peak = live
+        defer { lastRunPeakLiveValues = peak }
         for step in steps {
             let stepInputs = step.inputSlots.map { $0.flatMap { values[$0] } }
             let context = KernelContext(node: step.node, threads: options.threads)
@@ -184,7 +189,12 @@ public final class Interpreter {
             if let observer, observer.wantsToObserve(step.info) {
                 try observer.observe(node: step.info, inputs: stepInputs, outputs: outputs)
             }
-            for s in step.release { values[s] = nil }
+            live += step.outputSlots.count
+            peak = max(peak, live)
+            for s in step.release where values[s] != nil {
+                values[s] = nil
+                live -= 1
+            }
         }
         var result: [String: RuntimeTensor] = [:]
         for (name, s) in zip(graph.outputNames, outputSlots) { result[name] = values[s] }
