@@ -2,7 +2,7 @@ import Foundation
 import PruneCore
 import Testing
 
-@testable import PruneRuntime
+import PruneRuntime
 
 /// The ONNX backend node tests from Debian's `libonnx-testdata`, run for every op the runtime claims.
 @Suite("ONNX conformance")

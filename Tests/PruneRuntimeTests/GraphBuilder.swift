@@ -2,7 +2,7 @@ import Foundation
 import ONNXProto
 import PruneCore
 
-@testable import PruneRuntime
+import PruneRuntime
 
 /// Builds small ONNX graphs in memory for unit tests.
 struct GraphBuilder {

@@ -2,7 +2,7 @@ import Foundation
 import PruneCore
 import Testing
 
-@testable import PruneRuntime
+import PruneRuntime
 
 /// Records what it observes; the shape of a calibration-statistics collector.
 final class RecordingObserver: NodeObserver {

@@ -2,7 +2,7 @@ import Foundation
 import PruneCore
 import Testing
 
-@testable import PruneRuntime
+import PruneRuntime
 
 /// Hand-computed results for kernels whose index arithmetic is easy to get wrong.
 @Suite("Kernels")

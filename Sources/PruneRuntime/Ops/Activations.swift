@@ -23,13 +23,13 @@ private func unaryLoop<F: UnaryFunction>(_ f: F, _ s: UnsafeMutablePointer<Float
 }
 
 struct SqrtF: UnaryFunction { @inline(__always) func callAsFunction(_ x: Float) -> Float { x.squareRoot() } }
-struct ExpF: UnaryFunction { @inline(__always) func callAsFunction(_ x: Float) -> Float { Foundation.exp(x) } }
+struct ExpF: UnaryFunction { @inline(__always) func callAsFunction(_ x: Float) -> Float { FastMath.exp(x) } }
 struct LogF: UnaryFunction { @inline(__always) func callAsFunction(_ x: Float) -> Float { Foundation.log(x) } }
-struct ErfF: UnaryFunction { @inline(__always) func callAsFunction(_ x: Float) -> Float { Foundation.erf(x) } }
+struct ErfF: UnaryFunction { @inline(__always) func callAsFunction(_ x: Float) -> Float { FastMath.erf(x) } }
 struct TanhF: UnaryFunction { @inline(__always) func callAsFunction(_ x: Float) -> Float { Foundation.tanh(x) } }
 struct SigmoidF: UnaryFunction {
     @inline(__always) func callAsFunction(_ x: Float) -> Float {
-        x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x))
+        1 / (1 + FastMath.exp(-x))
     }
 }
 struct ReluF: UnaryFunction { @inline(__always) func callAsFunction(_ x: Float) -> Float { Swift.max(x, 0) } }
@@ -51,7 +51,7 @@ struct HardSwishF: UnaryFunction {
     @inline(__always) func callAsFunction(_ x: Float) -> Float { x * Swift.max(0, Swift.min(1, x / 6 + 0.5)) }
 }
 struct GeluF: UnaryFunction {
-    @inline(__always) func callAsFunction(_ x: Float) -> Float { 0.5 * x * (1 + Foundation.erf(x * 0.70710678118654752)) }
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { 0.5 * x * (1 + FastMath.erf(x * 0.70710678118654752)) }
 }
 struct GeluTanhF: UnaryFunction {
     @inline(__always) func callAsFunction(_ x: Float) -> Float {

@@ -43,45 +43,64 @@ enum PoolingOps {
         _ input: UnsafeMutablePointer<Float>, _ output: UnsafeMutablePointer<Float>, geometry g: SpatialGeometry,
         max isMax: Bool, includePad: Bool
     ) {
+        // Scalars in locals: the hot loops must not touch the geometry's arrays.
+        let (inD, inH, inW) = (g.input[0], g.input[1], g.input[2])
+        let (kD, kH, kW) = (g.kernel[0], g.kernel[1], g.kernel[2])
+        let (sD, sH, sW) = (g.stride[0], g.stride[1], g.stride[2])
+        let (dD, dH, dW) = (g.dilation[0], g.dilation[1], g.dilation[2])
+        let (pD, pH, pW) = (g.padBegin[0], g.padBegin[1], g.padBegin[2])
         var o = 0
         for od in 0..<g.output[0] {
+            let startD = od * sD - pD
+            let (d0, d1) = windowRange(startD, kD, dD, inD)
             for oh in 0..<g.output[1] {
+                let startH = oh * sH - pH
+                let (h0, h1) = windowRange(startH, kH, dH, inH)
                 for ow in 0..<g.output[2] {
-                    let start = (od * g.stride[0] - g.padBegin[0], oh * g.stride[1] - g.padBegin[1], ow * g.stride[2] - g.padBegin[2])
+                    let startW = ow * sW - pW
+                    let (w0, w1) = windowRange(startW, kW, dW, inW)
                     var best = -Float.infinity
                     var sum: Float = 0
-                    var valid = 0
-                    var padded = 1
-                    if includePad {
-                        padded = insidePadded(start.0, axis: 0, g) * insidePadded(start.1, axis: 1, g) * insidePadded(start.2, axis: 2, g)
-                    }
-                    for kd in 0..<g.kernel[0] {
-                        let id = start.0 + kd * g.dilation[0]
-                        if id < 0 || id >= g.input[0] { continue }
-                        for kh in 0..<g.kernel[1] {
-                            let ih = start.1 + kh * g.dilation[1]
-                            if ih < 0 || ih >= g.input[1] { continue }
-                            let line = input + (id * g.input[1] + ih) * g.input[2]
-                            for kw in 0..<g.kernel[2] {
-                                let iw = start.2 + kw * g.dilation[2]
-                                if iw < 0 || iw >= g.input[2] { continue }
-                                let v = line[iw]
+                    var kd = d0
+                    while kd < d1 {
+                        var kh = h0
+                        let plane = input + (startD + kd * dD) * inH * inW
+                        while kh < h1 {
+                            let line = plane + (startH + kh * dH) * inW + startW
+                            var kw = w0
+                            while kw < w1 {
+                                let v = line[kw &* dW]
                                 best = Swift.max(best, v)
                                 sum += v
-                                valid += 1
+                                kw &+= 1
                             }
+                            kh &+= 1
                         }
+                        kd &+= 1
                     }
                     if isMax {
                         output[o] = best
                     } else {
-                        let divisor = includePad ? padded : valid
+                        let valid = (d1 - d0) * (h1 - h0) * (w1 - w0)
+                        let divisor = includePad
+                            ? insidePadded(startD, axis: 0, g) * insidePadded(startH, axis: 1, g) * insidePadded(startW, axis: 2, g)
+                            : valid
                         output[o] = divisor > 0 ? sum / Float(divisor) : 0
                     }
-                    o += 1
+                    o &+= 1
                 }
             }
         }
+    }
+
+    /// The kernel taps `k0..<k1` of a window starting at `start` that land inside `0..<extent`.
+    @inline(__always)
+    private static func windowRange(_ start: Int, _ kernel: Int, _ dilation: Int, _ extent: Int) -> (Int, Int) {
+        var k0 = 0
+        while k0 < kernel && start + k0 * dilation < 0 { k0 += 1 }
+        var k1 = kernel
+        while k1 > k0 && start + (k1 - 1) * dilation >= extent { k1 -= 1 }
+        return (k0, k1)
     }
 
     /// Window positions along `axis` that lie inside the padded input (the count_include_pad divisor).

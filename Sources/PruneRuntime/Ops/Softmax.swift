@@ -41,7 +41,7 @@ enum SoftmaxOps {
         for k in 0..<n { maximum = max(maximum, s[k &* stride]) }
         var sum: Float = 0
         for k in 0..<n {
-            let e = Foundation.exp(s[k &* stride] - maximum)
+            let e = FastMath.exp(s[k &* stride] - maximum)
             d[k &* stride] = e
             sum += e
         }
