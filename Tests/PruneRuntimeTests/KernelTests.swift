@@ -84,4 +84,25 @@ struct KernelTests {
         #expect(c.shape == [2, 2, 2, 1])
         #expect(c.floatValues() == [6, 15, 14, 32, 1, 1, 1, 2])
     }
+
+    @Test("Exp and Erf (fast approximations) stay within 1e-6 of the C library over their useful range")
+    func transcendentalAccuracy() throws {
+        let values = stride(from: Float(-80), through: 80, by: 0.01).map { $0 }
+        for (op, reference, relative) in [
+            ("Exp", { (x: Float) in Foundation.exp(x) }, true), ("Erf", { (x: Float) in Foundation.erf(x) }, false),
+        ] {
+            var builder = GraphBuilder()
+            builder.input("x")
+            builder.node(op, ["x"], ["y"])
+            builder.output("y")
+            let y = try #require(
+                try Interpreter(graph: builder.graph()).run(["x": RuntimeTensor(shape: [values.count], floats: values)])["y"])
+            var worst: Float = 0
+            for (x, got) in zip(values, y.floatValues()) {
+                let want = reference(x)
+                worst = max(worst, abs(got - want) / (relative ? max(want, .leastNormalMagnitude) : 1))
+            }
+            #expect(worst < 1e-6, "\(op): worst error \(worst)")
+        }
+    }
 }

@@ -4,7 +4,9 @@ enum FastMath {
     @inline(__always)
     static func exp(_ x: Float) -> Float {
         let clamped = Swift.min(Swift.max(x, -87.33654), 88.72283)
-        let n = (clamped * 1.44269504088896341).rounded()
+        // Round to nearest by adding 1.5·2^23, which also leaves n in the low mantissa bits (no checked conversion).
+        let shifted = clamped * 1.44269504088896341 + 12582912
+        let n = shifted - 12582912
         let r = clamped - n * 0.693145751953125 - n * 1.428606765330187045e-06
         var p: Float = 1.0 / 5040
         p = p * r + 1.0 / 720
@@ -14,7 +16,8 @@ enum FastMath {
         p = p * r + 0.5
         p = p * r + 1
         p = p * r + 1
-        let scale = Float(bitPattern: UInt32(truncatingIfNeeded: Int32(n) &+ 127) &<< 23)
+        let exponent = Int32(bitPattern: shifted.bitPattern &- 0x4B40_0000) &+ 127
+        let scale = Float(bitPattern: UInt32(bitPattern: exponent) &<< 23)
         let result = p * scale
         return x.isNaN ? x : result
     }

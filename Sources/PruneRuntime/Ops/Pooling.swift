@@ -70,7 +70,7 @@ enum PoolingOps {
                             var kw = w0
                             while kw < w1 {
                                 let v = line[kw &* dW]
-                                best = Swift.max(best, v)
+                                best = v > best ? v : best
                                 sum += v
                                 kw &+= 1
                             }
