@@ -26,22 +26,50 @@ enum PoolingOps {
                 spatial: Array(x.shape.dropFirst(2)), kernel: kernel, attributes: attributes, context: context)
             let planes = x.shape[0] * x.shape[1]
             let out = RuntimeTensor(uninitialized: .f32, shape: Array(x.shape.prefix(2)) + g.outputShape)
+            let columns = ColumnPlan(g)
             let src = SharedPointer(x.f32)
             let dst = SharedPointer(out.f32)
             parallelChunks(planes, threads: context.threads, grain: Swift.max(1, (1 << 14) / Swift.max(1, g.inputSize))) { range in
                 for plane in range {
                     poolPlane(
-                        src.pointer + plane * g.inputSize, dst.pointer + plane * g.outputSize, geometry: g, max: isMax,
-                        includePad: includePad)
+                        src.pointer + plane * g.inputSize, dst.pointer + plane * g.outputSize, geometry: g, columns: columns,
+                        max: isMax, includePad: includePad)
                 }
             }
             return [out]
         }
     }
 
+    /// Per-kernel-column ranges of output columns whose tap lands inside the input, and per-output-column
+    /// counts of valid and padded taps: computed once per call so the row loops are plain strided sweeps.
+    struct ColumnPlan: Sendable {
+        var first: [Int] = []
+        var end: [Int] = []
+        var valid: [Int] = []
+        var padded: [Int] = []
+
+        init(_ g: SpatialGeometry) {
+            let (inW, kW, sW, dW, pW) = (g.input[2], g.kernel[2], g.stride[2], g.dilation[2], g.padBegin[2])
+            for kw in 0..<kW {
+                let offset = kw * dW - pW
+                var a = 0
+                while a < g.output[2] && a * sW + offset < 0 { a += 1 }
+                var b = g.output[2]
+                while b > a && (b - 1) * sW + offset >= inW { b -= 1 }
+                first.append(a)
+                end.append(b)
+            }
+            for ow in 0..<g.output[2] {
+                let (k0, k1) = windowRange(ow * sW - pW, kW, dW, inW)
+                valid.append(k1 - k0)
+                padded.append(insidePadded(ow * sW - pW, axis: 2, g))
+            }
+        }
+    }
+
     private static func poolPlane(
         _ input: UnsafeMutablePointer<Float>, _ output: UnsafeMutablePointer<Float>, geometry g: SpatialGeometry,
-        max isMax: Bool, includePad: Bool
+        columns: ColumnPlan, max isMax: Bool, includePad: Bool
     ) {
         // Scalars in locals: the hot loops must not touch the geometry's arrays.
         let (inD, inH, inW) = (g.input[0], g.input[1], g.input[2])
@@ -49,47 +77,60 @@ enum PoolingOps {
         let (sD, sH, sW) = (g.stride[0], g.stride[1], g.stride[2])
         let (dD, dH, dW) = (g.dilation[0], g.dilation[1], g.dilation[2])
         let (pD, pH, pW) = (g.padBegin[0], g.padBegin[1], g.padBegin[2])
-        var o = 0
+        let outW = g.output[2]
+        var row = output
         for od in 0..<g.output[0] {
             let startD = od * sD - pD
             let (d0, d1) = windowRange(startD, kD, dD, inD)
             for oh in 0..<g.output[1] {
                 let startH = oh * sH - pH
                 let (h0, h1) = windowRange(startH, kH, dH, inH)
-                for ow in 0..<g.output[2] {
-                    let startW = ow * sW - pW
-                    let (w0, w1) = windowRange(startW, kW, dW, inW)
-                    var best = -Float.infinity
-                    var sum: Float = 0
-                    var kd = d0
-                    while kd < d1 {
-                        var kh = h0
-                        let plane = input + (startD + kd * dD) * inH * inW
-                        while kh < h1 {
-                            let line = plane + (startH + kh * dH) * inW + startW
-                            var kw = w0
-                            while kw < w1 {
-                                let v = line[kw &* dW]
-                                best = v > best ? v : best
-                                sum += v
-                                kw &+= 1
+                row.update(repeating: isMax ? -Float.infinity : 0, count: outW)
+                for kd in d0..<d1 {
+                    let plane = input + (startD + kd * dD) * inH * inW
+                    for kh in h0..<h1 {
+                        let line = plane + (startH + kh * dH) * inW
+                        for kw in 0..<kW {
+                            let taps = line + (kw * dW - pW)
+                            if isMax {
+                                maxSweep(row, taps, sW, columns.first[kw], columns.end[kw])
+                            } else {
+                                sumSweep(row, taps, sW, columns.first[kw], columns.end[kw])
                             }
-                            kh &+= 1
                         }
-                        kd &+= 1
                     }
-                    if isMax {
-                        output[o] = best
-                    } else {
-                        let valid = (d1 - d0) * (h1 - h0) * (w1 - w0)
-                        let divisor = includePad
-                            ? insidePadded(startD, axis: 0, g) * insidePadded(startH, axis: 1, g) * insidePadded(startW, axis: 2, g)
-                            : valid
-                        output[o] = divisor > 0 ? sum / Float(divisor) : 0
-                    }
-                    o &+= 1
                 }
+                if !isMax {
+                    let outer = includePad
+                        ? insidePadded(startD, axis: 0, g) * insidePadded(startH, axis: 1, g) : (d1 - d0) * (h1 - h0)
+                    for ow in 0..<outW {
+                        let divisor = outer * (includePad ? columns.padded[ow] : columns.valid[ow])
+                        row[ow] = divisor > 0 ? row[ow] / Float(divisor) : 0
+                    }
+                }
+                row += outW
             }
+        }
+    }
+
+    @inline(__always)
+    private static func maxSweep(_ row: UnsafeMutablePointer<Float>, _ taps: UnsafeMutablePointer<Float>, _ stride: Int, _ a: Int, _ b: Int) {
+        if stride == 1 {
+            for ow in a..<b { row[ow] = taps[ow] > row[ow] ? taps[ow] : row[ow] }
+        } else {
+            for ow in a..<b {
+                let v = taps[ow &* stride]
+                row[ow] = v > row[ow] ? v : row[ow]
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func sumSweep(_ row: UnsafeMutablePointer<Float>, _ taps: UnsafeMutablePointer<Float>, _ stride: Int, _ a: Int, _ b: Int) {
+        if stride == 1 {
+            for ow in a..<b { row[ow] += taps[ow] }
+        } else {
+            for ow in a..<b { row[ow] += taps[ow &* stride] }
         }
     }
 
