@@ -125,7 +125,6 @@ public final class Interpreter {
         slotOfName = slots
         outputSlots = graph.outputNames.map { slot($0) }
         self.constants = constants
-        Interpreter.configureBLAS(threads: options.threads)
     }
 
     /// Replaces initializer values by name, for example with a pruned model's weights; no re-decoding.
@@ -176,6 +175,7 @@ public final class Interpreter {
         for name in inputs.keys where !graph.inputNames.contains(name) {
             throw PruneError(.invalidInput, "'\(name)' is not a graph input; inputs are \(graph.inputNames)")
         }
+        Interpreter.configureBLAS(threads: options.threads)
         var live = graph.inputNames.count
         var peak = live
         defer { lastRunPeakLiveValues = peak }
@@ -201,7 +201,8 @@ public final class Interpreter {
         return result
     }
 
-    /// Tells BLAS how many threads to use; our own loops never call BLAS from several threads at once.
+    /// Tells BLAS how many threads to use (a process-wide setting, so it is renewed at the start of every run);
+    /// our own loops never call BLAS from several threads at once.
     private static func configureBLAS(threads: Int) {
         #if !canImport(Accelerate)
             openblas_set_num_threads(Int32(threads))
