@@ -30,7 +30,7 @@ struct BenchmarkTests {
             print("PruneRuntime \(name) threads=\(threads): \(String(format: "%.1f", best)) ms")
             let timer = OpTimer()
             _ = try interpreter.run(inputs, observer: timer)
-            let top = timer.milliseconds.sorted { $0.value > $1.value }.prefix(6)
+            let top = timer.milliseconds.sorted { $0.value > $1.value }.prefix(10)
             print("  by op: " + top.map { "\($0.key) \(String(format: "%.1f", $0.value))" }.joined(separator: ", "))
             let got = try #require(output)
             #expect(ConformanceTests.compare(got, expected) == nil)
@@ -44,7 +44,7 @@ final class OpTimer: NodeObserver {
     var milliseconds: [String: Double] = [:]
     func observe(node: NodeInfo, inputs: [RuntimeTensor?], outputs: [RuntimeTensor]) throws {
         let now = DispatchTime.now().uptimeNanoseconds
-        milliseconds[node.opType, default: 0] += Double(now - last) / 1e6
+        milliseconds[node.opType == "Conv" ? "Conv:" + node.outputNames[0] : node.opType, default: 0] += Double(now - last) / 1e6
         last = now
     }
 }

@@ -32,7 +32,8 @@ struct SigmoidF: UnaryFunction {
         1 / (1 + FastMath.exp(-x))
     }
 }
-struct ReluF: UnaryFunction { @inline(__always) func callAsFunction(_ x: Float) -> Float { Swift.max(x, 0) } }
+/// Written as a select (not `max`) so the loop vectorises; NaN passes through.
+struct ReluF: UnaryFunction { @inline(__always) func callAsFunction(_ x: Float) -> Float { x < 0 ? 0 : x } }
 struct LeakyReluF: UnaryFunction {
     let alpha: Float
     @inline(__always) func callAsFunction(_ x: Float) -> Float { x < 0 ? alpha * x : x }
@@ -40,7 +41,10 @@ struct LeakyReluF: UnaryFunction {
 struct ClipF: UnaryFunction {
     let low: Float
     let high: Float
-    @inline(__always) func callAsFunction(_ x: Float) -> Float { Swift.min(Swift.max(x, low), high) }
+    @inline(__always) func callAsFunction(_ x: Float) -> Float {
+        let raised = x < low ? low : x
+        return raised > high ? high : raised
+    }
 }
 struct HardSigmoidF: UnaryFunction {
     let alpha: Float
