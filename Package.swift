@@ -28,9 +28,15 @@ let package = Package(
             exclude: ["README.md"]),
         .target(name: "PruneFormats", dependencies: ["PruneCore", "ONNXProto"], swiftSettings: strict),
         .target(name: "PruneBuiltins", dependencies: ["PruneCore"], swiftSettings: strict),
+        .systemLibrary(
+            name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .target(
+            name: "PruneRuntime",
+            dependencies: ["PruneCore", "ONNXProto", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+            exclude: ["README.md"], swiftSettings: strict),
         .target(
             name: "PruneKit",
-            dependencies: ["PruneCore", "PruneFormats", "PruneBuiltins", "PrunePluginHost"],
+            dependencies: ["PruneCore", "PruneFormats", "PruneBuiltins", "PrunePluginHost", "PruneRuntime"],
             swiftSettings: strict),
         .target(
             name: "PruneCLI",
@@ -69,5 +75,7 @@ let package = Package(
         .testTarget(
             name: "PruneONNXTests", dependencies: ["PruneFormats", "PruneCore", "ONNXProto"],
             resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(
+            name: "PruneRuntimeTests", dependencies: ["PruneRuntime", "PruneCore", "ONNXProto"], swiftSettings: strict),
     ]
 )

@@ -2,6 +2,7 @@
 @_exported import PruneCore
 @_exported import PruneFormats
 @_exported import PrunePluginHost
+@_exported import PruneRuntime
 
 extension ComponentRegistry {
     /// A registry holding PruneKit's built-in scorers, selectors and rewriters.
