@@ -2,7 +2,11 @@
 # Installs the Debian packages PruneKit needs that this machine lacks (nothing when all are present).
 # Used by Scripts/demo, Scripts/test and .ci/run; needs root or sudo only when something is missing.
 set -euo pipefail
-packages=(pkg-config libffi-dev gcc)
+# pkg-config + libffi-dev: plugin calls; gcc: test plugins built at test time; libopenblas-dev: the ONNX
+# interpreter's matrix products; libonnx-testdata: ONNX's own operator tests, which the interpreter must pass.
+packages=(pkg-config libffi-dev gcc libopenblas-dev libonnx-testdata)
+# A Python that can make virtual environments, for the interoperability tests (ONNX Runtime).
+if ! python3 -m venv --help >/dev/null 2>&1; then packages+=(python3 python3-venv); fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

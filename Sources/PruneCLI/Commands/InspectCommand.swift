@@ -7,7 +7,7 @@ struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect", abstract: "Show a model's tensors, their sizes and sparsity, and totals.")
 
-    @Argument(help: "The model file (.safetensors).")
+    @Argument(help: "The model file (.safetensors or .onnx).")
     var model: String
 
     @Flag(help: "Print JSON instead of tables.")
@@ -17,6 +17,7 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         let document = try ModelFiles.open(URL(fileURLWithPath: model))
+        Warnings.print(document.warnings)
         let parameters = document.model.parameters
         let zeros = try ParallelFor.map(parameters.count, threads: execution.threadCount) { i in
             defer { parameters[i].tensor.releaseResidentPages() }
@@ -75,7 +76,10 @@ struct ModelInspection: Codable {
                 Format.percent(tensor.sparsity), tensor.candidate ? "yes" : "",
             ])
         }
-        var lines = ["\(path) (\(format), \(Format.bytes(fileBytes)))", "", table.render(), ""]
+        // Formats that describe their tensors themselves (ONNX: storage, consumers, layout) replace the table.
+        let describesTensors = sections.contains { $0.title == "Initializers" }
+        var lines = ["\(path) (\(format), \(Format.bytes(fileBytes)))", ""]
+        if !describesTensors { lines += [table.render(), ""] }
         let sparsity = parameterCount == 0 ? 0 : Double(zeroCount) / Double(parameterCount)
         lines.append(
             "\(tensors.count) tensors, \(Format.count(parameterCount)) parameters, "

@@ -88,6 +88,7 @@ struct RunCommand: ParsableCommand {
 
         let loadStart = clock.now
         let document = try ModelFiles.open(inputURL)
+        Warnings.print(document.warnings)
         let loadTime = clock.now - loadStart
 
         let progress = TerminalProgress()

@@ -28,9 +28,16 @@ public protocol ModelDocument: Sendable {
 
     /// Format-specific sections for `prune inspect` (graph inputs, operator histogram, …).
     func inspectionSections() -> [InspectionSection]
+
+    /// Things about the file the user should know that are not errors (an unusual opset, a tensor kept but
+    /// not prunable), one line each, naming the file.
+    var warnings: [String] { get }
 }
 
 extension ModelDocument {
+    /// No warnings.
+    public var warnings: [String] { [] }
+
     /// No extra sections.
     public func inspectionSections() -> [InspectionSection] { [] }
 }
