@@ -110,12 +110,15 @@ package enum SmallestSelection {
             running += segment.count
         }
         var generator = SplitMix64(seed: seed ^ 0x5E1E_C7)
-        // Visit the sampled positions in increasing order: the reads then stream through memory.
-        let positions = (0..<sampleSize).map { _ in Int(generator.next() % UInt64(total)) }.sorted()
+        // Stratified: one random position in each of `sampleSize` equal strata, so positions come out in
+        // increasing order (reads stream through memory) and every region of the scores is represented.
         var sample = [Float]()
         sample.reserveCapacity(sampleSize)
         var segment = 0
-        for position in positions {
+        for stratum in 0..<sampleSize {
+            let start = stratum * total / sampleSize
+            let end = (stratum + 1) * total / sampleSize
+            let position = start + Int(generator.next() % UInt64(end - start))
             while position >= starts[segment] + segments[segment].count { segment += 1 }
             sample.append(segments[segment][position - starts[segment]])
         }
@@ -140,8 +143,8 @@ package enum SmallestSelection {
         }
         // Search the order-preserving bit patterns between the smallest and largest window values: G only
         // changes at data values, so the least pattern with G ≥ k is a data value.
-        guard let smallest = scans.compactMap(\.window.first).min(), let largest = scans.compactMap(\.window.last).max(),
-            g(largest) >= k
+        guard let smallest = scans.compactMap({ $0.window.min() }).min(),
+            let largest = scans.compactMap({ $0.window.max() }).max(), g(largest) >= k
         else { return nil }
         var lo = SortedOrder.sortableBits(smallest)
         var hi = SortedOrder.sortableBits(largest)
@@ -168,7 +171,7 @@ package enum SmallestSelection {
 }
 
 /// What one pass over a segment learns about a window `[low, high]`: how many values lie below it, and the
-/// values inside it (sorted).
+/// values inside it (unsorted; counted with vector loops, which beats sorting them).
 private struct WindowScan: Sendable {
     let below: Int
     let window: [Float]
@@ -176,35 +179,14 @@ private struct WindowScan: Sendable {
     init(values: UnsafeBufferPointer<Float>, low: Float, high: Float) {
         var inside: [Float] = []
         below = ScoreScan.countBelowCollecting(values, low: low, high: high, into: &inside)
-        inside.sort()
         window = inside
     }
 
     /// Window values ≤ x.
-    func countAtMost(_ x: Float) -> Int { upperBound(x) }
+    func countAtMost(_ x: Float) -> Int { window.withUnsafeBufferPointer { Kernels.countAtMost($0, x) } }
 
     /// Window values < x.
-    func countBelow(_ x: Float) -> Int { lowerBound(x) }
-
-    private func lowerBound(_ x: Float) -> Int {
-        var lo = 0
-        var hi = window.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if window[mid] < x { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-    }
-
-    private func upperBound(_ x: Float) -> Int {
-        var lo = 0
-        var hi = window.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if window[mid] <= x { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-    }
+    func countBelow(_ x: Float) -> Int { window.withUnsafeBufferPointer { Kernels.countBelow($0, x) } }
 }
 
 /// SplitMix64 (Steele et al.): a tiny, fast, seedable generator; the same seed gives the same stream everywhere.
