@@ -49,7 +49,8 @@ public enum BuiltinComponents {
             selector: info(.selector, "row", "prune the same fraction of each output row", "sparsity:f64[0..1)")
         ) { RowSelector(sparsity: $0.double("sparsity")) }
         try registry.register(
-            selector: info(.selector, "nm", "keep n of every m weights along the input dimension", "n:i64[0..]=2,m:i64[1..]=4")
+            selector: info(
+                .selector, "nm", "keep n of every m weights along the input dimension", "n:i64[0..]=2,m:i64[1..]=4")
         ) { values in
             let (n, m) = (values.int("n"), values.int("m"))
             guard n <= m else { throw PruneError(.invalidParameter, "'nm': n=\(n) is larger than m=\(m)") }

@@ -48,7 +48,8 @@ struct ReadmeExampleTests {
         let input = directory.appending(path: "model.safetensors")
         let weights = Tensor(shape: [8, 10], values: (0..<80).map { Float(($0 * 37) % 80) - 40 })
         _ = try SafetensorsWriter.write(
-            try Model(parameters: [Parameter(name: "w", tensor: weights, layout: .pytorch)]), to: input, overwrite: false)
+            try Model(parameters: [Parameter(name: "w", tensor: weights, layout: .pytorch)]), to: input,
+            overwrite: false)
 
         let result = try pruneTwice(input, to: directory.appending(path: "out.safetensors"))
         let pruned = try SafetensorsDocument(url: directory.appending(path: "out.safetensors")).model

@@ -17,12 +17,14 @@ struct SelectorTests {
         return (result.model, result.stages[0])
     }
 
-    private func weight(_ name: String, _ shape: [Int], _ values: [Float], layout: WeightLayout = .pytorch) -> Parameter {
+    private func weight(_ name: String, _ shape: [Int], _ values: [Float], layout: WeightLayout = .pytorch) -> Parameter
+    {
         Parameter(name: name, tensor: Tensor(shape: shape, values: values), layout: layout)
     }
 
     @Test func thresholdPrunesScoresAtOrBelowTau() throws {
-        let (model, _) = try run([weight("w", [2, 3], [0.5, -0.2, 1, -1.5, 0.3, 0.31])], selector: "threshold:tau=0.3")
+        let (model, _) = try run(
+            [weight("w", [2, 3], [0.5, -0.2, 1, -1.5, 0.3, 0.31])], selector: "threshold:tau=0.3")
         #expect(model["w"]!.tensor.floatValues() == [0.5, 0, 1, -1.5, 0, 0.31])
     }
 

@@ -42,7 +42,8 @@ struct PluginRunTests {
         let input = try workspace.writeModel()
         let missing = workspace.path("libnothing.so")
         let outcome = try PruneBinary.run([
-            "run", input, "-o", workspace.path("o.safetensors"), "--plugin", missing, "--selector", "layer:sparsity=0.5",
+            "run", input, "-o", workspace.path("o.safetensors"), "--plugin", missing, "--selector",
+            "layer:sparsity=0.5",
         ])
         #expect(outcome.status != 0)
         #expect(outcome.stderr.hasPrefix("prune: error: plugin \(missing)"), "\(outcome.stderr)")

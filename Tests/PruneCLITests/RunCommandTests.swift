@@ -25,7 +25,9 @@ struct RunCommandTests {
         #expect(output.metadata["format"] == "pt")
         #expect(output.metadata["prunekit.pipeline"]?.contains("selector=global:sparsity=0.5") == true)
 
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: workspace.path("report.json")))) as! [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: workspace.path("report.json")))) as! [String: Any]
         #expect(json["schemaVersion"] as? Int == 1)
         let totals = json["totals"] as! [String: Any]
         #expect(totals["zerosAfter"] as? Int == 10)
@@ -36,10 +38,19 @@ struct RunCommandTests {
     }
 
     @Test(arguments: [
-        (["--selector", "global:sparsity=1.5"], "prune: error: 'global': parameter 'sparsity' = 1.5 is outside [0..1)"),
+        (
+            ["--selector", "global:sparsity=1.5"],
+            "prune: error: 'global': parameter 'sparsity' = 1.5 is outside [0..1)"
+        ),
         (["--selector", "median:sparsity=0.5"], "prune: error: unknown selector 'median'; known selectors:"),
-        (["--selector", "layer:sparsity=0.5", "--scorer", "magnitude:q=2"], "prune: error: 'magnitude' has no parameter 'q'"),
-        (["--selector", "layer:sparsity=0.5", "--include", "^nothing$"], "prune: error: stage 'prune' has no tensors to prune"),
+        (
+            ["--selector", "layer:sparsity=0.5", "--scorer", "magnitude:q=2"],
+            "prune: error: 'magnitude' has no parameter 'q'"
+        ),
+        (
+            ["--selector", "layer:sparsity=0.5", "--include", "^nothing$"],
+            "prune: error: stage 'prune' has no tensors to prune"
+        ),
         (["--selector", "layer:sparsity=0.5", "--include", "(["], "prune: error: invalid pattern '(['"),
         (["--selector", "global:sparsity=0.5,min=0.6,max=0.4"], "prune: error: 'global': min=0.6 is above max=0.4"),
     ])
@@ -70,9 +81,14 @@ struct RunCommandTests {
     @Test func corruptInputIsNamed() throws {
         let input = workspace.path("broken.safetensors")
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: input))
-        let outcome = try PruneBinary.run(["run", input, "-o", workspace.path("o.safetensors"), "--selector", "layer:sparsity=0.5"])
+        let outcome = try PruneBinary.run([
+            "run", input, "-o", workspace.path("o.safetensors"), "--selector", "layer:sparsity=0.5",
+        ])
         #expect(outcome.status != 0)
-        #expect(outcome.stderr == "prune: error: \(input): 3 bytes is too short for a safetensors file (it needs an 8-byte header length)\n")
+        #expect(
+            outcome.stderr
+                == "prune: error: \(input): 3 bytes is too short for a safetensors file (it needs an 8-byte header length)\n"
+        )
     }
 
     @Test func missingSelectorIsAUsageError() throws {
@@ -97,7 +113,8 @@ struct InspectCommandTests {
         let outcome = try PruneBinary.run(["inspect", try workspace.writeModel()])
         #expect(outcome.status == 0)
         let row = outcome.stdout.split(separator: "\n").first { $0.hasPrefix("fc2.weight ") }
-        #expect(row?.split(separator: " ") == ["fc2.weight", "F32", "[2,", "4]", "8", "0.00%", "yes"], "\(outcome.stdout)")
+        #expect(
+            row?.split(separator: " ") == ["fc2.weight", "F32", "[2,", "4]", "8", "0.00%", "yes"], "\(outcome.stdout)")
         #expect(outcome.stdout.contains("3 tensors, 24 parameters, 0 zeros (0.00%), 2 pruning candidates"))
     }
 

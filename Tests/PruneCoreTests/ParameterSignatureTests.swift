@@ -12,7 +12,9 @@ struct ParameterSignatureTests {
         #expect(signature["p"]?.defaultValue == .f64(2))
         #expect(signature["k"]?.range == .init(lower: 1, upper: nil))
         #expect(signature["mode"]?.choices == ["mean", "max"])
-        #expect(signature.description == "sparsity:f64[0..1),p:f64[1..]=2,k:i64[1..]=8,mode:str{mean|max}=mean,on:bool=true")
+        #expect(
+            signature.description == "sparsity:f64[0..1),p:f64[1..]=2,k:i64[1..]=8,mode:str{mean|max}=mean,on:bool=true"
+        )
         #expect(try ParameterSignature(parsing: signature.description) == signature)
     }
 
@@ -26,16 +28,17 @@ struct ParameterSignatureTests {
         #expect(try signature.bind([("sparsity", "0.5"), ("p", "inf")], component: "demo").double("p") == .infinity)
     }
 
-    @Test(arguments: [
-        ([("sparsity", "0.5"), ("q", "1")], "'demo' has no parameter 'q'"),
-        ([("sparsity", "half")], "parameter 'sparsity' must be a number, not 'half'"),
-        ([("sparsity", "1")], "parameter 'sparsity' = 1 is outside [0..1)"),
-        ([("sparsity", "-0.1")], "parameter 'sparsity' = -0.1 is outside [0..1)"),
-        ([("k", "2")], "'demo' needs parameter 'sparsity'"),
-        ([("sparsity", "0.5"), ("k", "2.5")], "parameter 'k' must be an integer"),
-        ([("sparsity", "0.5"), ("sparsity", "0.1")], "parameter 'sparsity' is given twice"),
-        ([("sparsity", "0.5"), ("mode", "sum")], "parameter 'mode' must be one of mean, max, not 'sum'"),
-    ] as [([(String, String)], String)])
+    @Test(
+        arguments: [
+            ([("sparsity", "0.5"), ("q", "1")], "'demo' has no parameter 'q'"),
+            ([("sparsity", "half")], "parameter 'sparsity' must be a number, not 'half'"),
+            ([("sparsity", "1")], "parameter 'sparsity' = 1 is outside [0..1)"),
+            ([("sparsity", "-0.1")], "parameter 'sparsity' = -0.1 is outside [0..1)"),
+            ([("k", "2")], "'demo' needs parameter 'sparsity'"),
+            ([("sparsity", "0.5"), ("k", "2.5")], "parameter 'k' must be an integer"),
+            ([("sparsity", "0.5"), ("sparsity", "0.1")], "parameter 'sparsity' is given twice"),
+            ([("sparsity", "0.5"), ("mode", "sum")], "parameter 'mode' must be one of mean, max, not 'sum'"),
+        ] as [([(String, String)], String)])
     func rejectsBadArgumentsNamingComponentAndParameter(arguments: [(String, String)], expected: String) {
         let signature = try! ParameterSignature(parsing: "sparsity:f64[0..1),k:i64=1,mode:str{mean|max}=mean")
         let error = #expect(throws: PruneError.self) {

@@ -32,7 +32,8 @@ struct ScoringTests {
         // [[1, -2], [3, 4]]: rows are units along axis 0, columns along axis 1.
         let scores: [Float] = [1, -2, 3, 4]
         func reduce(_ r: UnitReduction, axis: Int) -> [Float] {
-            r.reduce(units: 2, slices: [UnitSlice(parameter: "w", axis: axis)], elementScores: [scores], shapes: [[2, 2]])
+            r.reduce(
+                units: 2, slices: [UnitSlice(parameter: "w", axis: axis)], elementScores: [scores], shapes: [[2, 2]])
         }
         #expect(reduce(.l1, axis: 0) == [3, 7])
         #expect(reduce(.l2, axis: 0) == [Float(5).squareRoot(), 5])

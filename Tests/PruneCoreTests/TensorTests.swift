@@ -73,7 +73,9 @@ struct TensorTests {
         var bytes: [UInt8] = []
         masked.forEachByteChunk(maxChunkBytes: 512) { bytes += $0 }
         let floats = stride(from: 0, to: bytes.count, by: 4).map { i in
-            Float(bitPattern: UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
+            Float(
+                bitPattern: UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(
+                    bytes[i + 3]) << 24)
         }
         #expect(floats == expected)
     }

@@ -23,7 +23,8 @@ struct SafetensorsReadingTests {
     }
 
     @Test func readsAFileWrittenByPyTorch() throws {
-        let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appending(path: "torch-weights.safetensors")
+        let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appending(
+            path: "torch-weights.safetensors")
         let model = try SafetensorsDocument(url: url).model
         #expect(Set(model.parameterNames) == ["fc1.weight", "fc1.bias", "conv.weight", "fc2.weight", "fc3.weight"])
         #expect(model["conv.weight"]!.tensor.shape == [6, 3, 3, 3])
@@ -50,18 +51,22 @@ struct SafetensorsReadingTests {
         ("not an object", SafetensorsTestFile(header: "[1]", data: []), "header is not a JSON object"),
         (
             "offsets out of range",
-            SafetensorsTestFile(header: #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: [0, 0, 0, 0]),
+            SafetensorsTestFile(
+                header: #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: [0, 0, 0, 0]),
             "tensor 'w': data_offsets [0, 8] lie outside the 4-byte data section"
         ),
         (
             "size mismatch",
-            SafetensorsTestFile(header: #"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: [UInt8](repeating: 0, count: 8)),
+            SafetensorsTestFile(
+                header: #"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#,
+                data: [UInt8](repeating: 0, count: 8)),
             "tensor 'w': shape [3] of F32 does not match its 8 bytes of data"
         ),
         (
             "overlap",
             SafetensorsTestFile(
-                header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+                header:
+                    #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
                 data: [UInt8](repeating: 0, count: 8)),
             "tensors 'a' and 'b' overlap"
         ),
@@ -78,7 +83,8 @@ struct SafetensorsReadingTests {
         (
             "duplicate names",
             SafetensorsTestFile(
-                header: #"{"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"w":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}"#,
+                header:
+                    #"{"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"w":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}"#,
                 data: [0, 0]),
             "duplicate key 'w'"
         ),
@@ -95,15 +101,18 @@ struct SafetensorsReadingTests {
         ),
         (
             "missing field",
-            SafetensorsTestFile(header: #"{"w":{"dtype":"U8","shape":[1]}}"#, data: [0]), "tensor 'w': missing 'data_offsets'"
+            SafetensorsTestFile(header: #"{"w":{"dtype":"U8","shape":[1]}}"#, data: [0]),
+            "tensor 'w': missing 'data_offsets'"
         ),
         (
             "bad metadata",
-            SafetensorsTestFile(header: #"{"__metadata__":{"a":1}}"#, data: []), "__metadata__ entry 'a' is not a string"
+            SafetensorsTestFile(header: #"{"__metadata__":{"a":1}}"#, data: []),
+            "__metadata__ entry 'a' is not a string"
         ),
         (
             "deep nesting",
-            SafetensorsTestFile(header: String(repeating: "[", count: 200) + String(repeating: "]", count: 200), data: []),
+            SafetensorsTestFile(
+                header: String(repeating: "[", count: 200) + String(repeating: "]", count: 200), data: []),
             "nesting deeper than 64 levels"
         ),
     ]

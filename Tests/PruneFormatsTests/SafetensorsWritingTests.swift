@@ -15,7 +15,9 @@ struct SafetensorsWritingTests {
             + #""ids":{"dtype":"U8","shape":[3],"data_offsets":[0,3]},"#
             + #""w":{"dtype":"F16","shape":[2,2],"data_offsets":[3,11]},"#
             + #""b":{"dtype":"F32","shape":[2],"data_offsets":[11,19]}}"#
-        let data: [UInt8] = [7, 8, 9, 0x00, 0x3C, 0x00, 0xC0, 0x00, 0x3C, 0x00, 0x3C] + [Float](repeating: 0.5, count: 2).littleEndianBytes
+        let data: [UInt8] =
+            [7, 8, 9, 0x00, 0x3C, 0x00, 0xC0, 0x00, 0x3C, 0x00, 0x3C]
+            + [Float](repeating: 0.5, count: 2).littleEndianBytes
         return try SafetensorsTestFile(header: header, data: data).write(in: directory.url, name: "in.safetensors")
     }
 
@@ -61,7 +63,9 @@ struct SafetensorsWritingTests {
             try document.write(document.model, to: input, metadata: [:], overwrite: true)
         }
         #expect(sameFile?.message.contains("is an input file") == true)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.url.path).filter { $0.contains("prunekit-") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.url.path).filter {
+            $0.contains("prunekit-")
+        }
         #expect(leftovers.isEmpty, "temporary files must not be left behind")
     }
 

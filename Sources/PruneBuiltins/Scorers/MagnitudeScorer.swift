@@ -71,11 +71,17 @@ enum ElementwiseKernels {
         map(input, into: output) { v in
             let bits = unsafeBitCast(v, to: SIMD16<UInt32>.self) & SIMD16<UInt32>(repeating: 0x7FFF_FFFF)
             return unsafeBitCast(bits, to: SIMD16<Float>.self)
-        } scalar: { abs($0) }
+        } scalar: {
+            abs($0)
+        }
     }
 
     static func square(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
-        map(input, into: output) { $0 * $0 } scalar: { $0 * $0 }
+        map(input, into: output) {
+            $0 * $0
+        } scalar: {
+            $0 * $0
+        }
     }
 
     @inline(__always)

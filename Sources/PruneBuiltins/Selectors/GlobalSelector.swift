@@ -29,7 +29,8 @@ public struct GlobalSelector: Selector {
         let total = scored.reduce(0) { $0 + $1.scores.count }
         let quotas = scored.map { item in
             SmallestSelection.Quota(
-                lower: Budget.count(minimum, of: item.scores.count), upper: Budget.count(maximum, of: item.scores.count))
+                lower: Budget.count(minimum, of: item.scores.count), upper: Budget.count(maximum, of: item.scores.count)
+            )
         }
         let masks = SmallestSelection.masks(
             smallest: Budget.count(sparsity, of: total), of: scored.map(\.scores.values), quotas: quotas,

@@ -17,7 +17,8 @@ public struct RowSelector: Selector {
         let entries = try ParallelFor.map(scored.count, threads: context.threads) { i in
             let item = scored[i]
             guard item.target.granularity == .element, let layout = item.layout else {
-                return Selection.Entry(target: item.target, decision: .skip(reason: "row selection needs a layer weight"))
+                return Selection.Entry(
+                    target: item.target, decision: .skip(reason: "row selection needs a layer weight"))
             }
             let rows = AxisGroups(shape: item.shape, axis: layout.outputAxis)
             var mask = Mask(count: item.scores.count)

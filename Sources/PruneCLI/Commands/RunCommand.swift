@@ -98,14 +98,17 @@ struct RunCommand: ParsableCommand {
         let result = try pipeline.run(on: document.model, context: context)
 
         let analyseStart = clock.now
+        progress.update(phase: "counting zeros for the report", completed: 0, total: 1)
         let (rows, totals) = PruneReport.compare(
             before: document.model, after: result.model, threads: execution.threadCount)
         let analyseTime = clock.now - analyseStart
 
         let saveStart = clock.now
+        progress.update(phase: "writing \(output!)", completed: 0, total: 1)
         let written = try document.write(
             result.model, to: outputURL, metadata: provenance(stage), overwrite: force)
         let saveTime = clock.now - saveStart
+        progress.finish()
 
         let stages = result.stages
         let fullReport = PruneReport(

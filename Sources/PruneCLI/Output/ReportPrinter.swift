@@ -17,7 +17,9 @@ enum ReportPrinter {
             let shape =
                 row.shapeBefore == row.shapeAfter
                 ? Format.shape(row.shapeAfter) : "\(Format.shape(row.shapeBefore)) → \(Format.shape(row.shapeAfter))"
-            table.add([row.name, shape, Format.count(row.parametersAfter), Format.percent(before), Format.percent(after)])
+            table.add([
+                row.name, shape, Format.count(row.parametersAfter), Format.percent(before), Format.percent(after),
+            ])
         }
         let t = report.totals
         var lines = [table.render(), ""]
@@ -52,7 +54,8 @@ struct ComponentListing {
     init(_ components: [ComponentInfo]) { self.components = components }
 
     func text() -> String {
-        var table = TextTable(columns: ["kind", "name", "parameters", "source", "summary"], leftAligned: [0, 1, 2, 3, 4])
+        var table = TextTable(
+            columns: ["kind", "name", "parameters", "source", "summary"], leftAligned: [0, 1, 2, 3, 4])
         for info in components {
             table.add([
                 info.kind.rawValue, info.name, info.signature.description.isEmpty ? "-" : info.signature.description,

@@ -41,7 +41,8 @@ public struct Pipeline: Sendable {
         }
         let clock = ContinuousClock()
         // Scores live only inside `select`, so they are freed before the rewrite allocates anything.
-        let (selection, scoringTime, selectionTime) = try select(stage, targets: targets, model: model, context: context)
+        let (selection, scoringTime, selectionTime) = try select(
+            stage, targets: targets, model: model, context: context)
 
         let rewriteStart = clock.now
         context.progress.update(phase: "rewriting", completed: 0, total: 1)
@@ -96,7 +97,8 @@ public struct Pipeline: Sendable {
         for (entry, target) in zip(selection.entries, targets) {
             guard entry.target == target else {
                 throw PruneError(
-                    .invalidOutput, "selector '\(selector)' answered '\(entry.target.name)' where '\(target.name)' was due")
+                    .invalidOutput,
+                    "selector '\(selector)' answered '\(entry.target.name)' where '\(target.name)' was due")
             }
             if case .prune(let mask) = entry.decision, mask.count != target.scoreCount {
                 throw PruneError(

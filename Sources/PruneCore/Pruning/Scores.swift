@@ -16,12 +16,14 @@ public struct Scores: Sendable, Hashable {
         guard values.count == target.scoreCount else {
             throw PruneError(
                 .invalidOutput,
-                "scorer '\(source)' returned \(values.count) scores for '\(target.name)', which needs \(target.scoreCount)")
+                "scorer '\(source)' returned \(values.count) scores for '\(target.name)', which needs \(target.scoreCount)"
+            )
         }
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
             throw PruneError(
                 .invalidOutput,
-                "scorer '\(source)' returned \(values[bad]) at position \(bad) of '\(target.name)'; scores must be finite")
+                "scorer '\(source)' returned \(values[bad]) at position \(bad) of '\(target.name)'; scores must be finite"
+            )
         }
     }
 }

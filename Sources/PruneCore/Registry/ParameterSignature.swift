@@ -69,7 +69,8 @@ public struct ParameterSignature: Sendable, Hashable, CustomStringConvertible {
             guard let value = spec.defaultValue else {
                 throw PruneError(
                     .invalidParameter,
-                    "'\(component)' needs parameter '\(spec.name)' (\(spec.description)), e.g. \(component):\(spec.name)=…")
+                    "'\(component)' needs parameter '\(spec.name)' (\(spec.description)), e.g. \(component):\(spec.name)=…"
+                )
             }
             values[spec.name] = value
         }

@@ -176,7 +176,8 @@ public struct ParameterSpec: Sendable, Hashable, CustomStringConvertible {
             if let choices, !choices.contains(string) {
                 throw PruneError(
                     .invalidParameter,
-                    "'\(component)': parameter '\(name)' must be one of \(choices.joined(separator: ", ")), not '\(string)'")
+                    "'\(component)': parameter '\(name)' must be one of \(choices.joined(separator: ", ")), not '\(string)'"
+                )
             }
         case .bool: break
         }

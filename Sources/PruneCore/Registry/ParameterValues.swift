@@ -37,7 +37,9 @@ public struct ParameterValues: Sendable, Hashable {
 
     /// The flag `name`.
     public func bool(_ name: String) -> Bool {
-        guard case .bool(let v) = values[name] else { preconditionFailure("parameter '\(name)' is not a declared bool") }
+        guard case .bool(let v) = values[name] else {
+            preconditionFailure("parameter '\(name)' is not a declared bool")
+        }
         return v
     }
 

@@ -2,7 +2,11 @@
 package enum Kernels {
     /// The number of elements equal to zero, counted 16 lanes at a time without branches.
     package static func countZeros(_ values: UnsafeBufferPointer<Float>) -> Int {
-        countWhere(values) { $0 .== SIMD16<Float>(repeating: 0) } scalar: { $0 == 0 }
+        countWhere(values) {
+            $0 .== SIMD16<Float>(repeating: 0)
+        } scalar: {
+            $0 == 0
+        }
     }
 
     /// The number of positions that are zero or set in `mask` (bit `i & 63` of word `i >> 6` is position `i`).
@@ -52,13 +56,21 @@ package enum Kernels {
     /// The number of elements `v` with `v <= threshold`.
     package static func countAtMost(_ values: UnsafeBufferPointer<Float>, _ threshold: Float) -> Int {
         let limit = SIMD16<Float>(repeating: threshold)
-        return countWhere(values) { $0 .<= limit } scalar: { $0 <= threshold }
+        return countWhere(values) {
+            $0 .<= limit
+        } scalar: {
+            $0 <= threshold
+        }
     }
 
     /// The number of elements `v` with `v < threshold`.
     package static func countBelow(_ values: UnsafeBufferPointer<Float>, _ threshold: Float) -> Int {
         let limit = SIMD16<Float>(repeating: threshold)
-        return countWhere(values) { $0 .< limit } scalar: { $0 < threshold }
+        return countWhere(values) {
+            $0 .< limit
+        } scalar: {
+            $0 < threshold
+        }
     }
 
     @inline(__always)

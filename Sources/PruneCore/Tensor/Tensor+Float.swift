@@ -35,7 +35,8 @@ extension Tensor {
     public func zeroCount() -> Int {
         let raw = bytes.raw
         if dtype == .f32, let base = raw.baseAddress, Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 {
-            let values = UnsafeBufferPointer(start: base.bindMemory(to: Float.self, capacity: elementCount), count: elementCount)
+            let values = UnsafeBufferPointer(
+                start: base.bindMemory(to: Float.self, capacity: elementCount), count: elementCount)
             guard let zeroMask else { return Kernels.countZeros(values) }
             return zeroMask.withWords { Kernels.countZeros(values, orMasked: $0) }
         }
@@ -47,7 +48,8 @@ extension Tensor {
         elementCount == 0 ? 0 : Double(zeroCount()) / Double(elementCount)
     }
 
-    private static func widen(_ raw: UnsafeRawBufferPointer, dtype: DType, into out: UnsafeMutableBufferPointer<Float>) {
+    private static func widen(_ raw: UnsafeRawBufferPointer, dtype: DType, into out: UnsafeMutableBufferPointer<Float>)
+    {
         let count = out.count
         switch dtype {
         case .f32: for i in 0..<count { out[i] = raw.loadUnaligned(fromByteOffset: i &* 4, as: Float.self) }

@@ -29,8 +29,9 @@ public struct Tensor: Sendable {
     ///
     /// - Throws: `PruneError` when the byte count is not `product(shape) × dtype.byteSize`.
     public init(dtype: DType, shape: [Int], bytes raw: some Collection<UInt8>) throws {
-        guard let count = Tensor.checkedElementCount(shape), count.multipliedReportingOverflow(by: dtype.byteSize)
-            .partialValue == raw.count
+        guard let count = Tensor.checkedElementCount(shape),
+            count.multipliedReportingOverflow(by: dtype.byteSize)
+                .partialValue == raw.count
         else {
             throw PruneError(
                 .shapeMismatch, "shape \(shape) of \(dtype.rawValue) needs a different byte count than \(raw.count)")

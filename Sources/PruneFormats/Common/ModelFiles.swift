@@ -23,7 +23,7 @@ public enum ModelFiles {
     /// The formats PruneKit reads.
     public static let formats: [Format] = [
         Format(name: "onnx", extensions: ["onnx"]) { try ONNXDocument(url: $0) },
-        Format(name: "safetensors", extensions: ["safetensors"]) { try SafetensorsDocument(url: $0) }
+        Format(name: "safetensors", extensions: ["safetensors"]) { try SafetensorsDocument(url: $0) },
     ]
 
     /// Opens `url` with the format its extension names.

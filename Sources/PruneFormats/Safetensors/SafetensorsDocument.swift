@@ -25,7 +25,8 @@ public struct SafetensorsDocument: ModelDocument {
         self.file = file
         let header = try SafetensorsHeader(file: file.bytes(0..<file.size), path: url.path)
         let parameters = header.entries.map { entry in
-            let range = (header.dataStart + entry.dataRange.lowerBound)..<(header.dataStart + entry.dataRange.upperBound)
+            let range =
+                (header.dataStart + entry.dataRange.lowerBound)..<(header.dataStart + entry.dataRange.upperBound)
             let tensor = Tensor(dtype: entry.dtype, shape: entry.shape, bytes: TensorBytes(mapped: file, range: range))
             let layout: WeightLayout? = entry.dtype.isFloatingPoint && entry.shape.count >= 2 ? .pytorch : nil
             return Parameter(name: entry.name, tensor: tensor, layout: layout)

@@ -63,7 +63,9 @@ package struct SafetensorsHeader: Sendable {
             entries.append(try SafetensorsHeader.entry(name, value, dataSize: dataSize, corrupt: corrupt))
         }
         try SafetensorsHeader.checkCoverage(entries, dataSize: dataSize, corrupt: corrupt)
-        entries.sort { ($0.dataRange.lowerBound, $0.dataRange.upperBound) < ($1.dataRange.lowerBound, $1.dataRange.upperBound) }
+        entries.sort {
+            ($0.dataRange.lowerBound, $0.dataRange.upperBound) < ($1.dataRange.lowerBound, $1.dataRange.upperBound)
+        }
     }
 
     private static func metadata(_ value: JSONValue, corrupt: (String) -> PruneError) throws -> [String: String] {
@@ -91,7 +93,8 @@ package struct SafetensorsHeader: Sendable {
         }
         guard let dtype = DType(rawValue: dtypeName) else {
             let known = DType.allCases.map(\.rawValue).joined(separator: ", ")
-            throw PruneError(.unsupported, "tensor '\(name)': dtype '\(dtypeName)' is not supported (PruneKit reads \(known))")
+            throw PruneError(
+                .unsupported, "tensor '\(name)': dtype '\(dtypeName)' is not supported (PruneKit reads \(known))")
         }
         guard case .array(let dims) = try field("shape") else {
             throw corrupt("tensor '\(name)': shape is not an array")
@@ -106,7 +109,8 @@ package struct SafetensorsHeader: Sendable {
             case .integer(let begin) = offsets[0], case .integer(let end) = offsets[1]
         else { throw corrupt("tensor '\(name)': data_offsets is not a pair of integers") }
         guard begin >= 0, begin <= end, end <= dataSize else {
-            throw corrupt("tensor '\(name)': data_offsets [\(begin), \(end)] lie outside the \(dataSize)-byte data section")
+            throw corrupt(
+                "tensor '\(name)': data_offsets [\(begin), \(end)] lie outside the \(dataSize)-byte data section")
         }
         guard let count = Tensor.checkedElementCount(shape),
             case let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize), !overflow,
@@ -130,7 +134,8 @@ package struct SafetensorsHeader: Sendable {
                 throw corrupt("tensors '\(previous)' and '\(entry.name)' overlap in the data section")
             }
             if entry.dataRange.lowerBound > end {
-                throw corrupt("data bytes \(end)..<\(entry.dataRange.lowerBound) belong to no tensor (before '\(entry.name)')")
+                throw corrupt(
+                    "data bytes \(end)..<\(entry.dataRange.lowerBound) belong to no tensor (before '\(entry.name)')")
             }
             end = max(end, entry.dataRange.upperBound)
             previous = entry.name
