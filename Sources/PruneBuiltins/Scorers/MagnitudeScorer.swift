@@ -21,12 +21,7 @@ public struct MagnitudeScorer: ElementScorer {
 
     /// |w| for every element.
     public func elementScores(of parameter: Parameter, in context: PruneContext) throws -> [Float] {
-        parameter.tensor.withFloatValues { values in
-            [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
-                ElementwiseKernels.absolute(values, into: out)
-                initialized = values.count
-            }
-        }
+        ElementwiseKernels.map(parameter.tensor, ElementwiseKernels.absolute)
     }
 }
 
@@ -42,12 +37,7 @@ public struct SquaredMagnitudeScorer: ElementScorer {
 
     /// w² for every element.
     public func elementScores(of parameter: Parameter, in context: PruneContext) throws -> [Float] {
-        parameter.tensor.withFloatValues { values in
-            [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
-                ElementwiseKernels.square(values, into: out)
-                initialized = values.count
-            }
-        }
+        ElementwiseKernels.map(parameter.tensor, ElementwiseKernels.square)
     }
 }
 
@@ -67,6 +57,18 @@ public struct EnergyScorer: Scorer {
 
 /// Loops over float buffers that compile to vector code.
 enum ElementwiseKernels {
+    /// `kernel` applied to the tensor's values (read in place when possible) into a new array.
+    static func map(
+        _ tensor: Tensor, _ kernel: (UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void
+    ) -> [Float] {
+        tensor.withFloatValues { values in
+            [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
+                kernel(values, out)
+                initialized = values.count
+            }
+        }
+    }
+
     static func absolute(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
         map(input, into: output) { v in
             let bits = unsafeBitCast(v, to: SIMD16<UInt32>.self) & SIMD16<UInt32>(repeating: 0x7FFF_FFFF)

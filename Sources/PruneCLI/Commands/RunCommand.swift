@@ -68,7 +68,7 @@ struct RunCommand: ParsableCommand {
         logger.logLevel = .warning
         _ = try plugins.loadPlugins(into: registry, logger: logger)
         if list {
-            print(ComponentListing(registry.components).text())
+            print(PluginListing.table(registry.components), terminator: "")
             return
         }
         let clock = ContinuousClock()

@@ -46,22 +46,3 @@ enum ReportPrinter {
         return lines.joined(separator: "\n")
     }
 }
-
-/// The `--list` view of a registry.
-struct ComponentListing {
-    let components: [ComponentInfo]
-
-    init(_ components: [ComponentInfo]) { self.components = components }
-
-    func text() -> String {
-        var table = TextTable(
-            columns: ["kind", "name", "parameters", "source", "summary"], leftAligned: [0, 1, 2, 3, 4])
-        for info in components {
-            table.add([
-                info.kind.rawValue, info.name, info.signature.description.isEmpty ? "-" : info.signature.description,
-                info.source.description, info.summary,
-            ])
-        }
-        return table.render()
-    }
-}
