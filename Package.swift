@@ -35,8 +35,13 @@ let package = Package(
             dependencies: ["PruneCore", "ONNXProto", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
             exclude: ["README.md"], swiftSettings: strict),
         .target(
+            name: "PruneEvaluation", dependencies: ["PruneCore", "PruneFormats", "PruneRuntime"], exclude: ["README.md"],
+            swiftSettings: strict),
+        .target(
             name: "PruneKit",
-            dependencies: ["PruneCore", "PruneFormats", "PruneBuiltins", "PrunePluginHost", "PruneRuntime"],
+            dependencies: [
+                "PruneCore", "PruneFormats", "PruneBuiltins", "PrunePluginHost", "PruneRuntime", "PruneEvaluation",
+            ],
             swiftSettings: strict),
         .target(
             name: "PruneCLI",
