@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(
             name: "PruneBuiltinsTests", dependencies: ["PruneKit"],
             resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "PruneCLITests", dependencies: ["PruneKit"], swiftSettings: strict),
+        .testTarget(name: "PruneCLITests", dependencies: ["PruneKit", "PruneRuntime"], swiftSettings: strict),
         .target(name: "CPrunePlugin"),
         .systemLibrary(name: "CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         .target(
