@@ -47,7 +47,9 @@ public struct EvaluationData {
     ///   a missing labels tensor, labels that are not integers or not one per sample, and inputs whose
     ///   sample counts differ.
     public init(url: URL, batchSize: Int = 64, labels: String? = nil, inputNames: [String]) throws {
-        guard batchSize >= 1 else { throw PruneError(.invalidParameter, "batch size must be at least 1, not \(batchSize)") }
+        guard batchSize >= 1 else {
+            throw PruneError(.invalidParameter, "batch size must be at least 1, not \(batchSize)")
+        }
         self.url = url
         labelsName = labels
         var isDirectory: ObjCBool = false
@@ -63,7 +65,8 @@ public struct EvaluationData {
             }
         } else {
             guard url.pathExtension.lowercased() == "safetensors" else {
-                throw PruneError(.unsupported, "\(url.path): evaluation data must be a .safetensors file or a directory of them")
+                throw PruneError(
+                    .unsupported, "\(url.path): evaluation data must be a .safetensors file or a directory of them")
             }
             layout = .split(batchSize: batchSize)
             files = [url]
@@ -97,7 +100,9 @@ public struct EvaluationData {
     }
 
     /// The number of samples in one file: the common extent of dimension 0 of its inputs and labels.
-    private static func sampleCount(of document: SafetensorsDocument, inputNames: [String], labels: String?) throws -> Int {
+    private static func sampleCount(of document: SafetensorsDocument, inputNames: [String], labels: String?) throws
+        -> Int
+    {
         let file = document.url.relativePath
         let model = document.model
         var count: Int?
@@ -110,11 +115,15 @@ public struct EvaluationData {
             }
             let tensor = parameter.tensor
             guard [.i64, .i32].contains(tensor.dtype) else {
-                throw PruneError(.invalidInput, "\(file): labels tensor '\(labels)' is \(tensor.dtype.rawValue); labels must be I64 or I32")
+                throw PruneError(
+                    .invalidInput,
+                    "\(file): labels tensor '\(labels)' is \(tensor.dtype.rawValue); labels must be I64 or I32")
             }
             guard tensor.shape.count == 1 else {
                 throw PruneError(
-                    .shapeMismatch, "\(file): labels tensor '\(labels)' has shape \(tensor.shape); labels must be one integer per sample, [samples]")
+                    .shapeMismatch,
+                    "\(file): labels tensor '\(labels)' has shape \(tensor.shape); labels must be one integer per sample, [samples]"
+                )
             }
             count = tensor.shape[0]
             first = labels
@@ -123,7 +132,8 @@ public struct EvaluationData {
             guard let tensor = model[name]?.tensor, let extent = tensor.shape.first else { continue }
             if let count, count != extent {
                 throw PruneError(
-                    .shapeMismatch, "\(file): tensor '\(name)' has \(extent) samples (dimension 0) but '\(first)' has \(count)")
+                    .shapeMismatch,
+                    "\(file): tensor '\(name)' has \(extent) samples (dimension 0) but '\(first)' has \(count)")
             }
             if count == nil { first = name }
             count = extent
@@ -150,13 +160,19 @@ public struct EvaluationData {
                 if let expected = declaration.elementTypeName, declaration.dtype != tensor.dtype {
                     throw PruneError(
                         .invalidInput,
-                        "\(file): tensor '\(declaration.name)' is \(tensor.dtype.rawValue) but \(input) expects \(expected)")
+                        "\(file): tensor '\(declaration.name)' is \(tensor.dtype.rawValue) but \(input) expects \(expected)"
+                    )
                 }
                 guard RuntimeTensor.supportedTypes.contains(tensor.dtype) else {
-                    throw PruneError(.unsupported, "\(file): tensor '\(declaration.name)' is \(tensor.dtype.rawValue), which the runtime does not compute with")
+                    throw PruneError(
+                        .unsupported,
+                        "\(file): tensor '\(declaration.name)' is \(tensor.dtype.rawValue), which the runtime does not compute with"
+                    )
                 }
                 guard !tensor.shape.isEmpty else {
-                    throw PruneError(.shapeMismatch, "\(file): tensor '\(declaration.name)' is a scalar; dimension 0 must count samples")
+                    throw PruneError(
+                        .shapeMismatch,
+                        "\(file): tensor '\(declaration.name)' is a scalar; dimension 0 must count samples")
                 }
                 guard let dimensions = declaration.dimensions else { continue }
                 let shape = Format.shape(tensor.shape)
@@ -164,17 +180,20 @@ public struct EvaluationData {
                 guard dimensions.count == tensor.shape.count else {
                     throw PruneError(
                         .shapeMismatch,
-                        "\(file): tensor '\(declaration.name)' has shape \(shape) (rank \(tensor.shape.count)) but \(expects) (rank \(dimensions.count))")
+                        "\(file): tensor '\(declaration.name)' has shape \(shape) (rank \(tensor.shape.count)) but \(expects) (rank \(dimensions.count))"
+                    )
                 }
                 for axis in 1..<dimensions.count where !dimensions[axis].accepts(tensor.shape[axis]) {
                     throw PruneError(
                         .shapeMismatch,
-                        "\(file): tensor '\(declaration.name)' has shape \(shape) but \(expects) (dimension \(axis) differs)")
+                        "\(file): tensor '\(declaration.name)' has shape \(shape) but \(expects) (dimension \(axis) differs)"
+                    )
                 }
                 if let size = batchSizes.sorted().first(where: { !dimensions[0].accepts($0) }) {
                     throw PruneError(
                         .shapeMismatch,
-                        "\(file): batches of tensor '\(declaration.name)' have \(size) samples but \(expects) (a fixed batch dimension; choose a batch size that fits)")
+                        "\(file): batches of tensor '\(declaration.name)' have \(size) samples but \(expects) (a fixed batch dimension; choose a batch size that fits)"
+                    )
                 }
             }
         }
@@ -193,12 +212,15 @@ public struct EvaluationData {
             if let labelsName, let tensor = converted[labelsName] { labels = tensor.samples(range).int64Values() }
         case .filePerBatch:
             let model = documents[file].model
-            for name in inputNames { if let parameter = model[name] { inputs[name] = try RuntimeTensor(parameter.tensor) } }
+            for name in inputNames {
+                if let parameter = model[name] { inputs[name] = try RuntimeTensor(parameter.tensor) }
+            }
             if let labelsName, let parameter = model[labelsName] {
                 labels = try RuntimeTensor(parameter.tensor).int64Values()
             }
         }
-        return EvaluationBatch(index: index, file: files[file], sampleCount: range.count, inputs: inputs, labels: labels)
+        return EvaluationBatch(
+            index: index, file: files[file], sampleCount: range.count, inputs: inputs, labels: labels)
     }
 }
 
@@ -219,7 +241,8 @@ public struct EvaluationBatch: Sendable {
 extension EvaluationData {
     /// Names for a message: the first eight, then how many more.
     static func list(_ names: [String]) -> String {
-        names.count <= 8 ? names.joined(separator: ", ") : names.prefix(8).joined(separator: ", ") + ", … \(names.count - 8) more"
+        names.count <= 8
+            ? names.joined(separator: ", ") : names.prefix(8).joined(separator: ", ") + ", … \(names.count - 8) more"
     }
 }
 

@@ -50,7 +50,8 @@ public struct Evaluator {
         guard Set(reference.graph.inputNames) == Set(model.graph.inputNames) else {
             throw PruneError(
                 .invalidInput,
-                "\(referenceName) takes inputs \(reference.graph.inputNames) but \(name) takes \(model.graph.inputNames)")
+                "\(referenceName) takes inputs \(reference.graph.inputNames) but \(name) takes \(model.graph.inputNames)"
+            )
         }
         try data.validate(for: reference.graph, modelName: referenceName)
     }
@@ -61,7 +62,9 @@ public struct Evaluator {
     /// - Throws: `PruneError` from validation, from a node that fails, or when the first outputs of the two
     ///   models differ in shape.
     /// - Complexity: one pass over the data per model; memory is one batch's activations plus the outputs.
-    public func evaluate(_ data: EvaluationData, progress: any ProgressSink = SilentProgress()) throws -> EvaluationResult {
+    public func evaluate(_ data: EvaluationData, progress: any ProgressSink = SilentProgress()) throws
+        -> EvaluationResult
+    {
         try validate(data)
         let inputNames = model.graph.inputNames
         let clock = ContinuousClock()
@@ -94,7 +97,8 @@ public struct Evaluator {
                 guard referenceRows.rowSize == rows.rowSize else {
                     throw PruneError(
                         .shapeMismatch,
-                        "batch \(index) (\(batch.file.lastPathComponent)): \(name) gives \(rows.rowSize) values per sample, \(referenceName) \(referenceRows.rowSize)")
+                        "batch \(index) (\(batch.file.lastPathComponent)): \(name) gives \(rows.rowSize) values per sample, \(referenceName) \(referenceRows.rowSize)"
+                    )
                 }
                 agreement?.add(model: rows.values, reference: referenceRows.values, rowSize: rows.rowSize)
                 if let labels = batch.labels {

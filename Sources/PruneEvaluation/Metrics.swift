@@ -33,7 +33,8 @@ public struct Accuracy: Codable, Sendable, Hashable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
             labels: try container.decode(String.self, forKey: .labels),
-            correct: try container.decode(Int.self, forKey: .correct), total: try container.decode(Int.self, forKey: .total))
+            correct: try container.decode(Int.self, forKey: .correct),
+            total: try container.decode(Int.self, forKey: .total))
     }
 
     /// Counts the samples of `predictions` (one predicted class per sample) that equal `labels`.

@@ -10,12 +10,15 @@ struct OutputRows {
     /// Reads `tensor`, which must be float32 with `samples` rows.
     init(_ tensor: RuntimeTensor, name: String, model: String, samples: Int) throws {
         guard tensor.dtype == .f32 else {
-            throw PruneError(.unsupported, "output '\(name)' of \(model) is \(tensor.dtype.rawValue); evaluation compares float32 outputs")
+            throw PruneError(
+                .unsupported,
+                "output '\(name)' of \(model) is \(tensor.dtype.rawValue); evaluation compares float32 outputs")
         }
         guard tensor.shape.first == samples else {
             throw PruneError(
                 .shapeMismatch,
-                "output '\(name)' of \(model) has shape \(Format.shape(tensor.shape)); dimension 0 should count the batch's \(samples) samples")
+                "output '\(name)' of \(model) has shape \(Format.shape(tensor.shape)); dimension 0 should count the batch's \(samples) samples"
+            )
         }
         values = tensor.floatValues()
         rowCount = samples

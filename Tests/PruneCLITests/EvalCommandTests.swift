@@ -47,7 +47,9 @@ struct EvalCommandTests {
         #expect((latency["samplesPerSecond"] as? Double ?? 0) > 0)
     }
 
-    @Test("ONNX Runtime's label count on the same data equals ours", .enabled(if: PythonTools.enabled, Comment(rawValue: PythonTools.skipMessage)))
+    @Test(
+        "ONNX Runtime's label count on the same data equals ours",
+        .enabled(if: PythonTools.enabled, Comment(rawValue: PythonTools.skipMessage)))
     func accuracyMatchesOnnxRuntime() throws {
         guard let python = PythonTools.required() else { return }
         let workspace = try Workspace()
@@ -116,7 +118,8 @@ struct EvalCommandTests {
                 Parameter(name: "input", tensor: input.samples(range).tensor()),
                 Parameter(name: "labels", tensor: labels.samples(range).tensor()),
             ])
-            _ = try SafetensorsWriter.write(model, to: directory.appending(path: "part\(index).safetensors"), overwrite: false)
+            _ = try SafetensorsWriter.write(
+                model, to: directory.appending(path: "part\(index).safetensors"), overwrite: false)
         }
         let report = try Self.evalJSON([Self.cnnModel, "--data", directory.path, "--labels", "labels"])
         #expect(Self.accuracy(report)?.correct == 534)
@@ -128,18 +131,26 @@ struct EvalCommandTests {
     func errors() throws {
         let workspace = try Workspace()
         func write(_ name: String, _ parameters: [Parameter]) throws -> String {
-            _ = try SafetensorsWriter.write(try Model(parameters: parameters), to: workspace.url.appending(path: name), overwrite: true)
+            _ = try SafetensorsWriter.write(
+                try Model(parameters: parameters), to: workspace.url.appending(path: name), overwrite: true)
             return workspace.path(name)
         }
-        let wrongName = try write("renamed.safetensors", [Parameter(name: "pixels", tensor: Tensor(shape: [2, 1, 8, 8], values: Array(repeating: 0, count: 128)))])
+        let wrongName = try write(
+            "renamed.safetensors",
+            [Parameter(name: "pixels", tensor: Tensor(shape: [2, 1, 8, 8], values: Array(repeating: 0, count: 128)))])
         var message = try Self.evalError([Self.cnnModel, "--data", wrongName])
-        #expect(message.contains("renamed.safetensors has no tensor 'input' for graph input 'input' of \(Self.cnnModel) (it holds: pixels)"))
+        #expect(
+            message.contains(
+                "renamed.safetensors has no tensor 'input' for graph input 'input' of \(Self.cnnModel) (it holds: pixels)"
+            ))
 
         message = try Self.evalError([Self.cnnModel, "--data", Self.mlp.appending(path: "test.safetensors").path])
         #expect(message.contains("tensor 'input' has shape [540, 64] (rank 2) but graph input 'input'"))
         #expect(message.contains("expects [batch, 1, 8, 8] (rank 4)"))
 
-        let wrongWidth = try write("wide.safetensors", [Parameter(name: "input", tensor: Tensor(shape: [2, 1, 8, 9], values: Array(repeating: 0, count: 144)))])
+        let wrongWidth = try write(
+            "wide.safetensors",
+            [Parameter(name: "input", tensor: Tensor(shape: [2, 1, 8, 9], values: Array(repeating: 0, count: 144)))])
         message = try Self.evalError([Self.cnnModel, "--data", wrongWidth])
         #expect(message.contains("wide.safetensors: tensor 'input' has shape [2, 1, 8, 9] but graph input 'input'"))
         #expect(message.contains("(dimension 3 differs)"))
@@ -147,13 +158,16 @@ struct EvalCommandTests {
         let doubles = try Tensor(dtype: .f64, shape: [2, 1, 8, 8], bytes: [UInt8](repeating: 0, count: 128 * 8))
         let wrongType = try write("doubles.safetensors", [Parameter(name: "input", tensor: doubles)])
         message = try Self.evalError([Self.cnnModel, "--data", wrongType])
-        #expect(message.contains("doubles.safetensors: tensor 'input' is F64 but graph input 'input' of \(Self.cnnModel) expects FLOAT"))
+        #expect(
+            message.contains(
+                "doubles.safetensors: tensor 'input' is F64 but graph input 'input' of \(Self.cnnModel) expects FLOAT"))
 
         message = try Self.evalError([Self.cnnModel, "--data", Self.cnnData, "--labels", "targets"])
         #expect(message.contains("has no labels tensor 'targets' (it holds: "))
 
         let corrupt = workspace.path("corrupt.safetensors")
-        try Data(try Data(contentsOf: URL(fileURLWithPath: Self.cnnData)).prefix(100)).write(to: URL(fileURLWithPath: corrupt))
+        try Data(try Data(contentsOf: URL(fileURLWithPath: Self.cnnData)).prefix(100)).write(
+            to: URL(fileURLWithPath: corrupt))
         message = try Self.evalError([Self.cnnModel, "--data", corrupt])
         #expect(message.contains(corrupt))
     }

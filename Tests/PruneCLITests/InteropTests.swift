@@ -16,10 +16,12 @@ struct InteropTests {
     /// ONNX test-data models (folder under the test data) whose ops the interpreter claims.
     /// (Old-opset models ORT no longer implements, such as BatchNormalization-6 or Gemm-6, are left out.)
     static let testDataModels = [
-        "pytorch-converted/test_Conv2d_groups", "pytorch-converted/test_Conv2d_dilated", "pytorch-converted/test_Conv3d",
+        "pytorch-converted/test_Conv2d_groups", "pytorch-converted/test_Conv2d_dilated",
+        "pytorch-converted/test_Conv3d",
         "pytorch-converted/test_Softmax", "pytorch-converted/test_LogSoftmax", "pytorch-operator/test_operator_maxpool",
         "pytorch-operator/test_operator_reduced_mean", "node/test_batchnorm_example", "node/test_gemm_all_attributes",
-        "node/test_layer_normalization_4d_axis1", "node/test_averagepool_2d_pads", "node/test_conv_with_strides_padding",
+        "node/test_layer_normalization_4d_axis1", "node/test_averagepool_2d_pads",
+        "node/test_conv_with_strides_padding",
         "node/test_matmul_4d",
     ]
 
@@ -43,11 +45,15 @@ struct InteropTests {
         let graph = try ONNXGraph(contentsOf: URL(fileURLWithPath: model))
         let document = try SafetensorsDocument(url: URL(fileURLWithPath: inputs))
         var feeds: [String: RuntimeTensor] = [:]
-        for name in graph.inputNames { feeds[name] = try RuntimeTensor(try document.model.parameter(named: name).tensor) }
+        for name in graph.inputNames {
+            feeds[name] = try RuntimeTensor(try document.model.parameter(named: name).tensor)
+        }
         return try Interpreter(graph: graph).run(feeds)
     }
 
-    @Test("digits MLP and CNN, dense and pruned (global 50 %, layer 70 %), agree with ONNX Runtime", .enabled(if: PythonTools.enabled, Comment(rawValue: PythonTools.skipMessage)))
+    @Test(
+        "digits MLP and CNN, dense and pruned (global 50 %, layer 70 %), agree with ONNX Runtime",
+        .enabled(if: PythonTools.enabled, Comment(rawValue: PythonTools.skipMessage)))
     func digitsModelsAgree() throws {
         guard let python = PythonTools.required() else { return }
         let workspace = try Workspace()
@@ -80,11 +86,15 @@ struct InteropTests {
         print("Interpreter vs ONNX Runtime (540 test samples each):\n" + lines.joined(separator: "\n"))
     }
 
-    @Test("models from ONNX's test data agree with ONNX Runtime", .enabled(if: PythonTools.enabled, Comment(rawValue: PythonTools.skipMessage)))
+    @Test(
+        "models from ONNX's test data agree with ONNX Runtime",
+        .enabled(if: PythonTools.enabled, Comment(rawValue: PythonTools.skipMessage)))
     func testDataModelsAgree() throws {
         guard let python = PythonTools.required() else { return }
         guard FileManager.default.fileExists(atPath: Self.testData.path) else {
-            if PythonTools.isCI { Issue.record("ONNX test data not found at \(Self.testData.path) (apt install libonnx-testdata)") }
+            if PythonTools.isCI {
+                Issue.record("ONNX test data not found at \(Self.testData.path) (apt install libonnx-testdata)")
+            }
             return
         }
         let workspace = try Workspace()
@@ -101,7 +111,8 @@ struct InteropTests {
                 parameters.append(Parameter(name: name, tensor: tensor.tensor()))
             }
             let inputs = workspace.path("\(directory.lastPathComponent)-inputs.safetensors")
-            _ = try SafetensorsWriter.write(try Model(parameters: parameters), to: URL(fileURLWithPath: inputs), overwrite: true)
+            _ = try SafetensorsWriter.write(
+                try Model(parameters: parameters), to: URL(fileURLWithPath: inputs), overwrite: true)
             let theirs = try PythonTools.onnxRuntimeOutputs(
                 python: python, model: model, inputs: inputs, workspace: workspace, check: false)
             let ours = try Self.ourOutputs(model: model, inputs: inputs)
@@ -109,7 +120,8 @@ struct InteropTests {
                 let mine = try #require(ours[name], "\(folder): no output \(name)")
                 let (difference, within) = try Self.compare(mine, value, what: "\(folder) \(name)")
                 #expect(within, "\(folder) '\(name)': max |difference| \(difference)")
-                lines.append("  \(directory.lastPathComponent) '\(name)' \(value.shape): max |ours − ORT| = \(difference)")
+                lines.append(
+                    "  \(directory.lastPathComponent) '\(name)' \(value.shape): max |ours − ORT| = \(difference)")
             }
         }
         print("ONNX test-data models, interpreter vs ONNX Runtime:\n" + lines.joined(separator: "\n"))

@@ -46,21 +46,27 @@ struct EvalReport: Encodable {
 
     func text() -> String {
         var lines = [
-            "model:     \(model)", "data:      \(data) (\(Format.count(result.samples)) samples, \(result.batches) batches"
+            "model:     \(model)",
+            "data:      \(data) (\(Format.count(result.samples)) samples, \(result.batches) batches"
                 + (batchSize.map { " of up to \($0)" } ?? ", one per file") + ", \(threads) threads)",
         ]
         if let reference { lines.append("reference: \(reference)") }
         lines.append("")
         var table = TextTable(columns: ["", "model"] + (reference == nil ? [] : ["reference"]))
         if let accuracy = result.accuracy {
-            table.add(["accuracy (\(accuracy.labels))", Self.accuracy(accuracy)] + (result.referenceAccuracy.map { [Self.accuracy($0)] } ?? []))
+            table.add(
+                ["accuracy (\(accuracy.labels))", Self.accuracy(accuracy)]
+                    + (result.referenceAccuracy.map { [Self.accuracy($0)] } ?? []))
         }
-        table.add(["latency / batch, median", Format.milliseconds(result.latency.medianSeconds)]
-            + (result.referenceLatency.map { [Format.milliseconds($0.medianSeconds)] } ?? []))
-        table.add(["latency / batch, p90", Format.milliseconds(result.latency.p90Seconds)]
-            + (result.referenceLatency.map { [Format.milliseconds($0.p90Seconds)] } ?? []))
-        table.add(["throughput (samples/s)", Format.rate(result.latency.samplesPerSecond)]
-            + (result.referenceLatency.map { [Format.rate($0.samplesPerSecond)] } ?? []))
+        table.add(
+            ["latency / batch, median", Format.milliseconds(result.latency.medianSeconds)]
+                + (result.referenceLatency.map { [Format.milliseconds($0.medianSeconds)] } ?? []))
+        table.add(
+            ["latency / batch, p90", Format.milliseconds(result.latency.p90Seconds)]
+                + (result.referenceLatency.map { [Format.milliseconds($0.p90Seconds)] } ?? []))
+        table.add(
+            ["throughput (samples/s)", Format.rate(result.latency.samplesPerSecond)]
+                + (result.referenceLatency.map { [Format.rate($0.samplesPerSecond)] } ?? []))
         lines.append(table.render())
         if let agreement = result.agreement {
             lines.append("")

@@ -10,7 +10,8 @@ extension RuntimeTensor {
     /// - Precondition: the tensor has rank ≥ 1 and `range` lies within `0..<shape[0]`.
     /// - Complexity: O(`range.count` × ``sampleSize``), one contiguous copy.
     public func samples(_ range: Range<Int>) -> RuntimeTensor {
-        precondition(!shape.isEmpty && range.lowerBound >= 0 && range.upperBound <= shape[0], "samples \(range) of \(shape)")
+        precondition(
+            !shape.isEmpty && range.lowerBound >= 0 && range.upperBound <= shape[0], "samples \(range) of \(shape)")
         if range.count == shape[0] { return self }
         let rowBytes = sampleSize * dtype.byteSize
         let result = RuntimeTensor(uninitialized: dtype, shape: [range.count] + shape.dropFirst())
