@@ -19,11 +19,4 @@ extension RuntimeTensor {
         return result
     }
 
-    /// The float32 elements, read in place by `body` (no copy).
-    ///
-    /// - Precondition: `dtype` is `.f32`.
-    public func withFloatBuffer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
-        precondition(dtype == .f32, "withFloatBuffer needs a float32 tensor, not \(dtype.rawValue)")
-        return try body(UnsafeBufferPointer(start: f32, count: count))
-    }
 }
