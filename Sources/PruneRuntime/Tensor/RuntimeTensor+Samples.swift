@@ -18,5 +18,4 @@ extension RuntimeTensor {
         result.raw.copyMemory(from: raw + range.lowerBound * rowBytes, byteCount: range.count * rowBytes)
         return result
     }
-
 }
