@@ -35,8 +35,13 @@ let package = Package(
             dependencies: ["PruneCore", "ONNXProto", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
             exclude: ["README.md"], swiftSettings: strict),
         .target(
+            name: "PruneEvaluation", dependencies: ["PruneCore", "PruneFormats", "PruneRuntime"], exclude: ["README.md"],
+            swiftSettings: strict),
+        .target(
             name: "PruneKit",
-            dependencies: ["PruneCore", "PruneFormats", "PruneBuiltins", "PrunePluginHost", "PruneRuntime"],
+            dependencies: [
+                "PruneCore", "PruneFormats", "PruneBuiltins", "PrunePluginHost", "PruneRuntime", "PruneEvaluation",
+            ],
             swiftSettings: strict),
         .target(
             name: "PruneCLI",
@@ -55,7 +60,7 @@ let package = Package(
         .testTarget(
             name: "PruneBuiltinsTests", dependencies: ["PruneKit"],
             resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "PruneCLITests", dependencies: ["PruneKit"], swiftSettings: strict),
+        .testTarget(name: "PruneCLITests", dependencies: ["PruneKit", "PruneRuntime"], swiftSettings: strict),
         .target(name: "CPrunePlugin"),
         .systemLibrary(name: "CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         .target(

@@ -1,5 +1,6 @@
 @_exported import PruneBuiltins
 @_exported import PruneCore
+@_exported import PruneEvaluation
 @_exported import PruneFormats
 @_exported import PrunePluginHost
 @_exported import PruneRuntime

@@ -12,6 +12,8 @@ public final class ONNXGraph: Sendable {
     public let inputNames: [String]
     /// Names of the graph outputs, in graph order.
     public let outputNames: [String]
+    /// What the file declares about each input in ``inputNames`` (element type and shape), in the same order.
+    public let inputDeclarations: [ValueDeclaration]
     /// The version of the default ONNX operator set the model imports.
     public let opsetVersion: Int
     /// Initializer names in file order.
@@ -62,6 +64,7 @@ public final class ONNXGraph: Sendable {
         self.initializerNames = initializerNames
         inputNames = graph.input.map(\.name).filter { initializers[$0] == nil }
         outputNames = graph.output.map(\.name)
+        inputDeclarations = graph.input.filter { initializers[$0.name] == nil }.map(ValueDeclaration.init(proto:))
         for value in graph.input + graph.output {
             switch value.type.value {
             case .tensorType?, nil: break

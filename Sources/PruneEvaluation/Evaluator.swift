@@ -1,0 +1,166 @@
+import Foundation
+import PruneCore
+import PruneRuntime
+
+/// Runs a model, and optionally a reference model, over evaluation data and measures accuracy, agreement with
+/// the reference and latency.
+///
+/// Metrics use each model's first graph output, read as one row of values per sample (dimension 0): accuracy
+/// compares each row's argmax with the sample's integer label; agreement compares the model's rows with the
+/// reference's. Latency is the wall time of each `Interpreter.run` call.
+///
+/// ```swift
+/// let graph = try ONNXGraph(contentsOf: modelURL)
+/// let data = try EvaluationData(url: dataURL, batchSize: 64, labels: "labels", inputNames: graph.inputNames)
+/// let evaluator = Evaluator(model: try Interpreter(graph: graph), name: modelURL.lastPathComponent)
+/// let result = try evaluator.evaluate(data)
+/// print(result.accuracy?.value ?? 0)
+/// ```
+public struct Evaluator {
+    /// The model evaluated.
+    public var model: Interpreter
+    /// How messages name the model.
+    public var name: String
+    /// The model compared against, if any.
+    public var reference: Interpreter?
+    /// How messages name the reference.
+    public var referenceName: String
+    /// Batches run once before timing starts (their results are not counted either), to warm caches and threads.
+    public var warmupBatches: Int
+
+    /// Creates an evaluator for `model`, optionally compared with `reference`.
+    public init(
+        model: Interpreter, name: String, reference: Interpreter? = nil, referenceName: String = "reference",
+        warmupBatches: Int = 0
+    ) {
+        self.model = model
+        self.name = name
+        self.reference = reference
+        self.referenceName = referenceName
+        self.warmupBatches = max(0, warmupBatches)
+    }
+
+    /// Checks that `data` feeds both models (``EvaluationData/validate(for:modelName:)``) and that the
+    /// reference takes the same inputs.
+    ///
+    /// - Throws: `PruneError` naming the file, tensor and graph input that do not fit.
+    public func validate(_ data: EvaluationData) throws {
+        try data.validate(for: model.graph, modelName: name)
+        guard let reference else { return }
+        guard Set(reference.graph.inputNames) == Set(model.graph.inputNames) else {
+            throw PruneError(
+                .invalidInput,
+                "\(referenceName) takes inputs \(reference.graph.inputNames) but \(name) takes \(model.graph.inputNames)"
+            )
+        }
+        try data.validate(for: reference.graph, modelName: referenceName)
+    }
+
+    /// Validates `data`, then runs every batch through the model (and the reference) and returns the metrics.
+    ///
+    /// - Parameter progress: told `evaluating k/n` after each batch.
+    /// - Throws: `PruneError` from validation, from a node that fails, or when the first outputs of the two
+    ///   models differ in shape.
+    /// - Complexity: one pass over the data per model; memory is one batch's activations plus the outputs.
+    public func evaluate(_ data: EvaluationData, progress: any ProgressSink = SilentProgress()) throws
+        -> EvaluationResult
+    {
+        try validate(data)
+        let inputNames = model.graph.inputNames
+        let clock = ContinuousClock()
+        for index in 0..<min(warmupBatches, data.batchCount) {
+            let batch = try data.batch(index, inputNames: inputNames)
+            _ = try model.run(batch.inputs)
+            _ = try reference?.run(batch.inputs)
+        }
+        var accuracy = data.labelsName.map { Accuracy(labels: $0) }
+        var referenceAccuracy = reference == nil ? nil : accuracy
+        var agreement = reference == nil ? nil : Agreement()
+        var modelSeconds: [Double] = []
+        var referenceSeconds: [Double] = []
+        defer { progress.finish() }
+        for index in 0..<data.batchCount {
+            let batch = try data.batch(index, inputNames: inputNames)
+            let started = clock.now
+            let outputs = try model.run(batch.inputs)
+            modelSeconds.append((clock.now - started).seconds)
+            let rows = try firstOutput(outputs, of: model, named: name, samples: batch.sampleCount)
+            if let labels = batch.labels {
+                accuracy?.add(predictions: (0..<rows.rowCount).map(rows.argmax), labels: labels)
+            }
+            if let reference {
+                let referenceStarted = clock.now
+                let referenceOutputs = try reference.run(batch.inputs)
+                referenceSeconds.append((clock.now - referenceStarted).seconds)
+                let referenceRows = try firstOutput(
+                    referenceOutputs, of: reference, named: referenceName, samples: batch.sampleCount)
+                guard referenceRows.rowSize == rows.rowSize else {
+                    throw PruneError(
+                        .shapeMismatch,
+                        "batch \(index) (\(batch.file.lastPathComponent)): \(name) gives \(rows.rowSize) values per sample, \(referenceName) \(referenceRows.rowSize)"
+                    )
+                }
+                agreement?.add(model: rows.values, reference: referenceRows.values, rowSize: rows.rowSize)
+                if let labels = batch.labels {
+                    referenceAccuracy?.add(
+                        predictions: (0..<referenceRows.rowCount).map(referenceRows.argmax), labels: labels)
+                }
+            }
+            progress.update(phase: "evaluating batches", completed: index + 1, total: data.batchCount)
+        }
+        return EvaluationResult(
+            samples: data.sampleCount, batches: data.batchCount, accuracy: accuracy,
+            referenceAccuracy: reference == nil ? nil : referenceAccuracy, agreement: agreement,
+            latency: Latency(seconds: modelSeconds, samples: data.sampleCount),
+            referenceLatency: reference == nil ? nil : Latency(seconds: referenceSeconds, samples: data.sampleCount))
+    }
+
+    private func firstOutput(
+        _ outputs: [String: RuntimeTensor], of interpreter: Interpreter, named: String, samples: Int
+    ) throws -> OutputRows {
+        guard let outputName = interpreter.graph.outputNames.first, let tensor = outputs[outputName] else {
+            throw PruneError(.invalidOutput, "\(named) has no graph output to evaluate")
+        }
+        return try OutputRows(tensor, name: outputName, model: named, samples: samples)
+    }
+}
+
+/// What an evaluation measured.
+public struct EvaluationResult: Codable, Sendable, Hashable {
+    /// Samples evaluated.
+    public var samples: Int
+    /// Batches run.
+    public var batches: Int
+    /// The model's accuracy, when labels were given.
+    public var accuracy: Accuracy?
+    /// The reference's accuracy, when labels and a reference were given.
+    public var referenceAccuracy: Accuracy?
+    /// How closely the model follows the reference, when one was given.
+    public var agreement: Agreement?
+    /// The model's batch latency.
+    public var latency: Latency
+    /// The reference's batch latency, when one was given.
+    public var referenceLatency: Latency?
+
+    /// Creates a result.
+    public init(
+        samples: Int, batches: Int, accuracy: Accuracy?, referenceAccuracy: Accuracy?, agreement: Agreement?,
+        latency: Latency, referenceLatency: Latency?
+    ) {
+        self.samples = samples
+        self.batches = batches
+        self.accuracy = accuracy
+        self.referenceAccuracy = referenceAccuracy
+        self.agreement = agreement
+        self.latency = latency
+        self.referenceLatency = referenceLatency
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double {
+        let (whole, attoseconds) = components
+        return Double(whole) + Double(attoseconds) * 1e-18
+    }
+}

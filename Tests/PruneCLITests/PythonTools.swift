@@ -1,0 +1,63 @@
+import Foundation
+import PruneKit
+import Testing
+
+/// A Python with `onnx`, `onnxruntime` and `numpy`, for tests that use ONNX Runtime as an independent reference.
+///
+/// Found like `PruneONNXTests` finds it: `$PRUNEKIT_PYTHON`, else `<package root>/.venv/bin/python`
+/// (`bash Scripts/setup-python.sh` creates it). Without one, tests are skipped with a message — except when `CI`
+/// is set, where they fail.
+enum PythonTools {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let isCI = !(ProcessInfo.processInfo.environment["CI"] ?? "").isEmpty
+    static let python: URL? = find()
+    static let skipMessage =
+        "no Python with onnx, onnxruntime and numpy: set PRUNEKIT_PYTHON or run Scripts/setup-python.sh"
+    /// Whether tests that need Python run (they do on CI, where a missing Python is then a failure).
+    static let enabled = python != nil || isCI
+
+    static func find() -> URL? {
+        let environment = ProcessInfo.processInfo.environment["PRUNEKIT_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
+        let candidate =
+            environment.map { URL(fileURLWithPath: $0) } ?? packageRoot.appendingPathComponent(".venv/bin/python")
+        guard FileManager.default.isExecutableFile(atPath: candidate.path),
+            let result = try? run(candidate, ["-c", "import onnx, onnxruntime, numpy"]), result.status == 0
+        else { return nil }
+        return candidate
+    }
+
+    /// The Python, or a recorded issue (on CI) and nil.
+    static func required() -> URL? {
+        if python == nil { Issue.record("CI is set but no Python with onnx, onnxruntime and numpy was found") }
+        return python
+    }
+
+    static func run(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Runs `model` in ONNX Runtime (`Scripts/ort_run.py`) on the inputs in `inputs` (safetensors) and returns
+    /// its outputs by name; with `check`, the model must first pass `onnx.checker` (full check).
+    static func onnxRuntimeOutputs(
+        python: URL, model: String, inputs: String, workspace: Workspace, check: Bool
+    ) throws -> [String: RuntimeTensor] {
+        let output = workspace.path("ort-\(UUID().uuidString).safetensors")
+        let script = packageRoot.appendingPathComponent("Scripts/ort_run.py").path
+        let result = try run(python, [script, model, inputs, output] + (check ? ["--check"] : []))
+        guard result.status == 0 else { throw PruneError(.invalidOutput, "ort_run.py failed: \(result.output)") }
+        let document = try SafetensorsDocument(url: URL(fileURLWithPath: output))
+        var tensors: [String: RuntimeTensor] = [:]
+        for parameter in document.model.parameters { tensors[parameter.name] = try RuntimeTensor(parameter.tensor) }
+        return tensors
+    }
+}
