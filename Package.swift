@@ -27,7 +27,9 @@ let package = Package(
             name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["README.md"]),
         .target(name: "PruneFormats", dependencies: ["PruneCore", "ONNXProto"], swiftSettings: strict),
-        .target(name: "PruneBuiltins", dependencies: ["PruneCore"], swiftSettings: strict),
+        .target(name: "PruneBuiltins", dependencies: ["PruneCore", "PruneStructure"], swiftSettings: strict),
+        .target(
+            name: "PruneStructure", dependencies: ["PruneCore", "PruneFormats", "ONNXProto"], swiftSettings: strict),
         .systemLibrary(
             name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .target(
@@ -36,7 +38,9 @@ let package = Package(
             exclude: ["README.md"], swiftSettings: strict),
         .target(
             name: "PruneKit",
-            dependencies: ["PruneCore", "PruneFormats", "PruneBuiltins", "PrunePluginHost", "PruneRuntime"],
+            dependencies: [
+                "PruneCore", "PruneFormats", "PruneBuiltins", "PrunePluginHost", "PruneRuntime", "PruneStructure",
+            ],
             swiftSettings: strict),
         .target(
             name: "PruneCLI",
@@ -74,6 +78,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "PruneONNXTests", dependencies: ["PruneFormats", "PruneCore", "ONNXProto"],
+            resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(
+            name: "PruneStructureTests",
+            dependencies: ["PruneStructure", "PruneBuiltins", "PruneRuntime", "PruneFormats", "PruneCore", "ONNXProto"],
             resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(
             name: "PruneRuntimeTests", dependencies: ["PruneRuntime", "PruneCore", "ONNXProto"], swiftSettings: strict),

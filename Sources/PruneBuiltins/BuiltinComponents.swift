@@ -1,4 +1,5 @@
 import PruneCore
+import PruneStructure
 
 /// Registers PruneKit's built-in scorers, selectors and rewriters, through the same API plugins use.
 public enum BuiltinComponents {
@@ -11,6 +12,10 @@ public enum BuiltinComponents {
         try registry.register(
             rewriter: info(.rewriter, "mask", "write zeros in place; shapes and dtypes stay", "")
         ) { _ in MaskRewriter() }
+        try registry.register(
+            rewriter: info(
+                .rewriter, "remove", "cut the selected channels and neurons out of an ONNX model (unit groups)", "")
+        ) { _ in RemoveRewriter() }
     }
 
     private static func registerScorers(_ registry: ComponentRegistry) throws {
