@@ -13,12 +13,9 @@ struct GraphBuilder {
         graph.input.append(Self.valueInfo(name, dims))
     }
 
-    /// A graph output with no declared shape.
-    mutating func output(_ name: String) {
-        var value = Onnx_ValueInfoProto()
-        value.name = name
-        value.type.tensorType.elemType = 1
-        graph.output.append(value)
+    /// A float graph output with the given dims (nil for the symbolic batch).
+    mutating func output(_ name: String, _ dims: [Int?]) {
+        graph.output.append(Self.valueInfo(name, dims))
     }
 
     /// A float initializer; values are pseudo-random in [-1, 1) unless given. Returns its name.

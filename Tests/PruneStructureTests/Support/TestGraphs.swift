@@ -22,7 +22,7 @@ enum TestGraphs {
         b.node("Relu", ["h"], ["hr"], name: "relu3")
         b.linear("hr", "logits", name: "fc2", in: 8, out: 5)
         b.graph.valueInfo = [GraphBuilder.valueInfo("c2", [nil, 6, 6, 6]), GraphBuilder.valueInfo("f", [nil, 54])]
-        b.output("logits")
+        b.output("logits", [nil, 5])
         return b.model
     }
 
@@ -40,7 +40,7 @@ enum TestGraphs {
         b.conv("r2", "c3", name: "conv3", in: 4, out: 3)
         b.node("GlobalAveragePool", ["c3"], ["g"], name: "gap")
         b.node("Flatten", ["g"], ["logits"], name: "flatten")
-        b.output("logits")
+        b.output("logits", [nil, 3])
         return b.model
     }
 
@@ -56,7 +56,7 @@ enum TestGraphs {
         b.node("Relu", ["scaled"], ["r"], name: "relu")
         b.conv("r", "c", name: "convC", in: 7, out: 2)
         b.node("Flatten", ["c"], ["logits"], name: "flatten")
-        b.output("logits")
+        b.output("logits", [nil, 50])
         return b.model
     }
 
@@ -70,7 +70,7 @@ enum TestGraphs {
         b.node("Relu", ["d"], ["r2"], name: "relu2")
         b.conv("r2", "c2", name: "conv2", in: 8, out: 2)
         b.node("Flatten", ["c2"], ["logits"], name: "flatten")
-        b.output("logits")
+        b.output("logits", [nil, 50])
         return b.model
     }
 
@@ -85,7 +85,7 @@ enum TestGraphs {
         b.node("Relu", ["h"], ["r"], name: "relu")
         b.weight("w2", [8, 3])
         b.node("MatMul", ["r", "w2"], ["logits"], name: "mm2")
-        b.output("logits")
+        b.output("logits", [nil, 3])
         return b.model
     }
 
@@ -99,7 +99,7 @@ enum TestGraphs {
         b.node("Relu", ["c2"], ["r"], name: "relu")
         b.conv("r", "c3", name: "conv3", in: 6, out: 2)
         b.node("Flatten", ["c3"], ["logits"], name: "flatten")
-        b.output("logits")
+        b.output("logits", [nil, 50])
         return b.model
     }
 }
