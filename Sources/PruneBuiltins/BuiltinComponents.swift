@@ -37,8 +37,13 @@ public enum BuiltinComponents {
             selector: info(.selector, "threshold", "prune every score ≤ tau", "tau:f64")
         ) { ThresholdSelector(tau: Float($0.double("tau"))) }
         try registry.register(
-            selector: info(.selector, "layer", "prune the same fraction of each tensor", "sparsity:f64[0..1)")
-        ) { LayerSelector(sparsity: $0.double("sparsity")) }
+            selector: info(
+                .selector, "layer", "prune the same fraction of each tensor or group",
+                "sparsity:f64[0..1),rounding:str{nearest|floor-keep}=nearest")
+        ) { values in
+            LayerSelector(
+                sparsity: values.double("sparsity"), rounding: LayerSelector.Rounding(rawValue: values.string("rounding")) ?? .nearest)
+        }
         try registry.register(
             selector: info(
                 .selector, "global", "one ranking across all tensors, with per-tensor floors and caps",
