@@ -42,7 +42,8 @@ public enum BuiltinComponents {
                 "sparsity:f64[0..1),rounding:str{nearest|floor-keep}=nearest")
         ) { values in
             LayerSelector(
-                sparsity: values.double("sparsity"), rounding: LayerSelector.Rounding(rawValue: values.string("rounding")) ?? .nearest)
+                sparsity: values.double("sparsity"),
+                rounding: LayerSelector.Rounding(rawValue: values.string("rounding")) ?? .nearest)
         }
         try registry.register(
             selector: info(

@@ -31,8 +31,8 @@ extension GroupBuilder {
         }
         if Self.passThrough.contains(op) || Self.pooling.contains(op) {
             if Self.pooling.contains(op), layout.axis != 1 { return excludeNode(n, "pools over the channel axis") }
-            if node.output.dropFirst().contains(where: { index.consumers[$0] != nil || index.graphOutputs.contains($0) })
-            {
+            if node.output.dropFirst().contains(where: { index.consumers[$0] != nil || index.graphOutputs.contains($0) }
+            ) {
                 return excludeNode(n, "its second output is used")
             }
             add(node.input[0], axis: layout.axis, offset: layout.offset, width: layout.width)
@@ -116,7 +116,8 @@ extension GroupBuilder {
         guard layout.axis == 1 else { return excludeNode(n, "the group runs along the batch axis") }
         let transB = node.int("transB", 0) != 0
         if !isOutput {
-            slice(node.input[1], axis: transB ? 1 : 0, offset: layout.offset, width: layout.width, scored: true, node: n)
+            slice(
+                node.input[1], axis: transB ? 1 : 0, offset: layout.offset, width: layout.width, scored: true, node: n)
             return
         }
         slice(node.input[1], axis: transB ? 0 : 1, offset: layout.offset, width: layout.width, scored: true, node: n)
@@ -148,9 +149,11 @@ extension GroupBuilder {
         let isOutput = value == output
         let axis = isOutput ? layout.axis : layout.axis + outputRank - valueRank
         for input in node.input where !input.isEmpty && input != value {
-            let shape = index.parameterShape(input) ?? index.shapes[input].flatMap { dims in
-                dims.allSatisfy { $0 != nil } ? dims.map { $0! } : nil
-            }
+            let shape =
+                index.parameterShape(input)
+                ?? index.shapes[input].flatMap { dims in
+                    dims.allSatisfy { $0 != nil } ? dims.map { $0! } : nil
+                }
             guard let shape else { return excludeNode(n, "the shape of '\(input)' is unknown") }
             let dimension = axis - (outputRank - shape.count)
             if dimension < 0 || shape[dimension] == 1 { continue }
@@ -173,7 +176,9 @@ extension GroupBuilder {
         guard let rank = index.rank(output) else { return excludeNode(n, "the output rank is unknown") }
         let axis = node.int("axis", 0) < 0 ? node.int("axis", 0) + rank : node.int("axis", 0)
         guard axis == layout.axis else {
-            for input in node.input + [output] { add(input, axis: layout.axis, offset: layout.offset, width: layout.width) }
+            for input in node.input + [output] {
+                add(input, axis: layout.axis, offset: layout.offset, width: layout.width)
+            }
             return
         }
         var starts: [Int] = []
@@ -188,8 +193,12 @@ extension GroupBuilder {
         if isOutput {
             let end = layout.offset + count * layout.width
             for (position, input) in node.input.enumerated()
-            where starts[position] <= layout.offset && end <= (position + 1 < starts.count ? starts[position + 1] : start) {
-                guard !index.isParameter(input) else { return excludeNode(n, "concatenates the initializer '\(input)'") }
+            where starts[position] <= layout.offset
+                && end <= (position + 1 < starts.count ? starts[position + 1] : start)
+            {
+                guard !index.isParameter(input) else {
+                    return excludeNode(n, "concatenates the initializer '\(input)'")
+                }
                 return add(input, axis: axis, offset: layout.offset - starts[position], width: layout.width)
             }
             return excludeNode(n, "the group's channels span several inputs")

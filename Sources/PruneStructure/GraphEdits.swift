@@ -64,7 +64,8 @@ enum GraphEdits {
             let values = try edited(parameter.tensor.withInt64Values { Array($0) })
             let bytes = values.withUnsafeBytes { TensorBytes(copying: $0) }
             try model.setTensor(Tensor(dtype: .i64, shape: parameter.tensor.shape, bytes: bytes), for: name)
-        } else if let c = constantNodes[name], let a = graph.node[c].attribute.firstIndex(where: { $0.name == "value" }) {
+        } else if let c = constantNodes[name], let a = graph.node[c].attribute.firstIndex(where: { $0.name == "value" })
+        {
             var tensor = graph.node[c].attribute[a].t
             let current: [Int64] =
                 tensor.rawData.isEmpty

@@ -41,7 +41,9 @@ public struct RemoveRewriter: Rewriter {
         guard var graph = (model.graph as? ONNXModelGraph)?.proto else { return model }
         var result = model
         var axesByParameter: [String: [(Int, Set<Int>)]] = [:]
-        for (place, indices) in plan.parameters { axesByParameter[place.name, default: []].append((place.axis, indices)) }
+        for (place, indices) in plan.parameters {
+            axesByParameter[place.name, default: []].append((place.axis, indices))
+        }
         for (name, cuts) in axesByParameter {
             var tensor = try model.parameter(named: name).tensor
             for (axis, indices) in cuts { tensor = tensor.removing(indices, along: axis) }

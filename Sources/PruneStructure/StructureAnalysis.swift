@@ -70,7 +70,8 @@ public struct StructureAnalysis: Sendable {
     /// The output value, its channel axis and channel count when node `n` produces channels from a weight.
     private static func root(_ n: Int, _ node: Onnx_NodeProto, _ index: GraphIndex) -> (String, Int, Int)? {
         guard node.isDefaultDomain, node.input.count >= 2, let output = node.output.first,
-            let weight = index.parameterShape(node.input[1]), index.model[node.input[1]]?.tensor.dtype.isFloatingPoint == true
+            let weight = index.parameterShape(node.input[1]),
+            index.model[node.input[1]]?.tensor.dtype.isFloatingPoint == true
         else { return nil }
         switch node.opType {
         case "Conv" where weight.count >= 3:

@@ -14,7 +14,9 @@ struct AnalysisTests {
     }
 
     func slices(_ group: DependencyGroup?) -> Set<String> {
-        Set((group?.members ?? []).map { "\($0.slice.parameter)@\($0.slice.axis)+\($0.slice.offset)x\($0.slice.width)" })
+        Set(
+            (group?.members ?? []).map { "\($0.slice.parameter)@\($0.slice.axis)+\($0.slice.offset)x\($0.slice.width)" }
+        )
     }
 
     @Test("Conv → BN → Conv, and Flatten → Gemm maps a channel to its block of H×W features")
@@ -28,7 +30,10 @@ struct AnalysisTests {
                     "conv1.weight@0+0x1", "conv1.bias@0+0x1", "bn1.weight@0+0x1", "bn1.bias@0+0x1",
                     "bn1.running_mean@0+0x1", "bn1.running_var@0+0x1", "conv2.weight@1+0x1",
                 ])
-            #expect(Set(groups["conv1"]?.scoredSlices.map(\.parameter) ?? []) == ["conv1.weight", "bn1.weight", "conv2.weight"])
+            #expect(
+                Set(groups["conv1"]?.scoredSlices.map(\.parameter) ?? []) == [
+                    "conv1.weight", "bn1.weight", "conv2.weight",
+                ])
             #expect(slices(groups["conv2"]) == ["conv2.weight@0+0x1", "conv2.bias@0+0x1", "fc1.weight@1+0x9"])
             #expect(slices(groups["fc1"]) == ["fc1.weight@0+0x1", "fc1.bias@0+0x1", "fc2.weight@1+0x1"])
             #expect(groups["fc2"]?.exclusion == "its channels reach the graph output 'logits'")
@@ -52,8 +57,10 @@ struct AnalysisTests {
     @Test("Concat maps each branch's channels with its offset; per-channel constants are sliced")
     func concat() throws {
         let groups = try groups(TestGraphs.concat())
-        #expect(slices(groups["convA"]) == ["convA.weight@0+0x1", "convA.bias@0+0x1", "scale@0+0x1", "convC.weight@1+0x1"])
-        #expect(slices(groups["convB"]) == ["convB.weight@0+0x1", "convB.bias@0+0x1", "scale@0+3x1", "convC.weight@1+3x1"])
+        #expect(
+            slices(groups["convA"]) == ["convA.weight@0+0x1", "convA.bias@0+0x1", "scale@0+0x1", "convC.weight@1+0x1"])
+        #expect(
+            slices(groups["convB"]) == ["convB.weight@0+0x1", "convB.bias@0+0x1", "scale@0+3x1", "convC.weight@1+3x1"])
     }
 
     @Test("A depthwise Conv couples its input and output channels")

@@ -22,7 +22,8 @@ struct RemoveTests {
         let (name, proto, shape) = RemoveTests.cases[which]
         let harness = try Harness()
         let dense = try harness.open(proto, as: name)
-        let masked = try harness.prune(dense, selector: LayerSelector(sparsity: 0.5), rewriter: MaskRewriter(), name: "\(name)-masked")
+        let masked = try harness.prune(
+            dense, selector: LayerSelector(sparsity: 0.5), rewriter: MaskRewriter(), name: "\(name)-masked")
         let maskedDocument = try ONNXDocument(url: masked.url)
         let removed = try harness.prune(
             maskedDocument, selector: LayerSelector(sparsity: 0.5), rewriter: RemoveRewriter(), name: "\(name)-removed")

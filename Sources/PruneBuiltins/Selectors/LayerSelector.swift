@@ -37,7 +37,8 @@ public struct LayerSelector: Selector {
             let item = scored[i]
             let n = item.scores.count
             let k =
-                rounding == .nearest ? Budget.count(sparsity, of: n) : n - Int((Double(n) * (1 - sparsity)).rounded(.down))
+                rounding == .nearest
+                ? Budget.count(sparsity, of: n) : n - Int((Double(n) * (1 - sparsity)).rounded(.down))
             let mask = SmallestSelection.mask(smallest: k, of: item.scores.values, seed: seed)
             return Selection.Entry(target: item.target, decision: .prune(mask))
         }

@@ -37,7 +37,10 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Score and prune single weights (element) or whole output units (unit).")
     var granularity: PruneTarget.Granularity = .element
 
-    @Option(help: "Regular expression of node, tensor or value names whose channel groups are never removed (repeatable; --granularity unit on ONNX).")
+    @Option(
+        help:
+            "Regular expression of node, tensor or value names whose channel groups are never removed (repeatable; --granularity unit on ONNX)."
+    )
     var ignore: [String] = []
 
     @Option(help: "Also write the report as JSON to this file.")

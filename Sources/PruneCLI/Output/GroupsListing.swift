@@ -18,7 +18,10 @@ enum GroupsListing {
         analysis.groups.map { group in
             Entry(
                 name: group.name, units: group.unitCount, prunable: group.isPrunable, excluded: group.exclusion,
-                tensors: group.members.map { describe($0.slice.parameter, $0.slice.axis, $0.slice.offset, $0.slice.width) + ($0.scored ? "*" : "") },
+                tensors: group.members.map {
+                    describe($0.slice.parameter, $0.slice.axis, $0.slice.offset, $0.slice.width)
+                        + ($0.scored ? "*" : "")
+                },
                 activations: group.activations.map { describe($0.value, $0.axis, $0.offset, $0.width) })
         }
     }

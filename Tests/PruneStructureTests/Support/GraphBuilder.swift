@@ -71,7 +71,9 @@ struct GraphBuilder {
     }
 
     /// Conv with weight `[out, in/group, k, k]` and bias, padding to keep the spatial size.
-    mutating func conv(_ x: String, _ y: String, name: String, in inputs: Int, out outputs: Int, k: Int = 3, group: Int = 1) {
+    mutating func conv(
+        _ x: String, _ y: String, name: String, in inputs: Int, out outputs: Int, k: Int = 3, group: Int = 1
+    ) {
         weight("\(name).weight", [outputs, inputs / group, k, k])
         weight("\(name).bias", [outputs])
         node(

@@ -20,7 +20,9 @@ enum RuntimeCheck {
     /// Checks the model at `url` and that ONNX Runtime gives `want` for `values`.
     static func expect(_ url: URL, input: String, shape: [Int], values: [Float], output: String, want: [Float]) throws {
         guard let python else {
-            if isCI { Issue.record("CI is set but no Python with onnx, onnxruntime and numpy (PRUNEKIT_PYTHON or .venv)") }
+            if isCI {
+                Issue.record("CI is set but no Python with onnx, onnxruntime and numpy (PRUNEKIT_PYTHON or .venv)")
+            }
             return
         }
         let expectation: [String: Any] = [
