@@ -27,7 +27,9 @@ let package = Package(
             name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["README.md"]),
         .target(name: "PruneFormats", dependencies: ["PruneCore", "ONNXProto"], swiftSettings: strict),
-        .target(name: "PruneBuiltins", dependencies: ["PruneCore"], swiftSettings: strict),
+        .target(name: "PruneBuiltins", dependencies: ["PruneCore", "PruneStructure"], swiftSettings: strict),
+        .target(
+            name: "PruneStructure", dependencies: ["PruneCore", "PruneFormats", "ONNXProto"], swiftSettings: strict),
         .systemLibrary(
             name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .target(
@@ -41,6 +43,7 @@ let package = Package(
             name: "PruneKit",
             dependencies: [
                 "PruneCore", "PruneFormats", "PruneBuiltins", "PrunePluginHost", "PruneRuntime", "PruneEvaluation",
+                "PruneStructure",
             ],
             swiftSettings: strict),
         .target(
@@ -79,6 +82,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "PruneONNXTests", dependencies: ["PruneFormats", "PruneCore", "ONNXProto"],
+            resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(
+            name: "PruneStructureTests",
+            dependencies: ["PruneStructure", "PruneBuiltins", "PruneRuntime", "PruneFormats", "PruneCore", "ONNXProto"],
             resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(
             name: "PruneRuntimeTests", dependencies: ["PruneRuntime", "PruneCore", "ONNXProto"], swiftSettings: strict),

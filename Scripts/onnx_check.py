@@ -4,7 +4,9 @@
 Usage: onnx_check.py MODEL.onnx [MODEL.onnx ...]
 Prints "OK <path>" for each model that passes `onnx.checker.check_model(path, full_check=True)` and runs in
 `onnxruntime.InferenceSession` (CPU) on random inputs (symbolic dimensions taken as 1); prints "FAIL <path>: why"
-otherwise. Exits 0 when every model passed, 1 when any failed, 2 on bad usage or missing packages.
+otherwise. When `MODEL.onnx.expect.json` exists ({"inputs": {name: {"shape": [...], "values": [...]}},
+"outputs": {name: [...]}, "tolerance": t}), ONNX Runtime's outputs for those inputs must match within t (relative
+above 1), which is how tests compare ONNX Runtime with PruneKit's interpreter. Exits 0 when every model passed, 1 when any failed, 2 on bad usage or missing packages.
 Needs: pip install onnx onnxruntime numpy
 """
 import sys
@@ -42,6 +44,32 @@ def check(path, np, onnx, ort):
     for value, info in zip(outputs, session.get_outputs()):
         if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating) and not np.all(np.isfinite(value)):
             raise ValueError(f"output '{info.name}' has non-finite values")
+    compare_expected(path, session, np)
+
+
+def compare_expected(path, session, np):
+    """Runs the inputs of `path`.expect.json, if present, and compares the outputs it lists."""
+    import json
+    import os
+
+    expect_path = path + ".expect.json"
+    if not os.path.exists(expect_path):
+        return
+    with open(expect_path) as f:
+        expect = json.load(f)
+    feeds = {
+        name: np.asarray(spec["values"], dtype=np.float32).reshape(spec["shape"]) for name, spec in expect["inputs"].items()
+    }
+    names = list(expect["outputs"])
+    tolerance = float(expect.get("tolerance", 1e-4))
+    for name, value in zip(names, session.run(names, feeds)):
+        want = np.asarray(expect["outputs"][name], dtype=np.float32)
+        got = np.asarray(value, dtype=np.float32).reshape(-1)
+        if got.shape != want.shape:
+            raise ValueError(f"output '{name}' has {got.size} values, expected {want.size}")
+        worst = float(np.max(np.abs(got - want) / np.maximum(1.0, np.abs(want)))) if got.size else 0.0
+        if worst > tolerance:
+            raise ValueError(f"output '{name}' differs from the expected values by {worst:.3g} (tolerance {tolerance})")
 
 
 def main(argv):

@@ -1,4 +1,5 @@
 import PruneCore
+import PruneStructure
 
 /// Registers PruneKit's built-in scorers, selectors and rewriters, through the same API plugins use.
 public enum BuiltinComponents {
@@ -11,6 +12,10 @@ public enum BuiltinComponents {
         try registry.register(
             rewriter: info(.rewriter, "mask", "write zeros in place; shapes and dtypes stay", "")
         ) { _ in MaskRewriter() }
+        try registry.register(
+            rewriter: info(
+                .rewriter, "remove", "cut the selected channels and neurons out of an ONNX model (unit groups)", "")
+        ) { _ in RemoveRewriter() }
     }
 
     private static func registerScorers(_ registry: ComponentRegistry) throws {
@@ -32,8 +37,14 @@ public enum BuiltinComponents {
             selector: info(.selector, "threshold", "prune every score ≤ tau", "tau:f64")
         ) { ThresholdSelector(tau: Float($0.double("tau"))) }
         try registry.register(
-            selector: info(.selector, "layer", "prune the same fraction of each tensor", "sparsity:f64[0..1)")
-        ) { LayerSelector(sparsity: $0.double("sparsity")) }
+            selector: info(
+                .selector, "layer", "prune the same fraction of each tensor or group",
+                "sparsity:f64[0..1),rounding:str{nearest|floor-keep}=nearest")
+        ) { values in
+            LayerSelector(
+                sparsity: values.double("sparsity"),
+                rounding: LayerSelector.Rounding(rawValue: values.string("rounding")) ?? .nearest)
+        }
         try registry.register(
             selector: info(
                 .selector, "global", "one ranking across all tensors, with per-tensor floors and caps",

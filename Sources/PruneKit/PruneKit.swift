@@ -4,6 +4,7 @@
 @_exported import PruneFormats
 @_exported import PrunePluginHost
 @_exported import PruneRuntime
+@_exported import PruneStructure
 
 extension ComponentRegistry {
     /// A registry holding PruneKit's built-in scorers, selectors and rewriters.

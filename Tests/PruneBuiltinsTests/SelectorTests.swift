@@ -123,7 +123,7 @@ struct SelectorTests {
         #expect(
             names == [
                 "scorer/magnitude", "scorer/energy", "scorer/random", "selector/threshold", "selector/layer",
-                "selector/global", "selector/row", "selector/nm", "rewriter/mask",
+                "selector/global", "selector/row", "selector/nm", "rewriter/mask", "rewriter/remove",
             ])
     }
 }

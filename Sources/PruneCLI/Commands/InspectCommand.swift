@@ -13,11 +13,22 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of tables.")
     var json = false
 
+    @Flag(help: "Print the dependency groups structured pruning would use (ONNX models).")
+    var groups = false
+
+    @Option(help: "With --groups: names (regular expressions) whose groups are protected (repeatable).")
+    var ignore: [String] = []
+
     @OptionGroup var execution: ExecutionOptions
 
     func run() throws {
         let document = try ModelFiles.open(URL(fileURLWithPath: model))
         Warnings.print(document.warnings)
+        if groups {
+            let analysis = try StructureAnalysis(model: document.model, ignoring: ignore)
+            print(json ? try GroupsListing.json(analysis) : GroupsListing.text(analysis))
+            return
+        }
         let parameters = document.model.parameters
         let zeros = try ParallelFor.map(parameters.count, threads: execution.threadCount) { i in
             defer { parameters[i].tensor.releaseResidentPages() }

@@ -37,6 +37,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Score and prune single weights (element) or whole output units (unit).")
     var granularity: PruneTarget.Granularity = .element
 
+    @Option(
+        help:
+            "Regular expression of node, tensor or value names whose channel groups are never removed (repeatable; --granularity unit on ONNX)."
+    )
+    var ignore: [String] = []
+
     @Option(help: "Also write the report as JSON to this file.")
     var report: String?
 
@@ -80,16 +86,19 @@ struct RunCommand: ParsableCommand {
 
         // Build everything that can fail on user input before touching the model.
         let targets = TargetFilter(include: include, exclude: exclude, granularity: granularity)
-        let stage = try Stage(
+        var stage = try Stage(
             name: "prune", targets: targets, scorer: ComponentSpec(parsing: scorer),
             selector: ComponentSpec(parsing: selector!), rewriter: ComponentSpec(parsing: rewriter),
             registry: registry)
-        let pipeline = Pipeline([stage])
-
         let loadStart = clock.now
         let document = try ModelFiles.open(inputURL)
         Warnings.print(document.warnings)
         let loadTime = clock.now - loadStart
+        // Unit targets on a model with a graph are dependency groups: every slice one channel touches, together.
+        if granularity == .unit, document.model.graph is ONNXModelGraph {
+            stage.targetProvider = GroupTargets(ignore: ignore)
+        }
+        let pipeline = Pipeline([stage])
 
         let progress = TerminalProgress()
         let context = PruneContext(

@@ -11,6 +11,8 @@ public struct Model: Sendable {
     public var metadata: [String: String]
     /// Where the model was loaded from, when it came from a file.
     public var sourceURL: URL?
+    /// The format's graph, when the file has one (ONNX); structural rewriters replace it with the edited graph.
+    public var graph: (any ModelGraph)?
     private var indexByName: [String: Int]
 
     /// Creates a model from parameters with distinct names.

@@ -32,7 +32,8 @@ public struct Pipeline: Sendable {
     private func run(_ stage: Stage, on model: Model, context base: PruneContext) throws -> (Model, StageReport) {
         var context = base
         context.model = model
-        let (targets, passedOver) = try stage.targets.resolve(in: model)
+        let (targets, passedOver) =
+            try stage.targetProvider?.targets(in: model, filter: stage.targets) ?? stage.targets.resolve(in: model)
         guard !targets.isEmpty else {
             throw PruneError(
                 .noCandidates,

@@ -12,6 +12,8 @@ public struct Stage: Sendable {
     public var rewriter: any Rewriter
     /// How each component was specified (`NAME:key=value`), for reports and metadata.
     public var description: StageDescription
+    /// Where targets come from when not from `targets` alone (structural groups); nil uses the filter.
+    public var targetProvider: (any TargetProvider)?
 
     /// Creates a stage from component values.
     ///

@@ -93,7 +93,9 @@ public struct ONNXDocument: ModelDocument {
         var metadata: [String: String] = [:]
         for entry in proto.metadataProps { metadata[entry.key] = entry.value }
         do {
-            self.model = try Model(parameters: parameters, metadata: metadata, sourceURL: url)
+            var model = try Model(parameters: parameters, metadata: metadata, sourceURL: url)
+            model.graph = ONNXModelGraph(proto: proto.graph)
+            self.model = model
         } catch let error as PruneError {
             throw PruneError(.corruptFile, "\(path): \(error.message)")
         }

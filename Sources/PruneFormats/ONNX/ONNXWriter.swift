@@ -89,7 +89,9 @@ package struct ONNXWriter {
         top.clearGraph()
         top.metadataProps = ONNXWriter.merged(top.metadataProps, model.metadata.merging(metadata) { $1 })
         let topBytes: [UInt8] = try top.serializedBytes()
-        var graph = document.proto.graph
+        // A structural rewrite hands back an edited graph (attributes, shapes, constants); initializers always come
+        // from the document's list, with dims and payloads from the parameters.
+        var graph = (model.graph as? ONNXModelGraph)?.proto ?? document.proto.graph
         graph.initializer = []
         let graphBytes: [UInt8] = try graph.serializedBytes()
 

@@ -1,0 +1,17 @@
+import ONNXProto
+import PruneCore
+
+/// The graph of an ONNX model as it travels with the model's parameters: nodes, attributes, `value_info`, graph
+/// inputs and outputs.
+///
+/// ``ONNXDocument`` sets it on the ``Model`` it opens. A structural rewriter replaces it with an edited copy (new
+/// attributes, shapes, constants), and ``ONNXDocument/write(_:to:metadata:overwrite:)`` writes its nodes and
+/// shapes in place of the graph it read. Initializer payloads are not held here: they are the model's parameters
+/// (the messages carry names and dims only, which the writer takes from the parameters).
+public struct ONNXModelGraph: ModelGraph {
+    /// The graph message; its initializers have no `raw_data` (their bytes live in the parameters).
+    package var proto: Onnx_GraphProto
+
+    /// Wraps `proto`.
+    package init(proto: Onnx_GraphProto) { self.proto = proto }
+}

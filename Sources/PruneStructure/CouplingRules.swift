@@ -1,0 +1,259 @@
+import ONNXProto
+import PruneCore
+
+/// Per-operator rules: given that one value of a node carries the group's channels, which other values and
+/// parameter slices carry them too. An operator without a rule excludes the group.
+extension GroupBuilder {
+    /// Operators whose output 0 has the same channels as input 0, element for element.
+    static let passThrough: Set<String> = [
+        "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Elu", "Selu", "Celu", "Gelu",
+        "Softplus", "Softsign", "Mish", "Abs", "Neg", "Exp", "Log", "Sqrt", "Identity", "Erf", "Floor", "Ceil",
+        "Round", "Reciprocal", "Sign", "Sin", "Cos", "ThresholdedRelu", "Clip", "Cast", "Dropout",
+    ]
+    /// Pooling keeps channels on axis 1.
+    static let pooling: Set<String> = [
+        "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool",
+    ]
+    /// Broadcasting elementwise operators: every operand with the channel axis is coupled.
+    static let broadcasting: Set<String> = ["Add", "Sub", "Mul", "Div", "Max", "Min", "Sum", "Mean", "PRelu", "Pow"]
+
+    /// Applies the rule of node `node`, reached through `value`.
+    mutating func couple(node n: Int, through value: String) {
+        let node = index.graph.node[n]
+        guard let layout = layouts[value] else { return }
+        guard node.isDefaultDomain else { return excludeNode(n, "operators outside the ONNX domain are not analysed") }
+        let isOutput = node.output.contains(value)
+        let op = node.opType
+        if !isOutput, let position = node.input.firstIndex(of: value), position > 0,
+            !Self.broadcasting.contains(op), op != "Concat"
+        {
+            return excludeNode(n, "reads the group's channels as input \(position), which is not its data input")
+        }
+        if Self.passThrough.contains(op) || Self.pooling.contains(op) {
+            if Self.pooling.contains(op), layout.axis != 1 { return excludeNode(n, "pools over the channel axis") }
+            if node.output.dropFirst().contains(where: { index.consumers[$0] != nil || index.graphOutputs.contains($0) }
+            ) {
+                return excludeNode(n, "its second output is used")
+            }
+            add(node.input[0], axis: layout.axis, offset: layout.offset, width: layout.width)
+            add(node.output[0], axis: layout.axis, offset: layout.offset, width: layout.width)
+            return
+        }
+        switch op {
+        case "BatchNormalization", "InstanceNormalization": normalization(n, layout)
+        case "Conv": conv(n, layout, isOutput: isOutput)
+        case "Gemm": gemm(n, layout, isOutput: isOutput)
+        case "MatMul": matMul(n, layout, isOutput: isOutput)
+        case "Concat": concat(n, value, layout, isOutput: isOutput)
+        case "Flatten": flatten(n, layout, isOutput: isOutput, axis: node.int("axis", 1))
+        case "Reshape": reshape(n, layout, isOutput: isOutput)
+        default:
+            if Self.broadcasting.contains(op) { return broadcast(n, value, layout) }
+            excludeNode(n, "the structure analysis does not understand this operator")
+        }
+    }
+
+    private mutating func normalization(_ n: Int, _ layout: Layout) {
+        let node = index.graph.node[n]
+        guard layout.axis == 1 else { return excludeNode(n, "normalises across the group's channels") }
+        if node.output.dropFirst().contains(where: { !$0.isEmpty && index.consumers[$0] != nil }) {
+            return excludeNode(n, "its training outputs are used")
+        }
+        for (position, parameter) in node.input.enumerated().dropFirst() where !parameter.isEmpty {
+            slice(parameter, axis: 0, offset: layout.offset, width: layout.width, scored: position == 1, node: n)
+        }
+        add(node.input[0], axis: 1, offset: layout.offset, width: layout.width)
+        add(node.output[0], axis: 1, offset: layout.offset, width: layout.width)
+    }
+
+    private mutating func conv(_ n: Int, _ layout: Layout, isOutput: Bool) {
+        let node = index.graph.node[n]
+        guard node.input.count >= 2, let weight = index.parameterShape(node.input[1]) else {
+            return excludeNode(n, "its weight is not an initializer")
+        }
+        guard layout.axis == 1 else { return excludeNode(n, "the group runs along a spatial axis") }
+        let groups = node.int("group", 1)
+        let inputChannels = weight[1] * groups
+        let bias = node.input.count > 2 && !node.input[2].isEmpty ? node.input[2] : nil
+        if groups == 1 {
+            if isOutput {
+                slice(node.input[1], axis: 0, offset: layout.offset, width: layout.width, scored: true, node: n)
+                if let bias { slice(bias, axis: 0, offset: layout.offset, width: layout.width, scored: false, node: n) }
+            } else {
+                slice(node.input[1], axis: 1, offset: layout.offset, width: layout.width, scored: true, node: n)
+            }
+            return
+        }
+        guard groups == inputChannels, weight[1] == 1, weight[0] % groups == 0 else {
+            return excludeNode(n, "grouped convolution (group=\(groups)) other than depthwise")
+        }
+        // Depthwise: input channel c feeds output channels c·m ..< (c+1)·m.
+        let multiplier = weight[0] / groups
+        var input = layout
+        var output = layout
+        if isOutput {
+            guard layout.offset % multiplier == 0, layout.width % multiplier == 0 else {
+                return excludeNode(n, "the group splits a depthwise channel's outputs")
+            }
+            input.offset /= multiplier
+            input.width /= multiplier
+        } else {
+            output.offset *= multiplier
+            output.width *= multiplier
+        }
+        slice(node.input[1], axis: 0, offset: output.offset, width: output.width, scored: true, node: n)
+        if let bias { slice(bias, axis: 0, offset: output.offset, width: output.width, scored: false, node: n) }
+        add(node.input[0], axis: 1, offset: input.offset, width: input.width)
+        add(node.output[0], axis: 1, offset: output.offset, width: output.width)
+    }
+
+    private mutating func gemm(_ n: Int, _ layout: Layout, isOutput: Bool) {
+        let node = index.graph.node[n]
+        guard node.int("transA", 0) == 0 else { return excludeNode(n, "transA=1 is not handled") }
+        guard node.input.count >= 2, index.parameterShape(node.input[1]) != nil else {
+            return excludeNode(n, "its B input is not an initializer")
+        }
+        guard layout.axis == 1 else { return excludeNode(n, "the group runs along the batch axis") }
+        let transB = node.int("transB", 0) != 0
+        if !isOutput {
+            slice(
+                node.input[1], axis: transB ? 1 : 0, offset: layout.offset, width: layout.width, scored: true, node: n)
+            return
+        }
+        slice(node.input[1], axis: transB ? 0 : 1, offset: layout.offset, width: layout.width, scored: true, node: n)
+        guard node.input.count > 2, !node.input[2].isEmpty else { return }
+        let bias = node.input[2]
+        guard let shape = index.parameterShape(bias) else { return excludeNode(n, "its C input is not an initializer") }
+        if shape.last.map({ $0 > 1 }) ?? false {
+            slice(bias, axis: shape.count - 1, offset: layout.offset, width: layout.width, scored: false, node: n)
+        }
+    }
+
+    private mutating func matMul(_ n: Int, _ layout: Layout, isOutput: Bool) {
+        let node = index.graph.node[n]
+        guard node.input.count == 2, let weight = index.parameterShape(node.input[1]), weight.count == 2 else {
+            return excludeNode(n, "its second input is not a 2-D initializer")
+        }
+        guard let rank = index.rank(isOutput ? node.output[0] : node.input[0]), layout.axis == rank - 1 else {
+            return excludeNode(n, "the group does not run along the feature axis")
+        }
+        slice(node.input[1], axis: isOutput ? 1 : 0, offset: layout.offset, width: layout.width, scored: true, node: n)
+    }
+
+    private mutating func broadcast(_ n: Int, _ value: String, _ layout: Layout) {
+        let node = index.graph.node[n]
+        let output = node.output[0]
+        guard let outputRank = index.rank(output), let valueRank = index.rank(value) else {
+            return excludeNode(n, "operand ranks are unknown")
+        }
+        let isOutput = value == output
+        let axis = isOutput ? layout.axis : layout.axis + outputRank - valueRank
+        for input in node.input where !input.isEmpty && input != value {
+            let shape =
+                index.parameterShape(input)
+                ?? index.shapes[input].flatMap { dims in
+                    dims.allSatisfy { $0 != nil } ? dims.map { $0! } : nil
+                }
+            guard let shape else { return excludeNode(n, "the shape of '\(input)' is unknown") }
+            let dimension = axis - (outputRank - shape.count)
+            if dimension < 0 || shape[dimension] == 1 { continue }
+            if index.isParameter(input) {
+                slice(input, axis: dimension, offset: layout.offset, width: layout.width, scored: false, node: n)
+            } else if let producer = index.producer[input], index.graph.node[producer].opType == "Constant" {
+                return excludeNode(n, "per-channel constant '\(input)' comes from a Constant node")
+            } else if shape.count == outputRank {
+                add(input, axis: axis, offset: layout.offset, width: layout.width)
+            } else {
+                return excludeNode(n, "operand '\(input)' broadcasts over the channels with another rank")
+            }
+        }
+        if !isOutput { add(output, axis: axis, offset: layout.offset, width: layout.width) }
+    }
+
+    private mutating func concat(_ n: Int, _ value: String, _ layout: Layout, isOutput: Bool) {
+        let node = index.graph.node[n]
+        let output = node.output[0]
+        guard let rank = index.rank(output) else { return excludeNode(n, "the output rank is unknown") }
+        let axis = node.int("axis", 0) < 0 ? node.int("axis", 0) + rank : node.int("axis", 0)
+        guard axis == layout.axis else {
+            for input in node.input + [output] {
+                add(input, axis: layout.axis, offset: layout.offset, width: layout.width)
+            }
+            return
+        }
+        var starts: [Int] = []
+        var start = 0
+        for input in node.input {
+            guard let extent = index.shapes[input]?[axis] ?? index.parameterShape(input)?[axis] else {
+                return excludeNode(n, "the size of '\(input)' along axis \(axis) is unknown")
+            }
+            starts.append(start)
+            start += extent
+        }
+        if isOutput {
+            let end = layout.offset + count * layout.width
+            for (position, input) in node.input.enumerated()
+            where starts[position] <= layout.offset
+                && end <= (position + 1 < starts.count ? starts[position + 1] : start)
+            {
+                guard !index.isParameter(input) else {
+                    return excludeNode(n, "concatenates the initializer '\(input)'")
+                }
+                return add(input, axis: axis, offset: layout.offset - starts[position], width: layout.width)
+            }
+            return excludeNode(n, "the group's channels span several inputs")
+        }
+        for (position, input) in node.input.enumerated() where input == value {
+            add(output, axis: axis, offset: starts[position] + layout.offset, width: layout.width)
+        }
+    }
+
+    private mutating func flatten(_ n: Int, _ layout: Layout, isOutput: Bool, axis: Int) {
+        let node = index.graph.node[n]
+        guard let shape = index.staticShape(node.input[0]) else {
+            return excludeNode(n, "the input shape is unknown")
+        }
+        let start = axis < 0 ? axis + shape.count : axis
+        flattened(n, layout, isOutput: isOutput, start: start, inputShape: shape)
+    }
+
+    /// `[d0, …, C, h, w] → [d0, …, C·h·w]`: channel c becomes the block of h·w features starting at c·h·w.
+    private mutating func flattened(_ n: Int, _ layout: Layout, isOutput: Bool, start: Int, inputShape shape: [Int]) {
+        let node = index.graph.node[n]
+        let inner = shape[(start + 1)...].reduce(1, *)
+        if isOutput {
+            guard layout.axis == start, layout.offset % inner == 0, layout.width % inner == 0 else {
+                return excludeNode(n, "the group does not cover whole channels of the input")
+            }
+            add(node.input[0], axis: start, offset: layout.offset / inner, width: layout.width / inner)
+        } else {
+            guard layout.axis == start else { return excludeNode(n, "flattens across the channel axis") }
+            add(node.output[0], axis: start, offset: layout.offset * inner, width: layout.width * inner)
+        }
+    }
+
+    private mutating func reshape(_ n: Int, _ layout: Layout, isOutput: Bool) {
+        let node = index.graph.node[n]
+        guard let input = index.staticShape(node.input[0]), let output = index.staticShape(node.output[0]) else {
+            return excludeNode(n, "the shapes are unknown")
+        }
+        let start = output.count - 1
+        guard start >= 1, start < input.count, Array(input[..<start]) == Array(output[..<start]),
+            output[start] == input[start...].reduce(1, *)
+        else {
+            return excludeNode(n, "only reshapes that flatten the trailing axes are understood")
+        }
+        guard node.input.count > 1, shapeArgumentIsEditable(node.input[1]) else {
+            return excludeNode(n, "its shape is computed in the graph and cannot be rewritten")
+        }
+        flattened(n, layout, isOutput: isOutput, start: start, inputShape: input)
+    }
+
+    /// Whether a Reshape's shape comes from an INT64 initializer or a Constant node read by this node only.
+    private func shapeArgumentIsEditable(_ name: String) -> Bool {
+        guard (index.consumers[name] ?? []).count == 1 else { return false }
+        if let parameter = index.model[name] { return parameter.tensor.dtype == .i64 }
+        guard let producer = index.producer[name] else { return false }
+        return index.graph.node[producer].opType == "Constant"
+    }
+}

@@ -1,0 +1,57 @@
+import PruneCore
+
+/// A set of channels or neurons that can only be removed together: unit `u` of the group is one output channel of
+/// its producers plus every slice, in every tensor, that carries that channel.
+///
+/// Found by ``StructureAnalysis``. Unit `u` covers indices `offset + u·width ..< offset + (u+1)·width` along the
+/// given axis of each member tensor and each coupled activation.
+public struct DependencyGroup: Sendable, Hashable {
+    /// One coupled slice of a parameter.
+    public struct Member: Sendable, Hashable {
+        /// The slice (parameter, axis, offset, width).
+        public var slice: UnitSlice
+        /// Whether the slice counts towards the unit's importance: layer weights (as output or input) and
+        /// normalisation scales, as Torch-Pruning's magnitude importance counts them. Biases, running statistics
+        /// and per-channel constants follow the unit but are not scored.
+        public var scored: Bool
+        /// The node that reads the parameter (for reports).
+        public var node: String
+    }
+
+    /// An activation (graph value) whose channel axis the group runs along.
+    public struct Activation: Sendable, Hashable {
+        /// The value's name.
+        public var value: String
+        /// The channel axis of the value.
+        public var axis: Int
+        /// Where unit 0 starts along the axis.
+        public var offset: Int
+        /// Indices per unit along the axis (H×W after a Flatten).
+        public var width: Int
+    }
+
+    /// The group's name: the first node that produces its channels.
+    public let name: String
+    /// How many units the group has.
+    public let unitCount: Int
+    /// Every parameter slice that belongs to each unit.
+    public internal(set) var members: [Member]
+    /// Every activation the group's channels flow through.
+    public internal(set) var activations: [Activation]
+    /// The nodes the group touches, in graph order.
+    public internal(set) var nodes: [String]
+    /// Why the group cannot be pruned (it reaches a graph output, an operator the analysis does not handle, an
+    /// ignored name); nil when it can.
+    public internal(set) var exclusion: String?
+
+    /// Whether the group can be pruned.
+    public var isPrunable: Bool { exclusion == nil }
+
+    /// The slices a scorer reduces over: the ``Member/scored`` members.
+    public var scoredSlices: [UnitSlice] { members.filter(\.scored).map(\.slice) }
+
+    /// The group as a pipeline target: `unitCount` units made of the scored slices.
+    public var target: PruneTarget {
+        .group(named: name, units: unitCount, slices: scoredSlices)
+    }
+}

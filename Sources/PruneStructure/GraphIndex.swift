@@ -1,0 +1,108 @@
+import ONNXProto
+import PruneCore
+import PruneFormats
+
+/// Who produces and who reads each value of an ONNX graph, with static shapes and the model's initializers.
+///
+/// Built from the graph the model carries and the model's parameters (whose shapes are current, unlike the dims
+/// recorded in the graph's initializer messages after a rewrite).
+struct GraphIndex {
+    /// A use of a value: the node index and the input position.
+    struct Use: Hashable {
+        var node: Int
+        var position: Int
+    }
+
+    let graph: Onnx_GraphProto
+    let model: Model
+    /// The node producing each value.
+    private(set) var producer: [String: Int] = [:]
+    /// The nodes reading each value.
+    private(set) var consumers: [String: [Use]] = [:]
+    /// Values that are graph outputs.
+    let graphOutputs: Set<String>
+    /// Graph inputs that are not initializers.
+    let graphInputs: Set<String>
+    /// Static shapes (batch dimension taken as 1), where known.
+    let shapes: [String: [Int?]]
+    /// Small integer constants known at load time (shape arguments).
+    let constants: [String: [Int64]]
+
+    init(graph: Onnx_GraphProto, model: Model) {
+        self.graph = graph
+        self.model = model
+        for (index, node) in graph.node.enumerated() {
+            for output in node.output where !output.isEmpty { producer[output] = index }
+            for (position, input) in node.input.enumerated() where !input.isEmpty {
+                consumers[input, default: []].append(Use(node: index, position: position))
+            }
+        }
+        graphOutputs = Set(graph.output.map(\.name))
+        var dims: [String: [Int64]] = [:]
+        var constants: [String: [Int64]] = [:]
+        for initializer in graph.initializer { dims[initializer.name] = initializer.dims }
+        for parameter in model.parameters {
+            dims[parameter.name] = parameter.tensor.shape.map { Int64($0) }
+            let tensor = parameter.tensor
+            guard tensor.dtype == .i64, tensor.elementCount <= 64 else { continue }
+            constants[parameter.name] = tensor.withInt64Values { Array($0) }
+        }
+        graphInputs = Set(graph.input.map(\.name)).subtracting(dims.keys)
+        let inference = ONNXShapeInference(graph: graph, initializerDims: dims, constants: constants)
+        shapes = inference.shapes
+        self.constants = inference.values
+    }
+
+    /// Whether `name` is an initializer exposed as a parameter.
+    func isParameter(_ name: String) -> Bool { model[name] != nil }
+
+    /// The shape of a parameter.
+    func parameterShape(_ name: String) -> [Int]? { model[name]?.tensor.shape }
+
+    /// A node's label for messages: its name, or its op and position.
+    func label(_ index: Int) -> String {
+        let node = graph.node[index]
+        return node.name.isEmpty ? "\(node.opType) #\(index)" : node.name
+    }
+
+    /// The static shape of `value`, when every dimension is known.
+    func staticShape(_ value: String) -> [Int]? {
+        guard let shape = shapes[value] else { return nil }
+        let known = shape.compactMap { $0 }
+        return known.count == shape.count ? known : nil
+    }
+
+    /// The rank of `value`, when known.
+    func rank(_ value: String) -> Int? { shapes[value]?.count ?? parameterShape(value)?.count }
+}
+
+extension Tensor {
+    /// The values of an INT64 tensor (masked elements read as 0).
+    func withInt64Values<R>(_ body: (UnsafeBufferPointer<Int64>) throws -> R) rethrows -> R {
+        var values = [Int64](repeating: 0, count: elementCount)
+        var offset = 0
+        forEachByteChunk { chunk in
+            values.withUnsafeMutableBytes { target in
+                UnsafeMutableRawBufferPointer(rebasing: target[offset..<(offset + chunk.count)]).copyMemory(
+                    from: chunk)
+            }
+            offset += chunk.count
+        }
+        return try values.withUnsafeBufferPointer(body)
+    }
+}
+
+extension Onnx_NodeProto {
+    /// The integer attribute `name`, or `fallback`.
+    func int(_ name: String, _ fallback: Int) -> Int {
+        attribute.first { $0.name == name }.map { Int($0.i) } ?? fallback
+    }
+
+    /// The integer-list attribute `name`, if present.
+    func ints(_ name: String) -> [Int]? {
+        attribute.first { $0.name == name }.map { $0.ints.map { Int($0) } }
+    }
+
+    /// Whether the node belongs to the default ONNX domain.
+    var isDefaultDomain: Bool { domain.isEmpty || domain == "ai.onnx" }
+}

@@ -1,0 +1,94 @@
+import ONNXProto
+import PruneCore
+
+/// Grows one dependency group from a producer's output channels, following every coupled value forwards to its
+/// readers and backwards to its producer until nothing new is reached or an exclusion is found.
+struct GroupBuilder {
+    /// How a value's channel axis carries the group's units.
+    struct Layout: Hashable {
+        var axis: Int
+        var offset: Int
+        var width: Int
+    }
+
+    let index: GraphIndex
+    let count: Int
+    private(set) var layouts: [String: Layout] = [:]
+    private(set) var valueOrder: [String] = []
+    private(set) var members: [DependencyGroup.Member] = []
+    private var memberSet = Set<DependencyGroup.Member>()
+    private(set) var nodes = Set<Int>()
+    private(set) var exclusion: String?
+    private var queue: [String] = []
+    private var applied = Set<[String]>()
+
+    init(index: GraphIndex, count: Int) {
+        self.index = index
+        self.count = count
+    }
+
+    /// Couples `value`'s `axis` (unit `u` at `offset + u·width`) to the group and follows it.
+    mutating func add(_ value: String, axis: Int, offset: Int = 0, width: Int = 1) {
+        guard exclusion == nil else { return }
+        let layout = Layout(axis: axis, offset: offset, width: width)
+        if let existing = layouts[value] {
+            if existing != layout { exclude("'\(value)' would carry the group's channels in two places") }
+            return
+        }
+        if let shape = index.shapes[value] {
+            guard axis >= 0, axis < shape.count else {
+                return exclude("'\(value)' has no axis \(axis) for the group's channels")
+            }
+            if let extent = shape[axis], offset + count * width > extent {
+                return exclude("'\(value)' has \(extent) entries on axis \(axis), fewer than the group's units need")
+            }
+        }
+        if index.graphOutputs.contains(value) { return exclude("its channels reach the graph output '\(value)'") }
+        if index.graphInputs.contains(value) { return exclude("its channels come from the graph input '\(value)'") }
+        layouts[value] = layout
+        valueOrder.append(value)
+        queue.append(value)
+    }
+
+    /// Adds the slice of `parameter` along `axis` to every unit.
+    mutating func slice(
+        _ parameter: String, axis: Int, offset: Int = 0, width: Int = 1, scored: Bool, node: Int
+    ) {
+        guard exclusion == nil else { return }
+        guard let shape = index.parameterShape(parameter) else {
+            return excludeNode(node, "'\(parameter)' is not an initializer PruneKit can slice")
+        }
+        guard axis < shape.count, offset + count * width <= shape[axis] else {
+            return excludeNode(node, "'\(parameter)' (shape \(shape)) does not fit the group on axis \(axis)")
+        }
+        let member = DependencyGroup.Member(
+            slice: UnitSlice(parameter: parameter, axis: axis, offset: offset, width: width), scored: scored,
+            node: index.label(node))
+        if memberSet.insert(member).inserted { members.append(member) }
+    }
+
+    /// Marks the group as not prunable.
+    mutating func exclude(_ reason: String) {
+        if exclusion == nil { exclusion = reason }
+    }
+
+    /// Marks the group as not prunable because of node `node`.
+    mutating func excludeNode(_ node: Int, _ reason: String) {
+        let op = index.graph.node[node].opType
+        exclude("node '\(index.label(node))' (\(op)): \(reason)")
+    }
+
+    /// Follows every queued value until the group is closed or excluded.
+    mutating func run() {
+        while exclusion == nil, let value = queue.popLast() {
+            var touching: [Int] = []
+            if let producer = index.producer[value] { touching.append(producer) }
+            for use in index.consumers[value] ?? [] where !touching.contains(use.node) { touching.append(use.node) }
+            for node in touching where applied.insert([String(node), value]).inserted {
+                nodes.insert(node)
+                couple(node: node, through: value)
+                if exclusion != nil { return }
+            }
+        }
+    }
+}
