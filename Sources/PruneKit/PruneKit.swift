@@ -1,7 +1,9 @@
 @_exported import PruneBuiltins
+@_exported import PruneCalibration
 @_exported import PruneCore
 @_exported import PruneFormats
 @_exported import PrunePluginHost
+@_exported import PruneRecipes
 @_exported import PruneRuntime
 
 extension ComponentRegistry {

@@ -122,8 +122,8 @@ struct SelectorTests {
         let names = ComponentRegistry.standard().components.map { "\($0.kind.rawValue)/\($0.name)" }
         #expect(
             names == [
-                "scorer/magnitude", "scorer/energy", "scorer/random", "selector/threshold", "selector/layer",
-                "selector/global", "selector/row", "selector/nm", "rewriter/mask",
+                "scorer/magnitude", "scorer/energy", "scorer/random", "scorer/activation", "scorer/density",
+                "selector/threshold", "selector/layer", "selector/global", "selector/row", "selector/nm", "rewriter/mask",
             ])
     }
 }
