@@ -85,6 +85,9 @@ let package = Package(
         .testTarget(
             name: "PruneONNXTests", dependencies: ["PruneFormats", "PruneCore", "ONNXProto"],
             resources: [.copy("Fixtures")], swiftSettings: strict),
+        .executableTarget(
+            name: "calibration-bench", dependencies: ["PruneKit"], path: "Benchmarks/CalibrationBench",
+            swiftSettings: strict),
         .testTarget(
             name: "PruneCalibrationTests", dependencies: ["PruneKit", "PruneCLI", "PruneRuntime", "ONNXProto"],
             resources: [.copy("Fixtures")], swiftSettings: strict),

@@ -14,7 +14,7 @@ enum StatisticsKernels {
         for o in 0..<outer {
             for f in 0..<extent {
                 let base = values + (o * extent + f) * inner
-                sums[f] += Double(reduce(base, count: inner) { $0 * $0 })
+                sums[f] += Double(sumOfSquares(base, count: inner))
             }
         }
     }
@@ -35,9 +35,8 @@ enum StatisticsKernels {
         for o in 0..<outer {
             for f in 0..<extent {
                 let base = values + (o * extent + f) * inner
-                sums[f] += Double(reduce(base, count: inner) { abs($0) })
-                var count = 0
-                for i in 0..<inner where base[i] == 0 { count += 1 }
+                let (sum, count) = absoluteSumAndZeros(base, count: inner)
+                sums[f] += Double(sum)
                 zeros[f] += count
             }
         }
@@ -64,23 +63,48 @@ enum StatisticsKernels {
         }
     }
 
-    /// Σ transform(x) over a contiguous run, with 16 lanes of partial sums.
+    /// Σx² over a contiguous run, with 16 lanes of partial sums.
     @inline(__always)
-    private static func reduce(_ base: UnsafePointer<Float>, count: Int, _ transform: (Float) -> Float) -> Float {
+    private static func sumOfSquares(_ base: UnsafePointer<Float>, count: Int) -> Float {
         var lanes = SIMD16<Float>(repeating: 0)
         var i = 0
         let raw = UnsafeRawPointer(base)
-        while i + 16 <= count {
-            var v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-            for k in 0..<16 { v[k] = transform(v[k]) }
-            lanes += v
-            i += 16
+        while i &+ 16 <= count {
+            let v = raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
+            lanes += v * v
+            i &+= 16
         }
         var total = lanes.sum()
         while i < count {
-            total += transform(base[i])
-            i += 1
+            total += base[i] * base[i]
+            i &+= 1
         }
         return total
+    }
+
+    /// Σ|x| and the number of exact zeros over a contiguous run, 16 lanes at a time.
+    @inline(__always)
+    private static func absoluteSumAndZeros(_ base: UnsafePointer<Float>, count: Int) -> (Float, Int) {
+        var lanes = SIMD16<Float>(repeating: 0)
+        var zeroLanes = SIMD16<Int32>(repeating: 0)
+        let ones = SIMD16<Int32>(repeating: 1)
+        let none = SIMD16<Int32>(repeating: 0)
+        let magnitude = SIMD16<UInt32>(repeating: 0x7FFF_FFFF)
+        var i = 0
+        let raw = UnsafeRawPointer(base)
+        while i &+ 16 <= count {
+            let bits = raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<UInt32>.self) & magnitude
+            lanes += unsafeBitCast(bits, to: SIMD16<Float>.self)
+            zeroLanes &+= none.replacing(with: ones, where: bits .== 0)
+            i &+= 16
+        }
+        var total = lanes.sum()
+        var zeros = Int(zeroLanes.wrappedSum())
+        while i < count {
+            total += abs(base[i])
+            if base[i] == 0 { zeros += 1 }
+            i &+= 1
+        }
+        return (total, zeros)
     }
 }
