@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.30.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .target(
@@ -43,8 +44,14 @@ let package = Package(
             name: "PruneKit",
             dependencies: [
                 "PruneCore", "PruneFormats", "PruneBuiltins", "PrunePluginHost", "PruneRuntime", "PruneEvaluation",
-                "PruneStructure",
+                "PruneStructure", "PruneCalibration", "PruneRecipes",
             ],
+            swiftSettings: strict),
+        .target(
+            name: "PruneCalibration", dependencies: ["PruneCore", "PruneRuntime", "PruneFormats"],
+            exclude: ["README.md"], swiftSettings: strict),
+        .target(
+            name: "PruneRecipes", dependencies: ["PruneCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
         .target(
             name: "PruneCLI",
@@ -82,6 +89,12 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "PruneONNXTests", dependencies: ["PruneFormats", "PruneCore", "ONNXProto"],
+            resources: [.copy("Fixtures")], swiftSettings: strict),
+        .executableTarget(
+            name: "calibration-bench", dependencies: ["PruneKit"], path: "Benchmarks/CalibrationBench",
+            swiftSettings: strict),
+        .testTarget(
+            name: "PruneCalibrationTests", dependencies: ["PruneKit", "PruneCLI", "PruneRuntime", "ONNXProto"],
             resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(
             name: "PruneStructureTests",

@@ -25,11 +25,19 @@ public enum BuiltinComponents {
                 "p:f64[1..inf]=1")
         ) { MagnitudeScorer(p: $0.double("p")) }
         try registry.register(
-            scorer: info(.scorer, "energy", "w², normalised within each tensor the LAMP way", "")
+            scorer: info(
+                .scorer, "energy", "w²·E[x²] (w² without calibration), normalised within each tensor the LAMP way", "")
         ) { _ in EnergyScorer() }
         try registry.register(
             scorer: info(.scorer, "random", "seeded uniform scores: the baseline to beat", "seed:i64=0")
         ) { RandomScorer(seed: UInt64(bitPattern: Int64($0.int("seed")))) }
+        try registry.register(
+            scorer: info(
+                .scorer, "activation", "calibration: Wanda |w|·‖x‖₂ per element (use with row); mean |a| per unit", "")
+        ) { _ in ActivationScorer() }
+        try registry.register(
+            scorer: info(.scorer, "density", "calibration: fraction of non-zero outputs per unit (1 − APoZ)", "")
+        ) { _ in DensityScorer() }
     }
 
     private static func registerSelectors(_ registry: ComponentRegistry) throws {

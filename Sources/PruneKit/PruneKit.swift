@@ -1,8 +1,10 @@
 @_exported import PruneBuiltins
+@_exported import PruneCalibration
 @_exported import PruneCore
 @_exported import PruneEvaluation
 @_exported import PruneFormats
 @_exported import PrunePluginHost
+@_exported import PruneRecipes
 @_exported import PruneRuntime
 @_exported import PruneStructure
 

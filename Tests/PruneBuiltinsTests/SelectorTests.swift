@@ -122,8 +122,9 @@ struct SelectorTests {
         let names = ComponentRegistry.standard().components.map { "\($0.kind.rawValue)/\($0.name)" }
         #expect(
             names == [
-                "scorer/magnitude", "scorer/energy", "scorer/random", "selector/threshold", "selector/layer",
-                "selector/global", "selector/row", "selector/nm", "rewriter/mask", "rewriter/remove",
+                "scorer/magnitude", "scorer/energy", "scorer/random", "scorer/activation", "scorer/density",
+                "selector/threshold", "selector/layer", "selector/global", "selector/row", "selector/nm", "rewriter/mask",
+                "rewriter/remove",
             ])
     }
 }

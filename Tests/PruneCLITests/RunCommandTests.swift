@@ -104,6 +104,7 @@ struct RunCommandTests {
         let global = outcome.stdout.split(separator: "\n").first { $0.hasPrefix("global ") }
         #expect(global?.contains("selector") == true)
         #expect(global?.contains("sparsity:f64[0..1),min:f64[0..1]=0,max:f64[0..1]=1") == true, "\(outcome.stdout)")
+        #expect(outcome.stdout.split(separator: "\n").contains { $0.hasPrefix("activation ") })
     }
 }
 

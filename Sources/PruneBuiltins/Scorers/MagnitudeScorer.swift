@@ -41,17 +41,35 @@ public struct SquaredMagnitudeScorer: ElementScorer {
     }
 }
 
-/// The data-free `energy` criterion: w² normalised within each target the LAMP way.
+/// The `energy` criterion: each weight's share of its output's signal energy, normalised within each target
+/// the LAMP way.
 ///
-/// After normalisation a score says what fraction of the remaining energy a weight carries among the weights at
+/// With calibration statistics a weight scores w_ij²·E[x_j²] (its contribution to the output's mean square
+/// when inputs are uncorrelated); without them, or for a weight they do not cover, w² (white inputs). After
+/// LAMP normalisation a score says what fraction of the remaining energy a weight carries among the weights at
 /// least as large as it, so one global budget prunes layers of very different scale fairly.
 public struct EnergyScorer: Scorer {
     /// Creates the scorer.
     public init() {}
 
-    /// LAMP(w²) per target (per unit energies for unit targets).
+    /// Uses input-feature statistics when they exist.
+    public var statisticsRequirement: StatisticsRequirement { StatisticsRequirement(optional: .inputFeatures) }
+
+    /// LAMP(w²·E[x²]) per target (per-unit sums for unit targets).
     public func scores(for target: PruneTarget, in context: PruneContext) throws -> Scores {
-        try SquaredMagnitudeScorer().normalized(.lamp).scores(for: target, in: context)
+        try InputWeightedEnergyScorer().normalized(.lamp).scores(for: target, in: context)
+    }
+}
+
+/// w_ij²·E[x_j²] when the context holds input statistics for the weight, w² otherwise.
+struct InputWeightedEnergyScorer: ElementScorer {
+    var unitReduction: UnitReduction { .sum }
+
+    func elementScores(of parameter: Parameter, in context: PruneContext) throws -> [Float] {
+        guard let inputs = context.statistics?.inputs[parameter.name] else {
+            return try SquaredMagnitudeScorer().elementScores(of: parameter, in: context)
+        }
+        return try CalibrationLookup.weighted(parameter, by: inputs, factor: inputs.meanSquare) { w, m in w * w * m }
     }
 }
 

@@ -11,6 +11,8 @@ struct RunCommand: ParsableCommand {
             Components are written NAME[:key=value,...], the same for built-ins and plugins, e.g.
               --scorer magnitude:p=2 --selector global:sparsity=0.5,max=0.9 --rewriter mask
             `prune run --list` shows every component with its parameters; `--plugin PATH` loads more.
+            Data-aware scorers (activation, density, energy) read statistics of --calibration batches;
+            --recipe FILE runs the stages of a YAML recipe instead of --scorer/--selector/--rewriter.
             """)
 
     @Argument(help: "The model file to prune (never modified).")
@@ -55,6 +57,11 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "List the available scorers, selectors and rewriters and exit.")
     var list = false
 
+    @Option(help: ArgumentHelp("Run the stages of a YAML recipe (replaces --scorer, --selector, --rewriter).", valueName: "path"))
+    var recipe: String?
+
+    @OptionGroup var calibration: CalibrationOptions
+
     @OptionGroup var execution: ExecutionOptions
 
     @OptionGroup var plugins: PluginOptions
@@ -63,6 +70,15 @@ struct RunCommand: ParsableCommand {
         if list { return }
         guard input != nil else { throw ValidationError("missing the model file to prune") }
         guard output != nil else { throw ValidationError("missing --output (-o): where to write the pruned model") }
+        if recipe != nil {
+            guard selector == nil, scorer == "magnitude", rewriter == "mask", include.isEmpty, exclude.isEmpty,
+                granularity == .element
+            else {
+                throw ValidationError(
+                    "--recipe replaces --scorer, --selector, --rewriter, --include, --exclude and --granularity")
+            }
+            return
+        }
         guard selector != nil else {
             throw ValidationError("missing --selector, e.g. --selector global:sparsity=0.5 (see --list)")
         }
@@ -72,7 +88,13 @@ struct RunCommand: ParsableCommand {
         let registry = ComponentRegistry.standard()
         var logger = Logger(label: "prune")
         logger.logLevel = .warning
-        _ = try plugins.loadPlugins(into: registry, logger: logger)
+        let recipeURL = recipe.map { URL(fileURLWithPath: $0) }
+        let parsedRecipe = try recipeURL.map { try Recipe(contentsOf: $0) }
+        _ = try plugins.loadPlugins(
+            into: registry, logger: logger,
+            recipe: (parsedRecipe?.plugins ?? []).map {
+                PluginReference(path: $0.path, sha256: $0.sha256, relativeTo: recipeURL?.deletingLastPathComponent())
+            })
         if list {
             print(PluginListing.table(registry.components), terminator: "")
             return
@@ -85,25 +107,39 @@ struct RunCommand: ParsableCommand {
         try checkOutputs(inputURL: inputURL, outputURL: outputURL, reportURL: reportURL)
 
         // Build everything that can fail on user input before touching the model.
-        let targets = TargetFilter(include: include, exclude: exclude, granularity: granularity)
-        var stage = try Stage(
-            name: "prune", targets: targets, scorer: ComponentSpec(parsing: scorer),
-            selector: ComponentSpec(parsing: selector!), rewriter: ComponentSpec(parsing: rewriter),
-            registry: registry)
+        var pipeline: Pipeline
+        if let parsedRecipe {
+            pipeline = try parsedRecipe.pipeline(registry: registry, file: recipe!)
+        } else {
+            let targets = TargetFilter(include: include, exclude: exclude, granularity: granularity)
+            pipeline = Pipeline([
+                try Stage(
+                    name: "prune", targets: targets, scorer: ComponentSpec(parsing: scorer),
+                    selector: ComponentSpec(parsing: selector!), rewriter: ComponentSpec(parsing: rewriter),
+                    registry: registry)
+            ])
+        }
+        try calibration.checkSupplied(for: pipeline)
+
         let loadStart = clock.now
         let document = try ModelFiles.open(inputURL)
         Warnings.print(document.warnings)
         let loadTime = clock.now - loadStart
         // Unit targets on a model with a graph are dependency groups: every slice one channel touches, together.
-        if granularity == .unit, document.model.graph is ONNXModelGraph {
-            stage.targetProvider = GroupTargets(ignore: ignore)
+        // This holds for recipe stages too.
+        if document.model.graph is ONNXModelGraph {
+            for index in pipeline.stages.indices where pipeline.stages[index].targets.granularity == .unit {
+                pipeline.stages[index].targetProvider = GroupTargets(ignore: ignore)
+            }
         }
-        let pipeline = Pipeline([stage])
 
         let progress = TerminalProgress()
+        let statistics = try calibration.statistics(
+            for: pipeline, model: inputURL, force: force, threads: execution.threadCount, progress: progress
+        ) { Warnings.print([$0]) }
         let context = PruneContext(
             model: document.model, seed: execution.seed, logger: logger, progress: progress,
-            threads: execution.threadCount)
+            threads: execution.threadCount, statistics: statistics)
         let result = try pipeline.run(on: document.model, context: context)
 
         let analyseStart = clock.now
@@ -115,7 +151,7 @@ struct RunCommand: ParsableCommand {
         let saveStart = clock.now
         progress.update(phase: "writing \(output!)", completed: 0, total: 1)
         let written = try document.write(
-            result.model, to: outputURL, metadata: provenance(stage), overwrite: force)
+            result.model, to: outputURL, metadata: provenance(pipeline), overwrite: force)
         let saveTime = clock.now - saveStart
         progress.finish()
 
@@ -156,14 +192,15 @@ struct RunCommand: ParsableCommand {
     }
 
     /// What the output file records about how it was made.
-    private func provenance(_ stage: Stage) -> [String: String] {
-        [
-            "prunekit.version": pruneKitVersion,
-            "prunekit.pipeline":
+    private func provenance(_ pipeline: Pipeline) -> [String: String] {
+        pipeline.stages.enumerated().reduce(into: ["prunekit.version": pruneKitVersion]) { entries, element in
+            let (index, stage) = element
+            let targets = stage.targets
+            entries[index == 0 ? "prunekit.pipeline" : "prunekit.pipeline.\(index + 1)"] =
                 "scorer=\(stage.description.scorer); selector=\(stage.description.selector); "
-                + "rewriter=\(stage.description.rewriter); granularity=\(granularity.rawValue)"
-                + (include.isEmpty ? "" : "; include=\(include.joined(separator: "|"))")
-                + (exclude.isEmpty ? "" : "; exclude=\(exclude.joined(separator: "|"))"),
-        ]
+                + "rewriter=\(stage.description.rewriter); granularity=\(targets.granularity.rawValue)"
+                + (targets.include.isEmpty ? "" : "; include=\(targets.include.joined(separator: "|"))")
+                + (targets.exclude.isEmpty ? "" : "; exclude=\(targets.exclude.joined(separator: "|"))")
+        }
     }
 }

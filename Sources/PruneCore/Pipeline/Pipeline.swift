@@ -11,6 +11,14 @@ public struct Pipeline: Sendable {
     /// Creates a pipeline.
     public init(_ stages: [Stage]) { self.stages = stages }
 
+    /// The calibration statistics the stages' scorers read, taken together.
+    ///
+    /// Callers run calibration (or load saved statistics) when this is not empty and pass the result in the
+    /// context; statistics describe the pipeline's input model and every stage sees the same ones.
+    public var statisticsRequirement: StatisticsRequirement {
+        stages.reduce(.none) { $0.union($1.scorer.statisticsRequirement) }
+    }
+
     /// Runs every stage on `model`.
     ///
     /// - Parameter context: seed, logger, progress and threads; its `model` is replaced by each stage's input.

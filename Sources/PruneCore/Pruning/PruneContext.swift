@@ -14,12 +14,16 @@ public struct PruneContext: Sendable {
     public var progress: any ProgressSink
     /// How many threads scans may use.
     public var threads: Int
+    /// Calibration statistics of the pipeline's input model, when calibration ran or saved statistics were loaded.
+    public var statistics: CalibrationStatistics?
 
     /// Creates a context for `model`.
     public init(
         model: Model, seed: UInt64 = 0, logger: Logger = Logger(label: "prunekit"),
-        progress: any ProgressSink = SilentProgress(), threads: Int = ParallelFor.defaultThreads
+        progress: any ProgressSink = SilentProgress(), threads: Int = ParallelFor.defaultThreads,
+        statistics: CalibrationStatistics? = nil
     ) {
+        self.statistics = statistics
         self.model = model
         self.seed = seed
         self.logger = logger

@@ -11,6 +11,9 @@ public struct NormalizedScorer: Scorer {
         self.normalization = normalization
     }
 
+    /// The base scorer's statistics.
+    public var statisticsRequirement: StatisticsRequirement { base.statisticsRequirement }
+
     /// The base scores, normalised.
     public func scores(for target: PruneTarget, in context: PruneContext) throws -> Scores {
         var values = try base.scores(for: target, in: context).values
@@ -34,6 +37,9 @@ public struct UnitReducedScorer: Scorer {
         self.reduction = reduction
     }
 
+    /// The base scorer's statistics.
+    public var statisticsRequirement: StatisticsRequirement { base.statisticsRequirement }
+
     /// Element scores from the base, reduced per unit for unit targets.
     public func scores(for target: PruneTarget, in context: PruneContext) throws -> Scores {
         guard case .units = target.kind else { return try base.scores(for: target, in: context) }
@@ -54,6 +60,11 @@ public struct WeightedSumScorer: Scorer {
     public init(_ terms: [(weight: Float, scorer: any Scorer)]) {
         precondition(!terms.isEmpty, "a weighted sum needs at least one term")
         self.terms = terms
+    }
+
+    /// What any term reads.
+    public var statisticsRequirement: StatisticsRequirement {
+        terms.reduce(.none) { $0.union($1.scorer.statisticsRequirement) }
     }
 
     /// The weighted sum of the terms' scores.
@@ -79,6 +90,11 @@ public struct ProductScorer: Scorer {
     public init(_ factors: [any Scorer]) {
         precondition(!factors.isEmpty, "a product needs at least one factor")
         self.factors = factors
+    }
+
+    /// What any factor reads.
+    public var statisticsRequirement: StatisticsRequirement {
+        factors.reduce(.none) { $0.union($1.statisticsRequirement) }
     }
 
     /// The product of the factors' scores.

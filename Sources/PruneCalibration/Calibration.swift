@@ -1,0 +1,37 @@
+import Foundation
+import PruneCore
+import PruneRuntime
+
+/// Runs calibration batches through a model's graph and gathers the statistics scorers ask for.
+public enum Calibration {
+    /// Runs every batch of `data` once through `graph` (with `model`'s current weights) and accumulates `kinds`.
+    ///
+    /// Activations are never stored: each batch's values are freed as the interpreter goes, and only per-feature
+    /// and per-unit sums remain.
+    ///
+    /// - Parameters:
+    ///   - model: when given, its parameters replace the graph's initializers of the same name (so a pruned
+    ///     model can be re-calibrated without re-reading the file).
+    ///   - progress: receives one step per batch.
+    /// - Throws: `PruneError` naming the batch file or the node that failed.
+    public static func collect(
+        graph: ONNXGraph, model: Model? = nil, data: CalibrationData, kinds: StatisticKinds, threads: Int,
+        progress: any ProgressSink = SilentProgress()
+    ) throws -> CalibrationStatistics {
+        let interpreter = try Interpreter(graph: graph, options: .init(threads: threads))
+        if let model { try interpreter.replaceInitializers(from: model) }
+        let collector = try StatisticsCollector(graph: graph, kinds: kinds)
+        for (index, file) in data.files.enumerated() {
+            progress.update(phase: "calibrating", completed: index, total: data.files.count)
+            let batch = try CalibrationData.batch(in: file, inputs: graph.inputNames)
+            do {
+                _ = try interpreter.run(batch, observer: collector)
+            } catch let error as PruneError {
+                throw PruneError(error.kind, "calibration batch \(file.lastPathComponent): \(error.message)")
+            }
+            collector.finishBatch()
+        }
+        progress.update(phase: "calibrating", completed: data.files.count, total: data.files.count)
+        return collector.statistics
+    }
+}

@@ -1,0 +1,116 @@
+import PruneCore
+
+/// A ``NodeObserver`` that accumulates calibration statistics for the layer weights of a graph while the
+/// interpreter runs calibration batches.
+///
+/// Only sums and counts are kept (Σx² per input feature; Σ|a| and zero counts per output unit), so memory is
+/// bounded by the number of features and units, whatever the number of batches. Only the kinds asked for are
+/// computed; nodes with nothing to collect are not observed at all.
+///
+/// ```swift
+/// let collector = try StatisticsCollector(graph: graph, kinds: .all)
+/// for batch in batches { _ = try interpreter.run(batch, observer: collector); collector.finishBatch() }
+/// let statistics = collector.statistics
+/// ```
+public final class StatisticsCollector: NodeObserver {
+    /// The kinds being collected.
+    public let kinds: StatisticKinds
+    /// The weights statistics are collected for, in graph order.
+    public let weights: [String]
+
+    private let plan: CalibrationPlan
+    private var inputs: [String: InputFeatureStatistics] = [:]
+    private var outputs: [String: OutputUnitStatistics] = [:]
+    private var batches = 0
+
+    /// Plans collection of `kinds` for the Conv, Gemm and MatMul weight initializers of `graph`.
+    ///
+    /// - Parameter only: restricts collection to these weight names (nil: every layer weight).
+    /// - Throws: `PruneError` for a malformed attribute of a layer node.
+    public init(graph: ONNXGraph, kinds: StatisticKinds, only: Set<String>? = nil) throws {
+        self.kinds = kinds
+        plan = try CalibrationPlan(graph: graph, only: only)
+        weights = plan.weights
+    }
+
+    /// The statistics gathered so far.
+    public var statistics: CalibrationStatistics {
+        CalibrationStatistics(inputs: inputs, outputs: outputs, batches: batches)
+    }
+
+    /// Counts one more finished calibration batch.
+    public func finishBatch() { batches += 1 }
+
+    /// Observes layer nodes (for input features) and the nodes whose outputs are layer outputs (for units).
+    public func wantsToObserve(_ node: NodeInfo) -> Bool {
+        guard let output = node.outputNames.first else { return false }
+        return (kinds.contains(.inputFeatures) && plan.inputTaps[output] != nil)
+            || (kinds.contains(.outputUnits) && plan.outputTaps[output] != nil)
+    }
+
+    /// Adds the node's contribution to the statistics.
+    ///
+    /// - Throws: `PruneError.Kind.shapeMismatch` naming the weight when a value's extent disagrees with the
+    ///   weight's, `unsupported` for a value that is not float32.
+    public func observe(node: NodeInfo, inputs values: [RuntimeTensor?], outputs results: [RuntimeTensor]) throws {
+        guard let output = node.outputNames.first else { return }
+        if kinds.contains(.inputFeatures), let taps = plan.inputTaps[output], let x = values.first ?? nil {
+            for tap in taps { try addInput(x, tap) }
+        }
+        if kinds.contains(.outputUnits), let taps = plan.outputTaps[output], let a = results.first {
+            for tap in taps { try addOutput(a, tap, node: node) }
+        }
+    }
+
+    private func addInput(_ x: RuntimeTensor, _ tap: CalibrationPlan.InputTap) throws {
+        let (outer, extent, inner) = try split(x, axis: tap.featureAxis, weight: tap.weight, what: "input")
+        var sums = [Double](repeating: 0, count: extent)
+        StatisticsKernels.addSquares(x.f32, outer: outer, extent: extent, inner: inner, into: &sums)
+        let added = InputFeatureStatistics(squareSums: sums, count: outer * inner, groups: tap.groups)
+        if var existing = inputs[tap.weight] {
+            guard existing.featureCount == extent else {
+                throw PruneError(
+                    .shapeMismatch,
+                    "'\(tap.weight)' is fed \(existing.featureCount) features in one place and \(extent) in another")
+            }
+            existing.merge(added)
+            inputs[tap.weight] = existing
+        } else {
+            inputs[tap.weight] = added
+        }
+    }
+
+    private func addOutput(_ a: RuntimeTensor, _ tap: CalibrationPlan.OutputTap, node: NodeInfo) throws {
+        let (outer, extent, inner) = try split(a, axis: tap.unitAxis, weight: tap.weight, what: "output")
+        guard extent == tap.unitCount else {
+            throw PruneError(
+                .shapeMismatch,
+                "'\(tap.weight)' has \(tap.unitCount) output units but the observed value '\(node.outputNames[0])' has \(extent)"
+            )
+        }
+        var sums = [Double](repeating: 0, count: extent)
+        var zeros = [Int](repeating: 0, count: extent)
+        StatisticsKernels.addAbsoluteAndZeros(
+            a.f32, outer: outer, extent: extent, inner: inner, sums: &sums, zeros: &zeros)
+        let added = OutputUnitStatistics(
+            absoluteSums: sums, zeroCounts: zeros, count: outer * inner, observedOp: tap.observedOp)
+        if var existing = outputs[tap.weight] {
+            existing.merge(added)
+            outputs[tap.weight] = existing
+        } else {
+            outputs[tap.weight] = added
+        }
+    }
+
+    private func split(_ value: RuntimeTensor, axis: Int, weight: String, what: String) throws -> (Int, Int, Int) {
+        guard value.dtype == .f32 else {
+            throw PruneError(.unsupported, "the \(what) of '\(weight)' is \(value.dtype.rawValue); statistics need f32")
+        }
+        let shape = value.shape.isEmpty ? [1] : value.shape
+        let resolved = axis < 0 ? shape.count + axis : axis
+        guard resolved >= 0, resolved < shape.count else {
+            throw PruneError(.shapeMismatch, "the \(what) of '\(weight)' has rank \(shape.count); no axis \(axis)")
+        }
+        return (shape[..<resolved].reduce(1, *), shape[resolved], shape[(resolved + 1)...].reduce(1, *))
+    }
+}
