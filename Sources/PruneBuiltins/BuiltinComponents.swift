@@ -47,22 +47,24 @@ public enum BuiltinComponents {
         try registry.register(
             selector: info(
                 .selector, "layer", "prune the same fraction of each tensor or group",
-                "sparsity:f64[0..1),rounding:str{nearest|floor-keep}=nearest")
+                "sparsity:f64[0..1),rounding:str{nearest|floor-keep}=nearest,round:i64[1..]=1")
         ) { values in
             LayerSelector(
                 sparsity: values.double("sparsity"),
-                rounding: LayerSelector.Rounding(rawValue: values.string("rounding")) ?? .nearest)
+                rounding: LayerSelector.Rounding(rawValue: values.string("rounding")) ?? .nearest,
+                multiple: values.int("round"))
         }
         try registry.register(
             selector: info(
                 .selector, "global", "one ranking across all tensors, with per-tensor floors and caps",
-                "sparsity:f64[0..1),min:f64[0..1]=0,max:f64[0..1]=1")
+                "sparsity:f64[0..1),min:f64[0..1]=0,max:f64[0..1]=1,round:i64[1..]=1")
         ) { values in
             let (minimum, maximum) = (values.double("min"), values.double("max"))
             guard minimum <= maximum else {
                 throw PruneError(.invalidParameter, "'global': min=\(minimum) is above max=\(maximum)")
             }
-            return GlobalSelector(sparsity: values.double("sparsity"), minimum: minimum, maximum: maximum)
+            return GlobalSelector(
+                sparsity: values.double("sparsity"), minimum: minimum, maximum: maximum, multiple: values.int("round"))
         }
         try registry.register(
             selector: info(.selector, "row", "prune the same fraction of each output row", "sparsity:f64[0..1)")

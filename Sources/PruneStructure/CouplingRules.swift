@@ -1,5 +1,6 @@
 import ONNXProto
 import PruneCore
+import PruneFormats
 
 /// Per-operator rules: given that one value of a node carries the group's channels, which other values and
 /// parameter slices carry them too. An operator without a rule excludes the group.
@@ -45,6 +46,8 @@ extension GroupBuilder {
         case "Gemm": gemm(n, layout, isOutput: isOutput)
         case "MatMul": matMul(n, layout, isOutput: isOutput)
         case "Concat": concat(n, value, layout, isOutput: isOutput)
+        case "Split": split(n, value, layout, isOutput: isOutput)
+        case "Slice": slice(n, layout, isOutput: isOutput)
         case "Flatten": flatten(n, layout, isOutput: isOutput, axis: node.int("axis", 1))
         case "Reshape": reshape(n, layout, isOutput: isOutput)
         default:
@@ -84,8 +87,11 @@ extension GroupBuilder {
             }
             return
         }
-        guard groups == inputChannels, weight[1] == 1, weight[0] % groups == 0 else {
-            return excludeNode(n, "grouped convolution (group=\(groups)) other than depthwise")
+        guard weight[0] % groups == 0 else {
+            return excludeNode(n, "\(weight[0]) output channels do not divide into \(groups) groups")
+        }
+        guard groups == inputChannels, weight[1] == 1 else {
+            return groupedConv(n, layout, isOutput: isOutput, groups: groups, outputs: weight[0], bias: bias)
         }
         // Depthwise: input channel c feeds output channels c·m ..< (c+1)·m.
         let multiplier = weight[0] / groups
@@ -105,6 +111,84 @@ extension GroupBuilder {
         if let bias { slice(bias, axis: 0, offset: output.offset, width: output.width, scored: false, node: n) }
         add(node.input[0], axis: 1, offset: input.offset, width: input.width)
         add(node.output[0], axis: 1, offset: output.offset, width: output.width)
+    }
+
+    /// A grouped Conv (1 < group < C_in): its output channels are removed per group of the convolution (the
+    /// group is divided at the convolution's group boundaries, so each part lies in one convolution group and the
+    /// rewriter checks every convolution group loses as many); its input channels are not removable.
+    private mutating func groupedConv(
+        _ n: Int, _ layout: Layout, isOutput: Bool, groups: Int, outputs: Int, bias: String?
+    ) {
+        guard isOutput else {
+            return excludeNode(
+                n,
+                "reads the group's channels as the input of a grouped convolution (group=\(groups)); only its "
+                    + "output channels can be removed")
+        }
+        let perGroup = outputs / groups
+        let boundaries = (1..<groups).map { $0 * perGroup }
+        if divide(layout, at: boundaries, node: n, reason: "grouped convolution (group=\(groups)) starts a group") {
+            return
+        }
+        slice(index.graph.node[n].input[1], axis: 0, offset: layout.offset, width: layout.width, scored: true, node: n)
+        if let bias { slice(bias, axis: 0, offset: layout.offset, width: layout.width, scored: false, node: n) }
+    }
+
+    /// Split: along another axis every output carries the group; along the group's axis the group is divided at
+    /// the parts' boundaries and each part maps to its output with the part's start subtracted.
+    private mutating func split(_ n: Int, _ value: String, _ layout: Layout, isOutput: Bool) {
+        let node = index.graph.node[n]
+        guard let shape = index.staticShape(node.input[0]) else { return excludeNode(n, "the input shape is unknown") }
+        let raw = node.int("axis", 0)
+        let axis = raw < 0 ? raw + shape.count : raw
+        guard axis == layout.axis else {
+            for name in [node.input[0]] + node.output where !name.isEmpty {
+                add(name, axis: layout.axis, offset: layout.offset, width: layout.width)
+            }
+            return
+        }
+        let splitInput = node.input.count > 1 && !node.input[1].isEmpty ? node.input[1] : nil
+        guard
+            let sizes = ONNXShapeInference.splitSizes(
+                node, extent: shape[axis], splitInput: splitInput.flatMap(index.int64s))
+        else { return excludeNode(n, "its split sizes are not constants known at load time") }
+        let starts = sizes.indices.map { sizes[..<$0].reduce(0, +) }
+        if isOutput {
+            guard let position = node.output.firstIndex(of: value) else { return }
+            return add(node.input[0], axis: axis, offset: layout.offset + starts[position], width: layout.width)
+        }
+        if divide(layout, at: Array(starts.dropFirst()), node: n, reason: "the split starts a new part") { return }
+        let end = layout.offset + count * layout.width
+        for (position, output) in node.output.enumerated()
+        where starts[position] <= layout.offset && end <= starts[position] + sizes[position] {
+            return add(output, axis: axis, offset: layout.offset - starts[position], width: layout.width)
+        }
+        excludeNode(n, "the group's channels do not fall inside one output")
+    }
+
+    /// Slice with constant starts, ends and axes: along the group's axis (step 1) the group is divided at the
+    /// kept range's ends; units inside it reach the output shifted by the start, units outside are dropped there.
+    private mutating func slice(_ n: Int, _ layout: Layout, isOutput: Bool) {
+        let node = index.graph.node[n]
+        guard let shape = index.staticShape(node.input[0]) else { return excludeNode(n, "the input shape is unknown") }
+        guard let spec = SliceSpec(node, index: index, rank: shape.count) else {
+            return excludeNode(n, "its starts, ends, axes or steps are not INT64 constants known at load time")
+        }
+        guard let k = spec.axes.firstIndex(of: layout.axis) else {
+            add(node.input[0], axis: layout.axis, offset: layout.offset, width: layout.width)
+            add(node.output[0], axis: layout.axis, offset: layout.offset, width: layout.width)
+            return
+        }
+        guard spec.steps[k] == 1 else { return excludeNode(n, "slices the group's axis with step \(spec.steps[k])") }
+        let kept = spec.range(k, extent: shape[layout.axis])
+        if isOutput {
+            return add(node.input[0], axis: layout.axis, offset: layout.offset + kept.lowerBound, width: layout.width)
+        }
+        let boundaries = [kept.lowerBound, kept.upperBound]
+        if divide(layout, at: boundaries, node: n, reason: "the slice's kept range ends") { return }
+        if kept.lowerBound <= layout.offset && layout.offset + count * layout.width <= kept.upperBound {
+            add(node.output[0], axis: layout.axis, offset: layout.offset - kept.lowerBound, width: layout.width)
+        }
     }
 
     private mutating func gemm(_ n: Int, _ layout: Layout, isOutput: Bool) {
@@ -201,6 +285,7 @@ extension GroupBuilder {
                 }
                 return add(input, axis: axis, offset: layout.offset - starts[position], width: layout.width)
             }
+            if divide(layout, at: Array(starts.dropFirst()), node: n, reason: "an input starts") { return }
             return excludeNode(n, "the group's channels span several inputs")
         }
         for (position, input) in node.input.enumerated() where input == value {
@@ -255,5 +340,63 @@ extension GroupBuilder {
         if let parameter = index.model[name] { return parameter.tensor.dtype == .i64 }
         guard let producer = index.producer[name] else { return false }
         return index.graph.node[producer].opType == "Constant"
+    }
+}
+
+/// A Slice's starts, ends, axes (normalised) and steps, from attributes (before opset 10) or INT64 constant inputs.
+struct SliceSpec {
+    var starts: [Int64]
+    var ends: [Int64]
+    var axes: [Int]
+    var steps: [Int]
+
+    init?(_ node: Onnx_NodeProto, index: GraphIndex, rank: Int) {
+        /// An optional input: not given, given but not a known constant, or its values.
+        enum Argument {
+            case absent
+            case unknown
+            case values([Int64])
+        }
+        func input(_ position: Int) -> Argument {
+            guard position < node.input.count, !node.input[position].isEmpty else { return .absent }
+            return index.int64s(node.input[position]).map { .values($0) } ?? .unknown
+        }
+        var axes: [Int64]?
+        var steps: [Int64]?
+        if let starts = node.ints("starts") {
+            guard let ends = node.ints("ends") else { return nil }
+            self.starts = starts.map(Int64.init)
+            self.ends = ends.map(Int64.init)
+            axes = node.ints("axes").map { $0.map(Int64.init) }
+        } else {
+            guard case .values(let s) = input(1), case .values(let e) = input(2) else { return nil }
+            (starts, ends) = (s, e)
+            switch input(3) {
+            case .unknown: return nil
+            case .values(let a): axes = a
+            case .absent: break
+            }
+            switch input(4) {
+            case .unknown: return nil
+            case .values(let t): steps = t
+            case .absent: break
+            }
+        }
+        let axisList = axes ?? (0..<Int64(starts.count)).map { $0 }
+        let stepList = steps ?? Array(repeating: 1, count: starts.count)
+        guard ends.count == starts.count, axisList.count == starts.count, stepList.count == starts.count else {
+            return nil
+        }
+        self.axes = axisList.map { $0 < 0 ? Int($0) + rank : Int($0) }
+        self.steps = stepList.map { Int($0) }
+        guard self.axes.allSatisfy({ (0..<rank).contains($0) }) else { return nil }
+    }
+
+    /// The indices kept along entry `k`'s axis (step 1) of `extent` entries, clamped as ONNX says.
+    func range(_ k: Int, extent: Int) -> Range<Int> {
+        let e = Int64(extent)
+        let first = Swift.min(Swift.max(starts[k] < 0 ? starts[k] + e : starts[k], 0), e)
+        let last = Swift.min(Swift.max(ends[k] < 0 ? ends[k] + e : ends[k], 0), e)
+        return Int(first)..<Int(Swift.max(first, last))
     }
 }

@@ -15,6 +15,8 @@ struct GraphIndex {
 
     let graph: Onnx_GraphProto
     let model: Model
+    /// The default-domain opset (0 when unknown).
+    let opset: Int
     /// The node producing each value.
     private(set) var producer: [String: Int] = [:]
     /// The nodes reading each value.
@@ -28,9 +30,11 @@ struct GraphIndex {
     /// Small integer constants known at load time (shape arguments).
     let constants: [String: [Int64]]
 
-    init(graph: Onnx_GraphProto, model: Model) {
+    init(graph: ONNXModelGraph, model: Model) {
+        let graph = graph.proto
         self.graph = graph
         self.model = model
+        opset = (model.graph as? ONNXModelGraph)?.opset ?? 0
         for (index, node) in graph.node.enumerated() {
             for output in node.output where !output.isEmpty { producer[output] = index }
             for (position, input) in node.input.enumerated() where !input.isEmpty {
@@ -71,6 +75,9 @@ struct GraphIndex {
         let known = shape.compactMap { $0 }
         return known.count == shape.count ? known : nil
     }
+
+    /// The integer list held by `name` (an INT64 initializer or a value folded at load time).
+    func int64s(_ name: String) -> [Int64]? { constants[name] }
 
     /// The rank of `value`, when known.
     func rank(_ value: String) -> Int? { shapes[value]?.count ?? parameterShape(value)?.count }

@@ -19,6 +19,10 @@ struct GroupBuilder {
     private var memberSet = Set<DependencyGroup.Member>()
     private(set) var nodes = Set<Int>()
     private(set) var exclusion: String?
+    /// Units (counted from the group's unit 0) where an operator needs the group divided; growth stops when set.
+    private(set) var cuts = Set<Int>()
+    /// Whether growth goes on: no exclusion and no cut asked for.
+    var isOpen: Bool { exclusion == nil && cuts.isEmpty }
     private var queue: [String] = []
     private var applied = Set<[String]>()
 
@@ -29,7 +33,7 @@ struct GroupBuilder {
 
     /// Couples `value`'s `axis` (unit `u` at `offset + u·width`) to the group and follows it.
     mutating func add(_ value: String, axis: Int, offset: Int = 0, width: Int = 1) {
-        guard exclusion == nil else { return }
+        guard isOpen else { return }
         let layout = Layout(axis: axis, offset: offset, width: width)
         if let existing = layouts[value] {
             if existing != layout { exclude("'\(value)' would carry the group's channels in two places") }
@@ -67,6 +71,20 @@ struct GroupBuilder {
         if memberSet.insert(member).inserted { members.append(member) }
     }
 
+    /// Asks for the group to be divided wherever one of `boundaries` (indices along the layout's axis) falls
+    /// strictly inside its channels; returns whether it asked. A boundary inside one unit excludes the group.
+    mutating func divide(_ layout: Layout, at boundaries: [Int], node: Int, reason: String) -> Bool {
+        let end = layout.offset + count * layout.width
+        for boundary in boundaries where boundary > layout.offset && boundary < end {
+            guard (boundary - layout.offset) % layout.width == 0 else {
+                excludeNode(node, "\(reason) at index \(boundary), inside one of the group's units")
+                return true
+            }
+            cuts.insert((boundary - layout.offset) / layout.width)
+        }
+        return !cuts.isEmpty
+    }
+
     /// Marks the group as not prunable.
     mutating func exclude(_ reason: String) {
         if exclusion == nil { exclusion = reason }
@@ -80,14 +98,14 @@ struct GroupBuilder {
 
     /// Follows every queued value until the group is closed or excluded.
     mutating func run() {
-        while exclusion == nil, let value = queue.popLast() {
+        while isOpen, let value = queue.popLast() {
             var touching: [Int] = []
             if let producer = index.producer[value] { touching.append(producer) }
             for use in index.consumers[value] ?? [] where !touching.contains(use.node) { touching.append(use.node) }
             for node in touching where applied.insert([String(node), value]).inserted {
                 nodes.insert(node)
                 couple(node: node, through: value)
-                if exclusion != nil { return }
+                if !isOpen { return }
             }
         }
     }

@@ -32,6 +32,12 @@ struct RemovalPlan {
     /// How many indices go from axis `axis` of value `name`.
     func removedCount(value name: String, axis: Int) -> Int { values[Place(name: name, axis: axis)]?.count ?? 0 }
 
+    /// The indices that go from axis `axis` of value `name`.
+    func removed(value name: String, axis: Int) -> Set<Int> { values[Place(name: name, axis: axis)] ?? [] }
+
+    /// The indices that go from axis `axis` of parameter `name`.
+    func removed(parameter name: String, axis: Int) -> Set<Int> { parameters[Place(name: name, axis: axis)] ?? [] }
+
     /// The axes of value `name` that lose indices, with the counts.
     func removedAxes(value name: String) -> [(axis: Int, count: Int)] {
         values.compactMap { $0.key.name == name ? ($0.key.axis, $0.value.count) : nil }

@@ -38,7 +38,8 @@ public struct RemoveRewriter: Rewriter {
             }
             plan.remove(mask, of: group)
         }
-        guard var graph = (model.graph as? ONNXModelGraph)?.proto else { return model }
+        guard let original = model.graph as? ONNXModelGraph else { return model }
+        var graph = original.proto
         var result = model
         var axesByParameter: [String: [(Int, Set<Int>)]] = [:]
         for (place, indices) in plan.parameters {
@@ -49,8 +50,8 @@ public struct RemoveRewriter: Rewriter {
             for (axis, indices) in cuts { tensor = tensor.removing(indices, along: axis) }
             try result.setTensor(tensor, for: name)
         }
-        try GraphEdits.apply(plan, to: &graph, model: &result)
-        result.graph = ONNXModelGraph(proto: graph)
+        try GraphEdits.apply(plan, to: &graph, model: &result, index: GraphIndex(graph: original, model: model))
+        result.graph = ONNXModelGraph(proto: graph, opset: original.opset)
         return result
     }
 }

@@ -30,38 +30,66 @@ public struct StructureAnalysis: Sendable {
                 throw PruneError(.invalidInput, "invalid --ignore pattern '\(pattern)': \(error)")
             }
         }
-        let index = GraphIndex(graph: graph.proto, model: model)
+        let index = GraphIndex(graph: graph, model: model)
         var claimed = Set<String>()
         var groups: [DependencyGroup] = []
         for (n, node) in graph.proto.node.enumerated() {
             guard let (output, axis, count) = StructureAnalysis.root(n, node, index), !claimed.contains(output) else {
                 continue
             }
-            var builder = GroupBuilder(index: index, count: count)
-            builder.add(output, axis: axis)
-            builder.run()
-            let order = builder.nodes.sorted()
-            var group = DependencyGroup(
-                name: index.label(n), unitCount: count, members: builder.members,
-                activations: builder.valueOrder.compactMap { value in
-                    builder.layouts[value].map {
-                        DependencyGroup.Activation(value: value, axis: $0.axis, offset: $0.offset, width: $0.width)
-                    }
-                }, nodes: order.map(index.label), exclusion: builder.exclusion)
-            claimed.formUnion(builder.layouts.keys)
-            claimed.insert(output)
-            if group.exclusion == nil {
-                let names = group.nodes + group.members.map(\.slice.parameter) + group.activations.map(\.value)
-                for (pattern, regex) in zip(patterns, regexes) {
-                    if let hit = names.first(where: { $0.contains(regex) }) {
-                        group.exclusion = "ignored: '\(hit)' matches '\(pattern)'"
-                        break
+            let label = index.label(n)
+            for (segment, builder) in StructureAnalysis.grow(output, axis: axis, count: count, index: index) {
+                let order = builder.nodes.sorted()
+                let name = segment.count == count ? label : "\(label)[\(segment.lowerBound):\(segment.upperBound)]"
+                var group = DependencyGroup(
+                    name: name, unitCount: segment.count, members: builder.members,
+                    activations: builder.valueOrder.compactMap { value in
+                        builder.layouts[value].map {
+                            DependencyGroup.Activation(value: value, axis: $0.axis, offset: $0.offset, width: $0.width)
+                        }
+                    }, nodes: order.map(index.label), exclusion: builder.exclusion)
+                claimed.formUnion(builder.layouts.keys)
+                if group.exclusion == nil {
+                    let names = group.nodes + group.members.map(\.slice.parameter) + group.activations.map(\.value)
+                    for (pattern, regex) in zip(patterns, regexes) {
+                        if let hit = names.first(where: { $0.contains(regex) }) {
+                            group.exclusion = "ignored: '\(hit)' matches '\(pattern)'"
+                            break
+                        }
                     }
                 }
+                groups.append(group)
             }
-            groups.append(group)
+            claimed.insert(output)
         }
         self.groups = groups
+    }
+
+    /// Grows the groups of `count` channels along `axis` of `output`, one per segment of the channels.
+    ///
+    /// Starts with one segment. When an operator needs the group divided (a Split or Slice boundary, a Concat
+    /// input boundary, the groups of a grouped Conv fall inside it), the segments are cut there and every segment
+    /// is grown again, until none asks for a cut. Segment `a..<b` is a group of `b − a` units whose unit 0 is
+    /// channel `a` of `output`.
+    private static func grow(_ output: String, axis: Int, count: Int, index: GraphIndex)
+        -> [(Range<Int>, GroupBuilder)]
+    {
+        var cuts = Set<Int>()
+        refine: while true {
+            let bounds = ([0, count] + cuts).sorted()
+            var result: [(Range<Int>, GroupBuilder)] = []
+            for (lower, upper) in zip(bounds, bounds.dropFirst()) {
+                var builder = GroupBuilder(index: index, count: upper - lower)
+                builder.add(output, axis: axis, offset: lower)
+                builder.run()
+                if !builder.cuts.isEmpty {
+                    cuts.formUnion(builder.cuts.map { $0 + lower })
+                    continue refine
+                }
+                result.append((lower..<upper, builder))
+            }
+            return result
+        }
     }
 
     /// The group called `name`.

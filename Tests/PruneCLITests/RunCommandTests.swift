@@ -128,3 +128,29 @@ struct InspectCommandTests {
         #expect(tensors.map { $0["name"] as! String } == ["fc1.weight", "fc1.bias", "fc2.weight"])
     }
 }
+
+@Suite("prune run: compute in the report")
+struct RunComputeReportTests {
+    let workspace = try! Workspace()
+
+    @Test func removingChannelsReportsMACsAndMeasuredLatency() throws {
+        let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appending(path: "Examples/digits-cnn/model.onnx").path
+        let outcome = try PruneBinary.run([
+            "run", model, "-o", workspace.path("small.onnx"), "--granularity", "unit", "--scorer", "magnitude:p=2",
+            "--selector", "layer:sparsity=0.5,rounding=floor-keep", "--rewriter", "remove", "--measure-latency",
+            "--report", workspace.path("report.json"),
+        ])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("MACs (batch 1): 337,536 → 86,848"), "\(outcome.stdout)")
+        #expect(outcome.stdout.contains("latency (interpreter, batch 8, median of 5)"), "\(outcome.stdout)")
+        let json =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: workspace.path("report.json")))) as! [String: Any]
+        let macs = try #require(json["macs"] as? [String: Int])
+        #expect(macs == ["before": 337_536, "after": 86_848])
+        let latency = try #require(json["latency"] as? [[String: Any]])
+        #expect(latency.map { $0["batch"] as? Int } == [1, 8])
+        #expect(latency.allSatisfy { ($0["medianSecondsAfter"] as? Double ?? 0) > 0 })
+    }
+}

@@ -51,6 +51,10 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Overwrite the output and report files if they exist.")
     var force = false
 
+    @Flag(
+        help: "Time the input and output ONNX models in the interpreter (random inputs, batch 1 and 8, median of 5 runs).")
+    var measureLatency = false
+
     @Flag(help: "Print the report as JSON on stdout instead of tables.")
     var json = false
 
@@ -156,7 +160,28 @@ struct RunCommand: ParsableCommand {
         progress.finish()
 
         let stages = result.stages
-        let fullReport = PruneReport(
+        let macs = ONNXCompute.macs(of: document.model).flatMap { before in
+            ONNXCompute.macs(of: result.model).map { PruneReport.Change(before: before, after: $0) }
+        }
+        var latency: [PruneReport.LatencyRow]?
+        if measureLatency {
+            guard document.model.graph is ONNXModelGraph else {
+                throw PruneError(.unsupported, "--measure-latency runs ONNX models; \(input!) is \(document.formatName)")
+            }
+            latency = try [1, 8].map { batch in
+                progress.update(phase: "timing batch \(batch)", completed: 0, total: 1)
+                let runs = 5
+                let before = try LatencyProbe.measure(
+                    url: inputURL, batch: batch, runs: runs, threads: execution.threadCount)
+                let after = try LatencyProbe.measure(
+                    url: outputURL, batch: batch, runs: runs, threads: execution.threadCount)
+                return PruneReport.LatencyRow(
+                    batch: batch, runs: runs, medianSecondsBefore: before.medianSeconds,
+                    medianSecondsAfter: after.medianSeconds)
+            }
+            progress.finish()
+        }
+        var fullReport = PruneReport(
             tool: "prunekit \(pruneKitVersion)",
             input: .init(path: input!, format: document.formatName, bytes: document.fileSize),
             output: .init(path: output!, format: document.formatName, bytes: written),
@@ -166,6 +191,8 @@ struct RunCommand: ParsableCommand {
                 select: stages.reduce(0) { $0 + $1.selectionSeconds },
                 rewrite: stages.reduce(0) { $0 + $1.rewriteSeconds }, analyse: analyseTime.seconds,
                 save: saveTime.seconds, total: (clock.now - started).seconds))
+        fullReport.macs = macs
+        fullReport.latency = latency
         let jsonText = try ReportPrinter.json(fullReport)
         if let reportURL {
             _ = try AtomicFileWriter.write(to: reportURL, overwrite: force, sources: [inputURL]) { sink in

@@ -27,6 +27,19 @@ enum ReportPrinter {
             "parameters: \(Format.count(t.parametersBefore)) → \(Format.count(t.parametersAfter)); "
                 + "non-zero: \(Format.count(t.parametersBefore - t.zerosBefore)) → \(Format.count(t.nonzerosAfter)); "
                 + "sparsity: \(Format.percent(t.sparsityBefore)) → \(Format.percent(t.sparsityAfter))")
+        if let macs = report.macs {
+            let ratio = macs.after > 0 ? String(format: " (%.2f× fewer)", Double(macs.before) / Double(macs.after)) : ""
+            lines.append("MACs (batch 1): \(Format.count(macs.before)) → \(Format.count(macs.after))\(ratio)")
+        }
+        for row in report.latency ?? [] {
+            let speedup =
+                row.medianSecondsAfter > 0
+                ? String(format: " (%.2f×)", row.medianSecondsBefore / row.medianSecondsAfter) : ""
+            lines.append(
+                "latency (interpreter, batch \(row.batch), median of \(row.runs)): "
+                    + String(format: "%.3f ms → %.3f ms", row.medianSecondsBefore * 1e3, row.medianSecondsAfter * 1e3)
+                    + speedup)
+        }
         for stage in report.stages {
             for target in stage.targets where target.skipReason != nil {
                 lines.append("skipped \(target.name): \(target.skipReason!)")

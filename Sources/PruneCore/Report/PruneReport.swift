@@ -125,6 +125,40 @@ public struct PruneReport: Sendable, Codable, Hashable {
         }
     }
 
+    /// A count before and after the run.
+    public struct Change: Sendable, Codable, Hashable {
+        /// Before the run.
+        public var before: Int
+        /// After the run.
+        public var after: Int
+
+        /// Creates a pair.
+        public init(before: Int, after: Int) {
+            self.before = before
+            self.after = after
+        }
+    }
+
+    /// Interpreter latency of the input and output models at one batch size.
+    public struct LatencyRow: Sendable, Codable, Hashable {
+        /// The batch size of the random inputs.
+        public var batch: Int
+        /// Timed runs per model (after one warm-up run).
+        public var runs: Int
+        /// The input model's median run time in seconds.
+        public var medianSecondsBefore: Double
+        /// The output model's median run time in seconds.
+        public var medianSecondsAfter: Double
+
+        /// Creates a row.
+        public init(batch: Int, runs: Int, medianSecondsBefore: Double, medianSecondsAfter: Double) {
+            self.batch = batch
+            self.runs = runs
+            self.medianSecondsBefore = medianSecondsBefore
+            self.medianSecondsAfter = medianSecondsAfter
+        }
+    }
+
     /// The schema version of this structure.
     public var schemaVersion = 1
     /// The tool and its version.
@@ -145,6 +179,10 @@ public struct PruneReport: Sendable, Codable, Hashable {
     public var bytesWritten: Int
     /// Time per phase.
     public var phases: Phases
+    /// Multiply-accumulates of one forward pass at batch 1 (Conv, Gemm, MatMul with known shapes), for ONNX models.
+    public var macs: Change?
+    /// Interpreter latency before and after, when measured (`prune run --measure-latency`).
+    public var latency: [LatencyRow]?
 
     /// Assembles a report by comparing the model before and after a run.
     ///

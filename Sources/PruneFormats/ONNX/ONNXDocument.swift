@@ -94,7 +94,8 @@ public struct ONNXDocument: ModelDocument {
         for entry in proto.metadataProps { metadata[entry.key] = entry.value }
         do {
             var model = try Model(parameters: parameters, metadata: metadata, sourceURL: url)
-            model.graph = ONNXModelGraph(proto: proto.graph)
+            let opset = proto.opsetImport.first { ONNXWeightLayouts.isDefaultDomain($0.domain) }.map { Int($0.version) }
+            model.graph = ONNXModelGraph(proto: proto.graph, opset: opset ?? 0)
             self.model = model
         } catch let error as PruneError {
             throw PruneError(.corruptFile, "\(path): \(error.message)")

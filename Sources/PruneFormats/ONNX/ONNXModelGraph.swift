@@ -11,7 +11,12 @@ import PruneCore
 public struct ONNXModelGraph: ModelGraph {
     /// The graph message; its initializers have no `raw_data` (their bytes live in the parameters).
     package var proto: Onnx_GraphProto
+    /// The model's default-domain opset (0 when not declared); rewriters choose attribute or input forms by it.
+    package var opset: Int
 
-    /// Wraps `proto`.
-    package init(proto: Onnx_GraphProto) { self.proto = proto }
+    /// Wraps `proto`, written for default-domain opset `opset`.
+    package init(proto: Onnx_GraphProto, opset: Int = 0) {
+        self.proto = proto
+        self.opset = opset
+    }
 }

@@ -133,6 +133,8 @@ package struct ONNXShapeInference {
             guard perm.count == x.count, Set(perm) == Set(0..<Int64(x.count)) else { return [] }
             return [perm.map { x[Int($0)] }]
         case "Concat": return [concat(node)]
+        case "Split": return split(node)
+        case "Slice": return [slice(node)]
         case "Squeeze": return [squeeze(node)]
         case "Unsqueeze": return [unsqueeze(node)]
         case "Pad": return [pad(node)]
@@ -257,6 +259,93 @@ package struct ONNXShapeInference {
             }
         }
         return out
+    }
+
+    /// Split: sizes from the `split` attribute, the `split` input, or equal parts (the last one smaller from
+    /// opset 18, as the interpreter splits).
+    private func split(_ node: Onnx_NodeProto) -> [ONNXShape?] {
+        guard let x = shape(node, 0), let axis = ONNXShapeInference.axis(node.intAttribute("axis") ?? 0, rank: x.count),
+            let extent = x[axis]
+        else { return [] }
+        guard let sizes = ONNXShapeInference.splitSizes(node, extent: extent, splitInput: value(node, 1)) else {
+            return []
+        }
+        return sizes.map { size in
+            var out = x
+            out[axis] = size
+            return out
+        }
+    }
+
+    /// The part sizes of a Split of `extent` entries: the `split` attribute, else `splitInput`, else equal parts of
+    /// ⌈extent / outputs⌉ with a smaller last part; nil when they do not add up to `extent`.
+    package static func splitSizes(_ node: Onnx_NodeProto, extent: Int, splitInput: [Int64]?) -> [Int]? {
+        let outputs = node.output.count
+        var sizes: [Int]
+        if let attribute = node.intsAttribute("split") {
+            sizes = attribute.map { Int($0) }
+        } else if node.input.count > 1, !node.input[1].isEmpty {
+            guard let splitInput else { return nil }
+            sizes = splitInput.map { Int($0) }
+        } else {
+            guard outputs > 0 else { return nil }
+            let part = (extent + outputs - 1) / outputs
+            sizes = (0..<outputs).map { min(part, max(0, extent - $0 * part)) }
+        }
+        guard sizes.count == outputs, sizes.reduce(0, +) == extent, sizes.allSatisfy({ $0 >= 0 }) else { return nil }
+        return sizes
+    }
+
+    /// Slice with starts, ends, axes and steps known at load time (inputs from opset 10, attributes before).
+    private func slice(_ node: Onnx_NodeProto) -> ONNXShape? {
+        guard var x = shape(node, 0) else { return nil }
+        let starts: [Int64]
+        let ends: [Int64]
+        var axes: [Int64]?
+        var steps: [Int64]?
+        if let attributeStarts = node.intsAttribute("starts") {
+            guard let attributeEnds = node.intsAttribute("ends") else { return nil }
+            (starts, ends, axes) = (attributeStarts, attributeEnds, node.intsAttribute("axes"))
+        } else {
+            guard let s = value(node, 1), let e = value(node, 2) else { return nil }
+            (starts, ends) = (s, e)
+            if node.input.count > 3, !node.input[3].isEmpty {
+                guard let a = value(node, 3) else { return nil }
+                axes = a
+            }
+            if node.input.count > 4, !node.input[4].isEmpty {
+                guard let t = value(node, 4) else { return nil }
+                steps = t
+            }
+        }
+        let axisList = axes ?? (0..<Int64(starts.count)).map { $0 }
+        let stepList = steps ?? Array(repeating: 1, count: starts.count)
+        guard ends.count == starts.count, axisList.count == starts.count, stepList.count == starts.count else {
+            return nil
+        }
+        for k in starts.indices {
+            guard let axis = ONNXShapeInference.axis(axisList[k], rank: x.count) else { return nil }
+            guard let extent = x[axis] else { continue }
+            let step = Int(stepList[k])
+            guard step != 0 else { return nil }
+            x[axis] = ONNXShapeInference.sliceCount(start: starts[k], end: ends[k], step: step, extent: extent)
+        }
+        return x
+    }
+
+    /// How many indices a Slice keeps along an axis of `extent` entries, clamped as the ONNX specification says.
+    static func sliceCount(start: Int64, end: Int64, step: Int, extent: Int) -> Int {
+        let e = Int64(extent)
+        var first = start < 0 ? start + e : start
+        var last = end < 0 ? end + e : end
+        if step > 0 {
+            first = min(max(first, 0), e)
+            last = min(max(last, 0), e)
+            return max(0, Int((last - first + Int64(step) - 1) / Int64(step)))
+        }
+        first = min(max(first, 0), e - 1)
+        last = min(max(last, -1), e - 1)
+        return max(0, Int((first - last - Int64(step) - 1) / -Int64(step)))
     }
 
     private func concat(_ node: Onnx_NodeProto) -> ONNXShape? {

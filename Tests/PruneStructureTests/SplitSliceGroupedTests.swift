@@ -1,0 +1,135 @@
+import Foundation
+import ONNXProto
+import PruneBuiltins
+import PruneCore
+import PruneFormats
+import PruneStructure
+import Testing
+
+@Suite("Split, Slice and grouped Conv")
+struct SplitSliceGroupedTests {
+    func analysis(_ proto: Onnx_ModelProto) throws -> [String: DependencyGroup] {
+        let document = try Harness().open(proto, as: "model")
+        let analysis = try StructureAnalysis(model: document.model)
+        return Dictionary(uniqueKeysWithValues: analysis.groups.map { ($0.name, $0) })
+    }
+
+    func slices(_ group: DependencyGroup?) -> Set<String> {
+        Set(
+            (group?.members ?? []).map { "\($0.slice.parameter)@\($0.slice.axis)+\($0.slice.offset)x\($0.slice.width)" }
+        )
+    }
+
+    @Test("A Split divides the producer's group at the parts; each part couples its consumer from 0")
+    func splitGroups() throws {
+        let groups = try analysis(TestGraphs.split())
+        #expect(groups["conv1[0:2]"]?.unitCount == 2)
+        #expect(groups["conv1[2:6]"]?.unitCount == 4)
+        #expect(slices(groups["conv1[0:2]"]) == ["conv1.weight@0+0x1", "conv1.bias@0+0x1", "conv2.weight@1+0x1"])
+        #expect(slices(groups["conv1[2:6]"]) == ["conv1.weight@0+2x1", "conv1.bias@0+2x1", "conv3.weight@1+0x1"])
+        #expect(groups["conv2"]?.isPrunable == true)
+        let equal = try analysis(TestGraphs.split(equal: true))
+        #expect(equal["conv1[0:3]"]?.unitCount == 3)
+        #expect(slices(equal["conv1[3:6]"]).contains("conv3.weight@1+0x1"))
+    }
+
+    @Test("A Slice divides the group at its bounds; channels outside it only lose the producer's weights")
+    func sliceGroups() throws {
+        let groups = try analysis(TestGraphs.slice())
+        #expect(groups.keys.sorted() == ["conv1[0:2]", "conv1[2:6]", "conv1[6:8]", "conv2"])
+        #expect(slices(groups["conv1[0:2]"]) == ["conv1.weight@0+0x1", "conv1.bias@0+0x1"])
+        #expect(slices(groups["conv1[2:6]"]) == ["conv1.weight@0+2x1", "conv1.bias@0+2x1", "conv2.weight@1+0x1"])
+        #expect(groups.values.allSatisfy { $0.name == "conv2" || $0.isPrunable })
+    }
+
+    @Test("A grouped Conv: output channels divide per convolution group; its input side blocks with a reason")
+    func groupedGroups() throws {
+        let groups = try analysis(TestGraphs.groupedConv())
+        #expect(
+            groups["conv1"]?.exclusion
+                == "node 'gconv' (Conv): reads the group's channels as the input of a grouped convolution "
+                + "(group=2); only its output channels can be removed")
+        #expect(slices(groups["gconv[0:4]"]) == ["gconv.weight@0+0x1", "gconv.bias@0+0x1", "conv3.weight@1+0x1"])
+        #expect(slices(groups["gconv[4:8]"]) == ["gconv.weight@0+4x1", "gconv.bias@0+4x1", "conv3.weight@1+4x1"])
+    }
+
+    static let cases: [(String, Onnx_ModelProto)] = [
+        ("split", TestGraphs.split()), ("split-equal", TestGraphs.split(equal: true)), ("slice", TestGraphs.slice()),
+        ("grouped", TestGraphs.groupedConv()),
+    ]
+
+    @Test("Removing zero units keeps the outputs (interpreter and ONNX Runtime)", arguments: 0..<cases.count)
+    func zeroUnitsRemoved(_ which: Int) throws {
+        let (name, proto) = Self.cases[which]
+        let shape = [2, 3, 5, 5]
+        let harness = try Harness()
+        let dense = try harness.open(proto, as: name)
+        let masked = try harness.prune(
+            dense, selector: LayerSelector(sparsity: 0.5), rewriter: MaskRewriter(), name: "\(name)-masked")
+        let removed = try harness.prune(
+            ONNXDocument(url: masked.url), selector: LayerSelector(sparsity: 0.5), rewriter: RemoveRewriter(),
+            name: "\(name)-removed")
+        let input = Harness.inputs(shape.reduce(1, *))
+        let want = try Harness.run(masked.url, input: "input", shape: shape, values: input, output: "logits")
+        let got = try Harness.run(removed.url, input: "input", shape: shape, values: input, output: "logits")
+        #expect(close(got, want), "\(name): outputs changed by removing zero units")
+        #expect(removed.model.parameterCount < dense.model.parameterCount, "\(name): nothing was removed")
+        try RuntimeCheck.expect(removed.url, input: "input", shape: shape, values: input, output: "logits", want: got)
+    }
+
+    @Test("Split sizes and Slice bounds follow the removed channels")
+    func rewrittenArguments() throws {
+        let harness = try Harness()
+        let split = try harness.prune(
+            harness.open(TestGraphs.split(), as: "split"), selector: LayerSelector(sparsity: 0.5),
+            rewriter: RemoveRewriter(), name: "split-removed")
+        // round-half-even: 1 of 2 and 2 of 4 channels go.
+        let splitDocument = try ONNXDocument(url: split.url)
+        #expect(splitDocument.model["split_sizes"]?.tensor.withFloatValuesAsInt64() == [1, 2])
+
+        let equal = try ONNXDocument(
+            url: harness.prune(
+                harness.open(TestGraphs.split(equal: true), as: "equal"), selector: LayerSelector(sparsity: 0.5),
+                rewriter: RemoveRewriter(), name: "equal-removed"
+            ).url)
+        let node = try #require(equal.proto.graph.node.first { $0.name == "split" })
+        let constant = try #require(equal.proto.graph.node.first { $0.output.first == node.input.last })
+        #expect(node.input.count == 2 && constant.opType == "Constant")
+        #expect(constant.attribute.first?.t.rawData.count == 16)
+
+        let slice = try ONNXDocument(
+            url: harness.prune(
+                harness.open(TestGraphs.slice(), as: "slice"), selector: LayerSelector(sparsity: 0.5),
+                rewriter: RemoveRewriter(), name: "slice-removed"
+            ).url)
+        // 1 of [0, 2), 2 of [2, 6), 1 of [6, 8) go: the kept range [2, 6) becomes [1, 3).
+        #expect(slice.model["starts"]?.tensor.withFloatValuesAsInt64() == [1])
+        #expect(slice.model["ends"]?.tensor.withFloatValuesAsInt64() == [3])
+        #expect(slice.model["conv1.weight"]?.tensor.shape == [4, 3, 3, 3])
+    }
+
+    @Test("A grouped Conv loses as many output channels per group, or the rewrite is refused naming it")
+    func groupedUniform() throws {
+        let harness = try Harness()
+        let document = try harness.open(TestGraphs.groupedConv(), as: "grouped")
+        let removed = try harness.prune(
+            document, selector: LayerSelector(sparsity: 0.5), rewriter: RemoveRewriter(), name: "grouped-removed")
+        let written = try ONNXDocument(url: removed.url)
+        #expect(written.model["gconv.weight"]?.tensor.shape == [4, 4, 3, 3])
+        #expect(written.proto.graph.node.first { $0.name == "gconv" }?.attribute.first { $0.name == "group" }?.i == 2)
+
+        let analysis = try StructureAnalysis(model: document.model)
+        let first = try #require(analysis.group(named: "gconv[0:4]"))
+        let second = try #require(analysis.group(named: "gconv[4:8]"))
+        let selection = Selection(entries: [
+            Selection.Entry(target: first.target, decision: .prune(Mask(count: 4, setting: [0, 1]))),
+            Selection.Entry(target: second.target, decision: .prune(Mask(count: 4, setting: [3]))),
+        ])
+        #expect {
+            try RemoveRewriter().rewrite(document.model, applying: selection, in: PruneContext(model: document.model))
+        } throws: { error in
+            (error as? PruneError)?.message.contains("node 'gconv' (Conv): grouped convolution (group=2) would lose [2, 1]")
+                == true
+        }
+    }
+}
