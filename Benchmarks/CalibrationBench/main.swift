@@ -5,7 +5,9 @@ import PruneKit
 ///
 /// Usage: `calibration-bench MODEL.onnx CALIB(.safetensors|dir) [repeats=5] [threads]`. Runs every batch
 /// `repeats` times without an observer and with a `StatisticsCollector` for every kind, alternating, and prints
-/// the best time of each and the overhead.
+/// the best time of each, the overhead of the best times and the median overhead of the paired repeats (each
+/// observed run against the plain run just before it, which tempers load from other processes), and the best
+/// time spent inside the collector's `observe` per pass (the statistics' own cost, the least noisy number).
 @main
 struct CalibrationBench {
     static func main() throws {
@@ -24,25 +26,57 @@ struct CalibrationBench {
         var plain = Duration.seconds(1_000_000)
         var observed = Duration.seconds(1_000_000)
         var weights = 0
+        var ratios: [Double] = []
+        var inside = Duration.seconds(1_000_000)
         _ = try interpreter.run(batches[0])  // warm up
         for _ in 0..<repeats {
             let start = clock.now
             for batch in batches { _ = try interpreter.run(batch) }
-            plain = min(plain, clock.now - start)
-            let collector = try StatisticsCollector(graph: graph, kinds: .all)
+            let plainRun = clock.now - start
+            plain = min(plain, plainRun)
+            let collector = try StatisticsCollector(graph: graph, kinds: .all, threads: threads)
+            let timed = TimedObserver(collector)
             weights = collector.weights.count
             let observedStart = clock.now
             for batch in batches {
-                _ = try interpreter.run(batch, observer: collector)
+                _ = try interpreter.run(batch, observer: timed)
                 collector.finishBatch()
             }
-            observed = min(observed, clock.now - observedStart)
+            inside = min(inside, timed.elapsed)
+            let observedRun = clock.now - observedStart
+            observed = min(observed, observedRun)
+            ratios.append(seconds(observedRun) / seconds(plainRun))
         }
-        let p = Double(plain.components.seconds) + Double(plain.components.attoseconds) * 1e-18
-        let o = Double(observed.components.seconds) + Double(observed.components.attoseconds) * 1e-18
+        ratios.sort()
+        let median = ratios.count % 2 == 1
+            ? ratios[ratios.count / 2] : (ratios[ratios.count / 2 - 1] + ratios[ratios.count / 2]) / 2
+        let p = seconds(plain)
+        let o = seconds(observed)
         print(
             String(
-                format: "%@: %d batches, %d weights, %d threads: plain %.1f ms, with statistics %.1f ms, overhead %.1f %%",
-                arguments[1], batches.count, weights, threads, p * 1000, o * 1000, (o / p - 1) * 100))
+                format: "%@: %d batches, %d weights, %d threads: plain %.1f ms, with statistics %.1f ms, overhead %.1f %% (best), %.1f %% (median of pairs); inside observe %.1f ms = %.1f %% of plain",
+                arguments[1], batches.count, weights, threads, p * 1000, o * 1000, (o / p - 1) * 100,
+                (median - 1) * 100, seconds(inside) * 1000, seconds(inside) / p * 100))
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+}
+
+/// Passes every call on to a collector and adds up the time spent in `observe`.
+final class TimedObserver: NodeObserver {
+    let wrapped: StatisticsCollector
+    private(set) var elapsed = Duration.zero
+    private let clock = ContinuousClock()
+
+    init(_ wrapped: StatisticsCollector) { self.wrapped = wrapped }
+
+    func wantsToObserve(_ node: NodeInfo) -> Bool { wrapped.wantsToObserve(node) }
+
+    func observe(node: NodeInfo, inputs: [RuntimeTensor?], outputs: [RuntimeTensor]) throws {
+        let start = clock.now
+        try wrapped.observe(node: node, inputs: inputs, outputs: outputs)
+        elapsed += clock.now - start
     }
 }

@@ -20,7 +20,7 @@ public enum Calibration {
     ) throws -> CalibrationStatistics {
         let interpreter = try Interpreter(graph: graph, options: .init(threads: threads))
         if let model { try interpreter.replaceInitializers(from: model) }
-        let collector = try StatisticsCollector(graph: graph, kinds: kinds)
+        let collector = try StatisticsCollector(graph: graph, kinds: kinds, threads: threads)
         for (index, file) in data.files.enumerated() {
             progress.update(phase: "calibrating", completed: index, total: data.files.count)
             let batch = try CalibrationData.batch(in: file, inputs: graph.inputNames)

@@ -16,6 +16,8 @@ struct CalibrationPlan {
     /// One place an input-feature statistic is taken.
     struct InputTap {
         let weight: String
+        /// The value read as the node's input 0.
+        let value: String
         /// The axis of the node's input 0 that runs over features (negative counts from the end).
         let featureAxis: Int
         let groups: Int
@@ -34,6 +36,8 @@ struct CalibrationPlan {
     private(set) var inputTaps: [String: [InputTap]] = [:]
     /// Output taps by the observed value's name.
     private(set) var outputTaps: [String: [OutputTap]] = [:]
+    /// Values read as input 0 by a layer node with an input tap.
+    private(set) var layerInputs: Set<String> = []
     /// Every weight the plan covers.
     private(set) var weights: [String] = []
 
@@ -87,7 +91,8 @@ struct CalibrationPlan {
             }
             if !weights.contains(weight) { weights.append(weight) }
             inputTaps[node.outputs[0], default: []].append(
-                InputTap(weight: weight, featureAxis: featureAxis, groups: groups))
+                InputTap(weight: weight, value: node.inputs[0], featureAxis: featureAxis, groups: groups))
+            layerInputs.insert(node.inputs[0])
             let (value, op) = CalibrationPlan.observedOutput(
                 of: node, consumers: consumers, graph: graph, graphOutputs: graphOutputs)
             outputTaps[value, default: []].append(

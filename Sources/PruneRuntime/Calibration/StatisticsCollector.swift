@@ -4,11 +4,13 @@ import PruneCore
 /// interpreter runs calibration batches.
 ///
 /// Only sums and counts are kept (Σx² per input feature; Σ|a| and zero counts per output unit), so memory is
-/// bounded by the number of features and units, whatever the number of batches. Only the kinds asked for are
-/// computed; nodes with nothing to collect are not observed at all.
+/// bounded by the number of features and units, whatever the number of batches. Nodes with nothing to collect
+/// are not observed at all. Each observed value is scanned once per batch, with all its sums in one pass
+/// (``StatisticsKernels``), split across `threads` when it is large; a value that is both a layer's observed
+/// output and the next layer's input is not scanned twice.
 ///
 /// ```swift
-/// let collector = try StatisticsCollector(graph: graph, kinds: .all)
+/// let collector = try StatisticsCollector(graph: graph, kinds: .all, threads: 2)
 /// for batch in batches { _ = try interpreter.run(batch, observer: collector); collector.finishBatch() }
 /// let statistics = collector.statistics
 /// ```
@@ -19,16 +21,25 @@ public final class StatisticsCollector: NodeObserver {
     public let weights: [String]
 
     private let plan: CalibrationPlan
+    private let threads: Int
     private var inputs: [String: InputFeatureStatistics] = [:]
     private var outputs: [String: OutputUnitStatistics] = [:]
     private var batches = 0
+    /// Sums already taken this run, by value name: a ReLU output observed for one layer's units and read as the
+    /// next layer's input features is scanned once, and so is an input shared by several layers (Q, K, V).
+    private var taken: [String: (axis: Int, sums: AxisSums)] = [:]
+    /// The execution index of the node observed last; a smaller or equal index starts a new run.
+    private var lastIndex = -1
 
     /// Plans collection of `kinds` for the Conv, Gemm and MatMul weight initializers of `graph`.
     ///
-    /// - Parameter only: restricts collection to these weight names (nil: every layer weight).
+    /// - Parameters:
+    ///   - only: restricts collection to these weight names (nil: every layer weight).
+    ///   - threads: how many threads the passes over large activations may use (the interpreter's count).
     /// - Throws: `PruneError` for a malformed attribute of a layer node.
-    public init(graph: ONNXGraph, kinds: StatisticKinds, only: Set<String>? = nil) throws {
+    public init(graph: ONNXGraph, kinds: StatisticKinds, only: Set<String>? = nil, threads: Int = 1) throws {
         self.kinds = kinds
+        self.threads = max(1, threads)
         plan = try CalibrationPlan(graph: graph, only: only)
         weights = plan.weights
     }
@@ -39,7 +50,11 @@ public final class StatisticsCollector: NodeObserver {
     }
 
     /// Counts one more finished calibration batch.
-    public func finishBatch() { batches += 1 }
+    public func finishBatch() {
+        batches += 1
+        taken.removeAll()
+        lastIndex = -1
+    }
 
     /// Observes layer nodes (for input features) and the nodes whose outputs are layer outputs (for units).
     public func wantsToObserve(_ node: NodeInfo) -> Bool {
@@ -54,19 +69,33 @@ public final class StatisticsCollector: NodeObserver {
     ///   weight's, `unsupported` for a value that is not float32.
     public func observe(node: NodeInfo, inputs values: [RuntimeTensor?], outputs results: [RuntimeTensor]) throws {
         guard let output = node.outputNames.first else { return }
+        if node.index <= lastIndex { taken.removeAll() }
+        lastIndex = node.index
+        if kinds.contains(.outputUnits), let taps = plan.outputTaps[output], let a = results.first {
+            for tap in taps { try addOutput(a, named: output, tap) }
+        }
         if kinds.contains(.inputFeatures), let taps = plan.inputTaps[output], let x = values.first ?? nil {
             for tap in taps { try addInput(x, tap) }
         }
-        if kinds.contains(.outputUnits), let taps = plan.outputTaps[output], let a = results.first {
-            for tap in taps { try addOutput(a, tap, node: node) }
+    }
+
+    /// The sums of `value` along `axis`, scanned once per run and value.
+    private func sums(of value: RuntimeTensor, named name: String, axis: Int, weight: String, what: String) throws
+        -> (extent: Int, sums: AxisSums)
+    {
+        let (outer, extent, inner, resolved) = try split(value, axis: axis, weight: weight, what: what)
+        if let cached = taken[name], cached.axis == resolved, cached.sums.squares.count == extent {
+            return (extent, cached.sums)
         }
+        let sums = StatisticsKernels.sums(value.f32, outer: outer, extent: extent, inner: inner, threads: threads)
+        taken[name] = (resolved, sums)
+        return (extent, sums)
     }
 
     private func addInput(_ x: RuntimeTensor, _ tap: CalibrationPlan.InputTap) throws {
-        let (outer, extent, inner) = try split(x, axis: tap.featureAxis, weight: tap.weight, what: "input")
-        var sums = [Double](repeating: 0, count: extent)
-        StatisticsKernels.addSquares(x.f32, outer: outer, extent: extent, inner: inner, into: &sums)
-        let added = InputFeatureStatistics(squareSums: sums, count: outer * inner, groups: tap.groups)
+        let (extent, sums) = try self.sums(
+            of: x, named: tap.value, axis: tap.featureAxis, weight: tap.weight, what: "input")
+        let added = InputFeatureStatistics(squareSums: sums.squares, count: sums.count, groups: tap.groups)
         if var existing = inputs[tap.weight] {
             guard existing.featureCount == extent else {
                 throw PruneError(
@@ -80,20 +109,16 @@ public final class StatisticsCollector: NodeObserver {
         }
     }
 
-    private func addOutput(_ a: RuntimeTensor, _ tap: CalibrationPlan.OutputTap, node: NodeInfo) throws {
-        let (outer, extent, inner) = try split(a, axis: tap.unitAxis, weight: tap.weight, what: "output")
+    private func addOutput(_ a: RuntimeTensor, named name: String, _ tap: CalibrationPlan.OutputTap) throws {
+        let (extent, sums) = try self.sums(of: a, named: name, axis: tap.unitAxis, weight: tap.weight, what: "output")
         guard extent == tap.unitCount else {
             throw PruneError(
                 .shapeMismatch,
-                "'\(tap.weight)' has \(tap.unitCount) output units but the observed value '\(node.outputNames[0])' has \(extent)"
+                "'\(tap.weight)' has \(tap.unitCount) output units but the observed value '\(name)' has \(extent)"
             )
         }
-        var sums = [Double](repeating: 0, count: extent)
-        var zeros = [Int](repeating: 0, count: extent)
-        StatisticsKernels.addAbsoluteAndZeros(
-            a.f32, outer: outer, extent: extent, inner: inner, sums: &sums, zeros: &zeros)
         let added = OutputUnitStatistics(
-            absoluteSums: sums, zeroCounts: zeros, count: outer * inner, observedOp: tap.observedOp)
+            absoluteSums: sums.absolutes, zeroCounts: sums.zeros, count: sums.count, observedOp: tap.observedOp)
         if var existing = outputs[tap.weight] {
             existing.merge(added)
             outputs[tap.weight] = existing
@@ -102,7 +127,7 @@ public final class StatisticsCollector: NodeObserver {
         }
     }
 
-    private func split(_ value: RuntimeTensor, axis: Int, weight: String, what: String) throws -> (Int, Int, Int) {
+    private func split(_ value: RuntimeTensor, axis: Int, weight: String, what: String) throws -> (Int, Int, Int, Int) {
         guard value.dtype == .f32 else {
             throw PruneError(.unsupported, "the \(what) of '\(weight)' is \(value.dtype.rawValue); statistics need f32")
         }
@@ -111,6 +136,6 @@ public final class StatisticsCollector: NodeObserver {
         guard resolved >= 0, resolved < shape.count else {
             throw PruneError(.shapeMismatch, "the \(what) of '\(weight)' has rank \(shape.count); no axis \(axis)")
         }
-        return (shape[..<resolved].reduce(1, *), shape[resolved], shape[(resolved + 1)...].reduce(1, *))
+        return (shape[..<resolved].reduce(1, *), shape[resolved], shape[(resolved + 1)...].reduce(1, *), resolved)
     }
 }
