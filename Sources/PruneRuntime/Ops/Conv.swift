@@ -45,6 +45,10 @@ enum ConvOps {
         }
     }
 
+    /// Floats of unfolded input per `sgemm`: images are unfolded side by side until this is reached, so small
+    /// images share one large product per group instead of one tiny product each.
+    static let columnBudget = 1 << 17
+
     static func convolve(
         x: UnsafeMutablePointer<Float>, w: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>?,
         out: UnsafeMutablePointer<Float>, batch: Int, channels: Int, filters: Int, group: Int, geometry g: SpatialGeometry,
@@ -57,14 +61,22 @@ enum ConvOps {
         let columns = g.outputSize
         let pointwise =
             kernelSize == 1 && g.stride == [1, 1, 1] && g.padBegin == [0, 0, 0] && g.padEnd == [0, 0, 0]
-        let scratch = pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: max(rows * columns, 1))
+        let perImage = max(rows * columns, 1)
+        let imagesPerProduct = min(batch, max(1, columnBudget / perImage))
+        if imagesPerProduct > 1 {
+            convolveBatched(
+                x: x, w: w, bias: bias, out: out, batch: batch, channels: channels, filters: filters, group: group,
+                geometry: g, images: imagesPerProduct, threads: threads)
+            return
+        }
+        let scratch = pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: perImage)
         defer { scratch?.deallocate() }
         for n in 0..<batch {
             for gi in 0..<group {
                 let input = x + (n * channels + gi * cg) * g.inputSize
                 let matrix: UnsafeMutablePointer<Float>
                 if let scratch {
-                    im2col(input, channels: cg, geometry: g, into: scratch, threads: threads)
+                    im2col(input, imageStride: 0, images: 1, channels: cg, geometry: g, into: scratch, threads: threads)
                     matrix = scratch
                 } else {
                     matrix = input
@@ -74,37 +86,113 @@ enum ConvOps {
                     c: out + (n * filters + gi * mg) * columns, ldc: columns)
             }
             if let bias {
-                for m in 0..<filters {
-                    let row = out + (n * filters + m) * columns
-                    let value = bias[m]
-                    for p in 0..<columns { row[p] += value }
+                for m in 0..<filters { addConstant(out + (n * filters + m) * columns, columns, bias[m]) }
+            }
+        }
+    }
+
+    /// Unfolds `images` images at a time into one `rows × (images·columns)` matrix per group, multiplies it by
+    /// the group's filters in one `sgemm`, then copies each image's block into NCHW order, adding the bias.
+    private static func convolveBatched(
+        x: UnsafeMutablePointer<Float>, w: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>?,
+        out: UnsafeMutablePointer<Float>, batch: Int, channels: Int, filters: Int, group: Int, geometry g: SpatialGeometry,
+        images: Int, threads: Int
+    ) {
+        let cg = channels / group
+        let mg = filters / group
+        let rows = cg * g.kernelSize
+        let columns = g.outputSize
+        let col = UnsafeMutablePointer<Float>.allocate(capacity: rows * images * columns)
+        defer { col.deallocate() }
+        let product = UnsafeMutablePointer<Float>.allocate(capacity: mg * images * columns)
+        defer { product.deallocate() }
+        var n0 = 0
+        while n0 < batch {
+            let count = min(images, batch - n0)
+            let width = count * columns
+            for gi in 0..<group {
+                im2col(
+                    x + (n0 * channels + gi * cg) * g.inputSize, imageStride: channels * g.inputSize, images: count,
+                    channels: cg, geometry: g, into: col, threads: threads)
+                BLAS.sgemm(
+                    m: mg, n: width, k: rows, a: w + gi * mg * rows, lda: rows, b: col, ldb: width, c: product, ldc: width)
+                scatter(
+                    product, images: count, filters: mg, columns: columns,
+                    into: out + (n0 * filters + gi * mg) * columns, imageStride: filters * columns,
+                    bias: bias.map { $0 + gi * mg }, threads: threads)
+            }
+            n0 += count
+        }
+    }
+
+    /// Copies `product` (`filters × (images·columns)`) to `images` blocks of `filters × columns`, `imageStride`
+    /// apart, adding `bias[filter]` when given.
+    private static func scatter(
+        _ product: UnsafeMutablePointer<Float>, images: Int, filters: Int, columns: Int,
+        into out: UnsafeMutablePointer<Float>, imageStride: Int, bias: UnsafeMutablePointer<Float>?, threads: Int
+    ) {
+        let source = SharedPointer(product)
+        let destination = SharedPointer(out)
+        let biasPointer = bias.map { SharedPointer($0) }
+        let width = images * columns
+        parallelChunks(filters, threads: threads, grain: max(1, (1 << 15) / max(width, 1))) { range in
+            for m in range {
+                let value: Float = biasPointer.map { $0.pointer[m] } ?? 0
+                let from = source.pointer + m * width
+                for i in 0..<images {
+                    addConstant(from + i * columns, to: destination.pointer + i * imageStride + m * columns, columns, value)
                 }
             }
         }
     }
 
-    /// Unfolds the windows of one group's input (`channels × D×H×W`) into rows `(c, kd, kh, kw)` × columns
-    /// `(od, oh, ow)`, writing zeros where windows overlap padding.
+    @inline(__always)
+    private static func addConstant(_ p: UnsafeMutablePointer<Float>, _ n: Int, _ value: Float) {
+        var i = 0
+        while i < n {
+            p[i] += value
+            i &+= 1
+        }
+    }
+
+    @inline(__always)
+    private static func addConstant(
+        _ s: UnsafeMutablePointer<Float>, to d: UnsafeMutablePointer<Float>, _ n: Int, _ value: Float
+    ) {
+        var i = 0
+        while i < n {
+            d[i] = s[i] + value
+            i &+= 1
+        }
+    }
+
+    /// Unfolds the windows of one group's input (`channels × D×H×W`, for `images` images `imageStride` apart)
+    /// into rows `(c, kd, kh, kw)` × columns `(image, od, oh, ow)`, writing zeros where windows overlap padding.
     static func im2col(
-        _ input: UnsafeMutablePointer<Float>, channels: Int, geometry g: SpatialGeometry,
+        _ input: UnsafeMutablePointer<Float>, imageStride: Int, images: Int, channels: Int, geometry g: SpatialGeometry,
         into col: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let rows = channels * g.kernelSize
         let source = SharedPointer(input)
         let destination = SharedPointer(col)
-        let work = rows * g.outputSize
+        let work = rows * g.outputSize * images
         let chunks = work >= 1 << 16 ? min(threads, rows) : 1
         let body: @Sendable (Int) -> Void = { chunk in
             let start = rows * chunk / chunks
             let end = rows * (chunk + 1) / chunks
-            for row in start..<end { im2colRow(source.pointer, row: row, geometry: g, into: destination.pointer) }
+            for row in start..<end {
+                im2colRow(
+                    source.pointer, imageStride: imageStride, images: images, row: row, geometry: g,
+                    into: destination.pointer)
+            }
         }
         if chunks <= 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: body) }
     }
 
     @inline(__always)
     private static func im2colRow(
-        _ input: UnsafeMutablePointer<Float>, row: Int, geometry g: SpatialGeometry, into col: UnsafeMutablePointer<Float>
+        _ input: UnsafeMutablePointer<Float>, imageStride: Int, images: Int, row: Int, geometry g: SpatialGeometry,
+        into col: UnsafeMutablePointer<Float>
     ) {
         let kw = row % g.kernel[2]
         let kh = (row / g.kernel[2]) % g.kernel[1]
@@ -112,37 +200,130 @@ enum ConvOps {
         let c = row / g.kernelSize
         let (inD, inH, inW) = (g.input[0], g.input[1], g.input[2])
         let (outD, outH, outW) = (g.output[0], g.output[1], g.output[2])
-        let strideW = g.stride[2]
-        let plane = input + c * g.inputSize
-        var dst = col + row * g.outputSize
+        let (strideD, strideH, strideW) = (g.stride[0], g.stride[1], g.stride[2])
+        let dOffset = kd * g.dilation[0] - g.padBegin[0]
+        let hOffset = kh * g.dilation[1] - g.padBegin[1]
         let wOffset = kw * g.dilation[2] - g.padBegin[2]
         // Range of ow whose input column lies inside [0, inW).
         var owStart = 0
         while owStart < outW && owStart * strideW + wOffset < 0 { owStart += 1 }
         var owEnd = outW
         while owEnd > owStart && (owEnd - 1) * strideW + wOffset >= inW { owEnd -= 1 }
-        for od in 0..<outD {
-            let id = od * g.stride[0] - g.padBegin[0] + kd * g.dilation[0]
-            for oh in 0..<outH {
-                let ih = oh * g.stride[1] - g.padBegin[1] + kh * g.dilation[1]
-                if id < 0 || id >= inD || ih < 0 || ih >= inH {
-                    dst.update(repeating: 0, count: outW)
-                } else {
-                    let line = plane + (id * inH + ih) * inW + wOffset
-                    for ow in 0..<owStart { dst[ow] = 0 }
-                    if strideW == 1 {
-                        (dst + owStart).update(from: line + owStart, count: owEnd - owStart)
+        var dst = col + row * images * g.outputSize
+        if strideW == 1 && strideH == 1 && outW == inW {
+            // Output rows have the input's pitch: each depth slice is one shifted contiguous copy, then the
+            // columns that wrapped around from the neighbouring row are zeroed.
+            let planeSize = outH * outW
+            let ohStart = min(outH, max(0, -hOffset))
+            let ohEnd = max(ohStart, min(outH, inH - hOffset))
+            for image in 0..<images {
+                let plane = input + image * imageStride + c * g.inputSize
+                for od in 0..<outD {
+                    let id = od * strideD + dOffset
+                    if id < 0 || id >= inD {
+                        dst.update(repeating: 0, count: planeSize)
                     } else {
-                        var ow = owStart
-                        while ow < owEnd {
-                            dst[ow] = line[ow &* strideW]
-                            ow &+= 1
-                        }
+                        shiftedPlane(
+                            plane + id * inH * inW, into: dst, width: outW, height: outH, inputHeight: inH,
+                            rows: ohStart..<ohEnd, columns: owStart..<owEnd, shift: hOffset * inW + wOffset)
                     }
-                    for ow in owEnd..<outW { dst[ow] = 0 }
+                    dst += planeSize
                 }
-                dst += outW
+            }
+            return
+        }
+        for image in 0..<images {
+            let plane = input + image * imageStride + c * g.inputSize
+            for od in 0..<outD {
+                let id = od * strideD + dOffset
+                for oh in 0..<outH {
+                    let ih = oh * strideH + hOffset
+                    if id < 0 || id >= inD || ih < 0 || ih >= inH {
+                        dst.update(repeating: 0, count: outW)
+                    } else {
+                        copyLine(
+                            plane + (id * inH + ih) * inW + wOffset, into: dst, stride: strideW, start: owStart, end: owEnd,
+                            width: outW)
+                    }
+                    dst += outW
+                }
             }
         }
     }
+
+    /// `dst[i] = source[i + shift]` over the `rows` (each `width` long) of a `height × width` plane, with zeros in
+    /// the other rows and, within `rows`, outside `columns`; `source` holds `inputHeight × width` values.
+    @inline(__always)
+    private static func shiftedPlane(
+        _ source: UnsafeMutablePointer<Float>, into dst: UnsafeMutablePointer<Float>, width: Int, height: Int,
+        inputHeight: Int, rows: Range<Int>, columns: Range<Int>, shift: Int
+    ) {
+        let first = rows.lowerBound &* width
+        let last = rows.upperBound &* width
+        var i = 0
+        while i < first {
+            dst[i] = 0
+            i &+= 1
+        }
+        // Indices whose source lies outside the plane sit in the zeroed columns; skip them.
+        let low = max(first, -shift)
+        let high = max(low, min(last, inputHeight &* width &- shift))
+        let src = source + shift
+        i = low
+        while i < high {
+            dst[i] = src[i]
+            i &+= 1
+        }
+        i = last
+        let end = height &* width
+        while i < end {
+            dst[i] = 0
+            i &+= 1
+        }
+        if columns.lowerBound > 0 || columns.upperBound < width {
+            var line = dst + first
+            for _ in rows {
+                var ow = 0
+                while ow < columns.lowerBound {
+                    line[ow] = 0
+                    ow &+= 1
+                }
+                ow = columns.upperBound
+                while ow < width {
+                    line[ow] = 0
+                    ow &+= 1
+                }
+                line += width
+            }
+        }
+    }
+
+    /// `dst[ow] = line[ow·stride]` for `ow` in `start..<end`, zeros elsewhere in `0..<width`.
+    @inline(__always)
+    private static func copyLine(
+        _ line: UnsafeMutablePointer<Float>, into dst: UnsafeMutablePointer<Float>, stride: Int, start: Int, end: Int,
+        width: Int
+    ) {
+        var ow = 0
+        while ow < start {
+            dst[ow] = 0
+            ow &+= 1
+        }
+        if stride == 1 {
+            while ow < end {
+                dst[ow] = line[ow]
+                ow &+= 1
+            }
+        } else {
+            while ow < end {
+                dst[ow] = line[ow &* stride]
+                ow &+= 1
+            }
+        }
+        while ow < width {
+            dst[ow] = 0
+            ow &+= 1
+        }
+    }
 }
+
