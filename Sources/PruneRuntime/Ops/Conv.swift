@@ -63,7 +63,10 @@ enum ConvOps {
             kernelSize == 1 && g.stride == [1, 1, 1] && g.padBegin == [0, 0, 0] && g.padEnd == [0, 0, 0]
         let perImage = max(rows * columns, 1)
         let imagesPerProduct = min(batch, max(1, columnBudget / perImage))
-        if imagesPerProduct > 1 {
+        // Stride 1 with the output as large as the input ("same" padding) unfolds fastest through the stacked
+        // path (`im2colStacked`), worth taking for a single small image too.
+        let same = g.stride == [1, 1, 1] && g.output == g.input && g.dilation == [1, 1, 1]
+        if imagesPerProduct > 1 || (same && perImage <= columnBudget) {
             convolveBatched(
                 x: x, w: w, bias: bias, out: out, batch: batch, channels: channels, filters: filters, group: group,
                 geometry: g, images: imagesPerProduct, threads: threads)
@@ -106,14 +109,32 @@ enum ConvOps {
         defer { col.deallocate() }
         let product = UnsafeMutablePointer<Float>.allocate(capacity: mg * images * columns)
         defer { product.deallocate() }
+        // Stride 1 with the output as large as the input ("same" padding): each row of the unfolded matrix is
+        // the group's channel planes, stacked image after image, shifted by one offset and masked at the padding.
+        let same = g.stride == [1, 1, 1] && g.output == g.input && g.dilation == [1, 1, 1]
+        let masks = same ? paddingMasks(g) : nil
+        defer { masks?.deallocate() }
+        let stacked = same ? UnsafeMutablePointer<UInt32>.allocate(capacity: cg * images * columns) : nil
+        defer { stacked?.deallocate() }
         var n0 = 0
         while n0 < batch {
             let count = min(images, batch - n0)
             let width = count * columns
             for gi in 0..<group {
-                im2col(
-                    x + (n0 * channels + gi * cg) * g.inputSize, imageStride: channels * g.inputSize, images: count,
-                    channels: cg, geometry: g, into: col, threads: threads)
+                if let masks, let stacked {
+                    for c in 0..<cg {
+                        for i in 0..<count {
+                            UnsafeMutableRawPointer(stacked + (c * count + i) * columns).copyMemory(
+                                from: x + ((n0 + i) * channels + gi * cg + c) * columns,
+                                byteCount: columns * MemoryLayout<Float>.size)
+                        }
+                    }
+                    im2colStacked(stacked, images: count, channels: cg, geometry: g, masks: masks, into: col, threads: threads)
+                } else {
+                    im2col(
+                        x + (n0 * channels + gi * cg) * g.inputSize, imageStride: channels * g.inputSize, images: count,
+                        channels: cg, geometry: g, into: col, threads: threads)
+                }
                 BLAS.sgemm(
                     m: mg, n: width, k: rows, a: w + gi * mg * rows, lda: rows, b: col, ldb: width, c: product, ldc: width)
                 scatter(
@@ -122,6 +143,102 @@ enum ConvOps {
                     bias: bias.map { $0 + gi * mg }, threads: threads)
             }
             n0 += count
+        }
+    }
+
+    /// Per kernel offset `(kd, kh, kw)`, a `D×H×W` mask of all-ones bits where that tap lands inside the input,
+    /// zero bits where it lands in padding (for stride 1, output size = input size).
+    private static func paddingMasks(_ g: SpatialGeometry) -> UnsafeMutablePointer<UInt32> {
+        let size = g.outputSize
+        let masks = UnsafeMutablePointer<UInt32>.allocate(capacity: g.kernelSize * size)
+        var p = masks
+        for kd in 0..<g.kernel[0] {
+            for kh in 0..<g.kernel[1] {
+                for kw in 0..<g.kernel[2] {
+                    for od in 0..<g.output[0] {
+                        let id = od + kd * g.dilation[0] - g.padBegin[0]
+                        for oh in 0..<g.output[1] {
+                            let ih = oh + kh * g.dilation[1] - g.padBegin[1]
+                            for ow in 0..<g.output[2] {
+                                let iw = ow + kw * g.dilation[2] - g.padBegin[2]
+                                let inside = id >= 0 && id < g.input[0] && ih >= 0 && ih < g.input[1] && iw >= 0 && iw < g.input[2]
+                                p.pointee = inside ? ~0 : 0
+                                p += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return masks
+    }
+
+    /// im2col for stride 1 and output size = input size, from `channels × images × D×H×W` stacked planes: row
+    /// `(c, k)` is channel `c`'s stack shifted by kernel offset `k`'s flat displacement, masked per image.
+    private static func im2colStacked(
+        _ stacked: UnsafeMutablePointer<UInt32>, images: Int, channels: Int, geometry g: SpatialGeometry,
+        masks: UnsafeMutablePointer<UInt32>, into col: UnsafeMutablePointer<Float>, threads: Int
+    ) {
+        let kernelSize = g.kernelSize
+        let rows = channels * kernelSize
+        let size = g.outputSize
+        let total = images * size
+        var shifts = [Int](repeating: 0, count: kernelSize)
+        for k in 0..<kernelSize {
+            let (kd, kh, kw) = (k / (g.kernel[1] * g.kernel[2]), (k / g.kernel[2]) % g.kernel[1], k % g.kernel[2])
+            shifts[k] =
+                ((kd * g.dilation[0] - g.padBegin[0]) * g.input[1] + kh * g.dilation[1] - g.padBegin[1]) * g.input[2]
+                + kw * g.dilation[2] - g.padBegin[2]
+        }
+        let offsets = shifts
+        let source = SharedPointer(stacked)
+        // Bits are copied, so the matrix is written as UInt32 and handed to BLAS as Float afterwards.
+        let destination = SharedPointer(
+            UnsafeMutableRawPointer(col).bindMemory(to: UInt32.self, capacity: rows * total))
+        defer { UnsafeMutableRawPointer(col).bindMemory(to: Float.self, capacity: rows * total) }
+        let maskPointer = SharedPointer(masks)
+        let chunks = rows * total >= 1 << 16 ? min(threads, rows) : 1
+        let body: @Sendable (Int) -> Void = { chunk in
+            let start = rows * chunk / chunks
+            let end = rows * (chunk + 1) / chunks
+            for row in start..<end {
+                let c = row / kernelSize
+                let k = row % kernelSize
+                maskedShift(source.pointer + c * total, into: destination.pointer + row * total, mask: maskPointer.pointer + k * size, size: size, images: images, shift: offsets[k])
+            }
+        }
+        if chunks <= 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: body) }
+    }
+
+    /// `dst[j] = src[j + shift] & mask[j mod size]` for `j` in `0..<images·size`, 0 where `j + shift` is outside
+    /// (such positions are always masked). Bits, not floats, so a NaN or infinity next to the padding stays out.
+    @inline(__always)
+    private static func maskedShift(
+        _ src: UnsafeMutablePointer<UInt32>, into dst: UnsafeMutablePointer<UInt32>, mask: UnsafeMutablePointer<UInt32>,
+        size: Int, images: Int, shift: Int
+    ) {
+        let total = images &* size
+        let low = max(0, -shift)
+        let high = min(total, total &- shift)
+        for image in 0..<images {
+            let base = image &* size
+            let from = src + (base &+ shift)
+            let to = dst + base
+            let start = min(size, max(0, low &- base))
+            let end = max(start, min(size, high &- base))
+            var p = 0
+            while p < start {
+                to[p] = 0
+                p &+= 1
+            }
+            while p < end {
+                to[p] = from[p] & mask[p]
+                p &+= 1
+            }
+            while p < size {
+                to[p] = 0
+                p &+= 1
+            }
         }
     }
 
