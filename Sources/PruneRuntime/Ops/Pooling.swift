@@ -26,9 +26,25 @@ enum PoolingOps {
                 spatial: Array(x.shape.dropFirst(2)), kernel: kernel, attributes: attributes, context: context)
             let planes = x.shape[0] * x.shape[1]
             let out = RuntimeTensor(uninitialized: .f32, shape: Array(x.shape.prefix(2)) + g.outputShape)
-            let columns = ColumnPlan(g)
             let src = SharedPointer(x.f32)
             let dst = SharedPointer(out.f32)
+            if isMax && insideOnly2D(g) {
+                let (inH, inW, outH, outW) = (g.input[1], g.input[2], g.output[1], g.output[2])
+                let (kH, kW, sH, sW) = (g.kernel[1], g.kernel[2], g.stride[1], g.stride[2])
+                parallelChunks(planes, threads: context.threads, grain: Swift.max(1, (1 << 15) / Swift.max(1, g.inputSize))) { range in
+                    let input = src.pointer + range.lowerBound * g.inputSize
+                    let output = dst.pointer + range.lowerBound * g.outputSize
+                    if kH == 2 && kW == 2 && sH == 2 && sW == 2 {
+                        maxPool2x2(input, output, planes: range.count, inH: inH, inW: inW, outH: outH, outW: outW)
+                    } else {
+                        maxPoolInside(
+                            input, output, planes: range.count, inH: inH, inW: inW, outH: outH, outW: outW, kH: kH, kW: kW,
+                            sH: sH, sW: sW)
+                    }
+                }
+                return [out]
+            }
+            let columns = ColumnPlan(g)
             parallelChunks(planes, threads: context.threads, grain: Swift.max(1, (1 << 14) / Swift.max(1, g.inputSize))) { range in
                 for plane in range {
                     poolPlane(
@@ -109,6 +125,69 @@ enum PoolingOps {
                     }
                 }
                 row += outW
+            }
+        }
+    }
+
+    /// Whether every window of a 2-D pooling lies inside the input with no dilation (no padding taps), so the
+    /// plane loops need no bounds.
+    private static func insideOnly2D(_ g: SpatialGeometry) -> Bool {
+        g.input[0] == 1 && g.kernel[0] == 1 && g.output[0] == 1 && g.dilation == [1, 1, 1]
+            && g.padBegin == [0, 0, 0] && g.padEnd == [0, 0, 0]
+            && (g.output[1] - 1) * g.stride[1] + g.kernel[1] <= g.input[1]
+            && (g.output[2] - 1) * g.stride[2] + g.kernel[2] <= g.input[2]
+    }
+
+    /// Max over windows fully inside the input, taps in the same order (and NaN handling) as `poolPlane`.
+    private static func maxPoolInside(
+        _ input: UnsafeMutablePointer<Float>, _ output: UnsafeMutablePointer<Float>, planes: Int, inH: Int, inW: Int,
+        outH: Int, outW: Int, kH: Int, kW: Int, sH: Int, sW: Int
+    ) {
+        var dst = output
+        for plane in 0..<planes {
+            let src = input + plane &* inH &* inW
+            for oh in 0..<outH {
+                let top = src + oh &* sH &* inW
+                for ow in 0..<outW {
+                    var v = -Float.infinity
+                    var line = top + ow &* sW
+                    for _ in 0..<kH {
+                        for kw in 0..<kW {
+                            let t = line[kw]
+                            v = t > v ? t : v
+                        }
+                        line += inW
+                    }
+                    dst[ow] = v
+                }
+                dst += outW
+            }
+        }
+    }
+
+    /// `maxPoolInside` for 2×2 windows with stride 2.
+    private static func maxPool2x2(
+        _ input: UnsafeMutablePointer<Float>, _ output: UnsafeMutablePointer<Float>, planes: Int, inH: Int, inW: Int,
+        outH: Int, outW: Int
+    ) {
+        var dst = output
+        for plane in 0..<planes {
+            let src = input + plane &* inH &* inW
+            for oh in 0..<outH {
+                let top = src + 2 &* oh &* inW
+                let bottom = top + inW
+                var ow = 0
+                while ow < outW {
+                    let i = 2 &* ow
+                    var v = -Float.infinity
+                    v = top[i] > v ? top[i] : v
+                    v = top[i &+ 1] > v ? top[i &+ 1] : v
+                    v = bottom[i] > v ? bottom[i] : v
+                    v = bottom[i &+ 1] > v ? bottom[i &+ 1] : v
+                    dst[ow] = v
+                    ow &+= 1
+                }
+                dst += outW
             }
         }
     }
