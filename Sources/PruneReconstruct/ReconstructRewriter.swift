@@ -17,7 +17,7 @@ import PruneStructure
 ///   factorisation of XᵀX + λI (LAPACK `dpotrf`/`dpotrs`);
 /// - each BatchNormalization downstream of a change gets its running mean and (population) variance re-estimated
 ///   from its input over the calibration batches, when `reestimateBatchNorm` is set.
-public struct ReconstructRewriter: Rewriter {
+public struct ReconstructRewriter: ReconstructingRewriter {
     /// The damping relative to the mean diagonal of XᵀX.
     public var lambda: Double
     /// Whether BatchNormalization running statistics are re-estimated downstream of a change.
@@ -40,7 +40,7 @@ public struct ReconstructRewriter: Rewriter {
         try reconstruct(model, applying: selection, in: context).model
     }
 
-    /// Like ``rewrite(_:applying:in:)``, also returning what was done to each layer.
+    /// Like ``rewrite(_:applying:in:)``, also returning what was done to each layer (shown in the stage's report).
     public func reconstruct(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> (
         model: Model, layers: [LayerReconstruction]
     ) {
@@ -110,39 +110,6 @@ public struct ReconstructRewriter: Rewriter {
             }
         }
         return removed
-    }
-}
-
-/// What the rewriter did to one layer, with the squared error relative to the dense output before and after.
-public struct LayerReconstruction: Sendable, Hashable, Codable {
-    /// What was done.
-    public enum Action: String, Sendable, Hashable, Codable {
-        /// Weights and bias re-fitted by damped least squares.
-        case leastSquares = "least-squares"
-        /// BatchNormalization running mean and variance re-estimated.
-        case batchNormStatistics = "batchnorm-statistics"
-    }
-
-    /// The layer's weight (least squares) or the BatchNormalization node's name.
-    public var layer: String
-    /// What was done.
-    public var action: Action
-    /// ‖X·W₀ − Y‖² / ‖Y‖² over the calibration data with the surviving weights (nil for BatchNormalization).
-    public var relativeErrorBefore: Double?
-    /// The same with the re-fitted weights (nil for BatchNormalization).
-    public var relativeErrorAfter: Double?
-    /// Calibration rows (samples times spatial positions) the fit or the statistics used.
-    public var rows: Int
-
-    /// Creates a row.
-    public init(
-        layer: String, action: Action, relativeErrorBefore: Double?, relativeErrorAfter: Double?, rows: Int
-    ) {
-        self.layer = layer
-        self.action = action
-        self.relativeErrorBefore = relativeErrorBefore
-        self.relativeErrorAfter = relativeErrorAfter
-        self.rows = rows
     }
 }
 

@@ -144,6 +144,10 @@ struct ReconstructCLITests {
                 + arguments)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("MACs (batch 1): 337,536 → 86,848"))
+        for layer in ["/conv2/Conv", "/fc1/Gemm", "/fc2/Gemm"] {
+            #expect(run.stdout.contains("reconstructed \(layer): relative error on calibration data"), "\(run.stdout)")
+        }
+        #expect(run.stdout.contains("re-estimated /bn2/BatchNormalization: BatchNorm running statistics"))
         let eval = try Prune.run([
             "eval", work.path("r.onnx"), "--data", Examples.cnn.appending(path: "test.safetensors").path, "--labels",
             "labels", "--json",
