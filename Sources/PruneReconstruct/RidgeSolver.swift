@@ -91,14 +91,22 @@ struct NormalEquations {
         var leading = Int32(max(1, n))
         var count = Int32(rightHandSides)
         var info: Int32 = 0
-        dpotrf_(&uplo, &size, &a, &leading, &info, 1)
+        #if canImport(Accelerate)
+            dpotrf_(&uplo, &size, &a, &leading, &info)
+        #else
+            dpotrf_(&uplo, &size, &a, &leading, &info, 1)
+        #endif
         guard info == 0 else {
             throw PruneError(
                 .invalidInput,
                 "'reconstruct': the normal equations of layer '\(layer)' are not positive definite "
                     + "(LAPACK dpotrf info \(info)); raise lambda")
         }
-        dpotrs_(&uplo, &size, &count, a, &leading, &b, &leading, &info, 1)
+        #if canImport(Accelerate)
+            dpotrs_(&uplo, &size, &count, &a, &leading, &b, &leading, &info)
+        #else
+            dpotrs_(&uplo, &size, &count, a, &leading, &b, &leading, &info, 1)
+        #endif
         guard info == 0 else {
             throw PruneError(.invalidInput, "'reconstruct': solving for layer '\(layer)' failed (dpotrs info \(info))")
         }
