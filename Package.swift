@@ -28,7 +28,9 @@ let package = Package(
             name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["README.md"]),
         .target(name: "PruneFormats", dependencies: ["PruneCore", "ONNXProto"], swiftSettings: strict),
-        .target(name: "PruneBuiltins", dependencies: ["PruneCore", "PruneStructure"], swiftSettings: strict),
+        .target(
+            name: "PruneBuiltins", dependencies: ["PruneCore", "PruneStructure", "PruneReconstruct"],
+            swiftSettings: strict),
         .target(
             name: "PruneStructure", dependencies: ["PruneCore", "PruneFormats", "ONNXProto"], swiftSettings: strict),
         .systemLibrary(
@@ -37,6 +39,16 @@ let package = Package(
             name: "PruneRuntime",
             dependencies: ["PruneCore", "ONNXProto", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
             exclude: ["README.md"], swiftSettings: strict),
+        .systemLibrary(
+            name: "CLAPACK", path: "Sources/CLAPACK", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .target(
+            name: "PruneReconstruct",
+            dependencies: [
+                "PruneCore", "PruneFormats", "PruneStructure", "PruneRuntime", "ONNXProto",
+                .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+                .target(name: "CLAPACK", condition: .when(platforms: [.linux])),
+            ],
+            swiftSettings: strict),
         .target(
             name: "PruneEvaluation", dependencies: ["PruneCore", "PruneFormats", "PruneRuntime"], exclude: ["README.md"],
             swiftSettings: strict),
@@ -44,7 +56,7 @@ let package = Package(
             name: "PruneKit",
             dependencies: [
                 "PruneCore", "PruneFormats", "PruneBuiltins", "PrunePluginHost", "PruneRuntime", "PruneEvaluation",
-                "PruneStructure", "PruneCalibration", "PruneRecipes",
+                "PruneStructure", "PruneCalibration", "PruneRecipes", "PruneReconstruct",
             ],
             swiftSettings: strict),
         .target(
@@ -100,6 +112,10 @@ let package = Package(
             name: "PruneStructureTests",
             dependencies: ["PruneStructure", "PruneBuiltins", "PruneRuntime", "PruneFormats", "PruneCore", "ONNXProto"],
             resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(
+            name: "PruneReconstructTests",
+            dependencies: ["PruneKit", "PruneReconstruct", "PruneRuntime", "PruneFormats", "PruneCore", "ONNXProto"],
+            swiftSettings: strict),
         .testTarget(
             name: "PruneRuntimeTests", dependencies: ["PruneRuntime", "PruneCore", "ONNXProto"], swiftSettings: strict),
     ]

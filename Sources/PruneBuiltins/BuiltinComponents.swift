@@ -1,4 +1,5 @@
 import PruneCore
+import PruneReconstruct
 import PruneStructure
 
 /// Registers PruneKit's built-in scorers, selectors and rewriters, through the same API plugins use.
@@ -16,6 +17,12 @@ public enum BuiltinComponents {
             rewriter: info(
                 .rewriter, "remove", "cut the selected channels and neurons out of an ONNX model (unit groups)", "")
         ) { _ in RemoveRewriter() }
+        try registry.register(
+            rewriter: info(
+                .rewriter, "reconstruct",
+                "remove units, then re-fit the layers after them to the dense outputs on calibration data",
+                "lambda:f64[0..]=0.001,bn:bool=true")
+        ) { ReconstructRewriter(lambda: $0.double("lambda"), reestimateBatchNorm: $0.bool("bn")) }
     }
 
     private static func registerScorers(_ registry: ComponentRegistry) throws {

@@ -49,3 +49,27 @@ public struct CalibrationData: Sendable {
         return batch
     }
 }
+
+extension CalibrationData: CalibrationBatches {
+    /// The number of batch files.
+    public var batchCount: Int { files.count }
+
+    /// The batch in file `index`, one tensor per graph input in `inputs` (the file's own tensors, memory-mapped).
+    ///
+    /// - Throws: `PruneError.Kind.invalidInput` naming the file and the graph input it lacks.
+    public func batch(_ index: Int, inputs: [String]) throws -> [String: Tensor] {
+        let file = files[index]
+        let document = try SafetensorsDocument(url: file)
+        var batch: [String: Tensor] = [:]
+        for name in inputs {
+            guard let parameter = document.model[name] else {
+                let held = document.model.parameterNames.joined(separator: ", ")
+                throw PruneError(
+                    .invalidInput,
+                    "\(file.path): no tensor named '\(name)' for graph input '\(name)' (the file holds: \(held))")
+            }
+            batch[name] = parameter.tensor
+        }
+        return batch
+    }
+}

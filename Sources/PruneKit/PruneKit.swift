@@ -5,6 +5,7 @@
 @_exported import PruneFormats
 @_exported import PrunePluginHost
 @_exported import PruneRecipes
+@_exported import PruneReconstruct
 @_exported import PruneRuntime
 @_exported import PruneStructure
 

@@ -29,6 +29,12 @@ struct CalibrationOptions: ParsableArguments {
 
     /// Fails early when a stage's scorer needs statistics and none were supplied.
     func checkSupplied(for pipeline: Pipeline) throws {
+        if calibration == nil, let stage = pipeline.stages.first(where: { $0.rewriter.needsCalibrationBatches }) {
+            throw PruneError(
+                .invalidInput,
+                "rewriter '\(stage.description.rewriter)' (stage '\(stage.name)') needs calibration data: "
+                    + "pass --calibration FILE|DIR (saved --stats are not enough: it runs the batches)")
+        }
         guard calibration == nil, stats == nil else { return }
         if let stage = pipeline.stages.first(where: { !$0.scorer.statisticsRequirement.required.isEmpty }) {
             throw PruneError(
@@ -56,6 +62,7 @@ struct CalibrationOptions: ParsableArguments {
         }
         guard let calibration else { return nil }
         guard !requirement.isEmpty || saveStats != nil else {
+            if pipeline.stages.contains(where: { $0.rewriter.needsCalibrationBatches }) { return nil }
             warn("no stage's scorer reads calibration statistics; --calibration \(calibration) was not used")
             return nil
         }
@@ -71,5 +78,13 @@ struct CalibrationOptions: ParsableArguments {
             try StatisticsFile.save(statistics, to: URL(fileURLWithPath: saveStats), overwrite: force)
         }
         return statistics
+    }
+
+    /// The calibration batches for rewriters that run them, when a stage's rewriter does and `--calibration` is given.
+    func batches(for pipeline: Pipeline) throws -> (any CalibrationBatches)? {
+        guard let calibration, pipeline.stages.contains(where: { $0.rewriter.needsCalibrationBatches }) else {
+            return nil
+        }
+        return try CalibrationData(url: URL(fileURLWithPath: calibration))
     }
 }

@@ -143,7 +143,8 @@ struct RunCommand: ParsableCommand {
         ) { Warnings.print([$0]) }
         let context = PruneContext(
             model: document.model, seed: execution.seed, logger: logger, progress: progress,
-            threads: execution.threadCount, statistics: statistics)
+            threads: execution.threadCount, statistics: statistics,
+            calibrationBatches: try calibration.batches(for: pipeline))
         let result = try pipeline.run(on: document.model, context: context)
 
         let analyseStart = clock.now

@@ -45,6 +45,16 @@ enum ReportPrinter {
                 lines.append("skipped \(target.name): \(target.skipReason!)")
             }
             for passed in stage.passedOver { lines.append("skipped \(passed.name): \(passed.reason)") }
+            for layer in stage.reconstruction ?? [] {
+                if let before = layer.relativeErrorBefore, let after = layer.relativeErrorAfter {
+                    lines.append(
+                        "reconstructed \(layer.layer): relative error on calibration data "
+                            + String(format: "%.4f → %.4f", before, after) + " (\(Format.count(layer.rows)) rows)")
+                } else {
+                    lines.append(
+                        "re-estimated \(layer.layer): BatchNorm running statistics (\(Format.count(layer.rows)) values per channel)")
+                }
+            }
         }
         if let output = report.output {
             lines.append(

@@ -55,15 +55,22 @@ public struct Pipeline: Sendable {
 
         let rewriteStart = clock.now
         context.progress.update(phase: "rewriting", completed: 0, total: 1)
-        let rewritten = try stage.rewriter.rewrite(model, applying: selection, in: context)
+        let rewritten: Model
+        var reconstruction: [LayerReconstruction]?
+        if let reconstructing = stage.rewriter as? any ReconstructingRewriter {
+            (rewritten, reconstruction) = try reconstructing.reconstruct(model, applying: selection, in: context)
+        } else {
+            rewritten = try stage.rewriter.rewrite(model, applying: selection, in: context)
+        }
         let rewriteTime = clock.now - rewriteStart
 
-        let report = StageReport(
+        var report = StageReport(
             name: stage.name, description: stage.description, granularity: stage.targets.granularity,
             targets: selection.entries.map(StageReport.TargetOutcome.init),
             passedOver: passedOver.map { StageReport.PassedOver(name: $0.name, reason: $0.reason) },
             scoringSeconds: scoringTime.seconds, selectionSeconds: selectionTime.seconds,
             rewriteSeconds: rewriteTime.seconds)
+        report.reconstruction = reconstruction
         return (rewritten, report)
     }
 

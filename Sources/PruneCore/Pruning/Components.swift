@@ -23,6 +23,13 @@ public protocol Selector: Sendable {
 public protocol Rewriter: Sendable {
     /// Returns the rewritten model; `model` itself is left as it was.
     func rewrite(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> Model
+    /// Whether the rewriter runs calibration batches (``PruneContext/calibrationBatches``); false by default.
+    var needsCalibrationBatches: Bool { get }
+}
+
+extension Rewriter {
+    /// Data-free by default.
+    public var needsCalibrationBatches: Bool { false }
 }
 
 extension Scorer {

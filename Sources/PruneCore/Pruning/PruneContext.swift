@@ -16,14 +16,17 @@ public struct PruneContext: Sendable {
     public var threads: Int
     /// Calibration statistics of the pipeline's input model, when calibration ran or saved statistics were loaded.
     public var statistics: CalibrationStatistics?
+    /// The calibration batches themselves, for rewriters that run the model (``Rewriter/needsCalibrationBatches``).
+    public var calibrationBatches: (any CalibrationBatches)?
 
     /// Creates a context for `model`.
     public init(
         model: Model, seed: UInt64 = 0, logger: Logger = Logger(label: "prunekit"),
         progress: any ProgressSink = SilentProgress(), threads: Int = ParallelFor.defaultThreads,
-        statistics: CalibrationStatistics? = nil
+        statistics: CalibrationStatistics? = nil, calibrationBatches: (any CalibrationBatches)? = nil
     ) {
         self.statistics = statistics
+        self.calibrationBatches = calibrationBatches
         self.model = model
         self.seed = seed
         self.logger = logger

@@ -52,4 +52,6 @@ public struct StageReport: Sendable, Codable, Hashable {
     public var selectionSeconds: Double
     /// Wall-clock time spent rewriting.
     public var rewriteSeconds: Double
+    /// What a reconstructing rewriter did to each layer (nil for other rewriters).
+    public var reconstruction: [LayerReconstruction]? = nil
 }

@@ -1,0 +1,93 @@
+import ONNXProto
+import PruneCore
+
+/// A Conv, Gemm or MatMul node whose weight is a float parameter: what the least-squares fit needs to know.
+struct Layer {
+    enum Form {
+        /// A 2-D convolution with one group.
+        case convolution(kernel: [Int], strides: [Int], pads: [Int], dilations: [Int])
+        /// Y = X·Wᵀ (+ C) with W `[out, in]`.
+        case transposedWeight
+        /// Y = X·W (+ C) with W `[in, out]` (Gemm without `transB`, MatMul).
+        case plainWeight
+    }
+
+    let name: String
+    let weight: String
+    let bias: String?
+    let input: String
+    let output: String
+    let form: Form
+    /// Why the fit cannot handle this node, when it cannot.
+    let problem: String?
+
+    var inputAxis: Int {
+        switch form {
+        case .convolution, .transposedWeight: 1
+        case .plainWeight: 0
+        }
+    }
+
+    var outputAxis: Int {
+        switch form {
+        case .convolution, .transposedWeight: 0
+        case .plainWeight: 1
+        }
+    }
+
+    /// The layer `node` is, or nil when it is not a Conv/Gemm/MatMul with a float weight parameter.
+    init?(node: Onnx_NodeProto, model: Model) throws {
+        guard ["Conv", "Gemm", "MatMul"].contains(node.opType), node.input.count >= 2, node.output.count >= 1,
+            let weightParameter = model[node.input[1]], weightParameter.tensor.dtype == .f32
+        else { return nil }
+        name = node.name.isEmpty ? node.input[1] : node.name
+        weight = node.input[1]
+        input = node.input[0]
+        output = node.output[0]
+        let shape = weightParameter.tensor.shape
+        let biasName = node.input.count >= 3 && !node.input[2].isEmpty ? node.input[2] : nil
+        func ints(_ attribute: String) -> [Int]? {
+            node.attribute.first { $0.name == attribute }.map { $0.ints.map(Int.init) }
+        }
+        func int(_ attribute: String) -> Int? { node.attribute.first { $0.name == attribute }.map { Int($0.i) } }
+        func float(_ attribute: String) -> Float? { node.attribute.first { $0.name == attribute }.map(\.f) }
+        var problem: String?
+        switch node.opType {
+        case "Conv":
+            let spatial = max(0, shape.count - 2)
+            form = .convolution(
+                kernel: ints("kernel_shape") ?? Array(shape.dropFirst(2)),
+                strides: ints("strides") ?? [Int](repeating: 1, count: spatial),
+                pads: ints("pads") ?? [Int](repeating: 0, count: 2 * spatial),
+                dilations: ints("dilations") ?? [Int](repeating: 1, count: spatial))
+            let autoPad = node.attribute.first { $0.name == "auto_pad" }.map { String(decoding: $0.s, as: UTF8.self) }
+            if shape.count != 4 {
+                problem = "only 2-D convolutions are re-fitted (weight rank \(shape.count))"
+            } else if (int("group") ?? 1) != 1 {
+                problem = "grouped and depthwise convolutions are not re-fitted"
+            } else if let autoPad, autoPad != "NOTSET", autoPad != "VALID" {
+                problem = "auto_pad \(autoPad) is not handled; explicit pads only"
+            }
+            bias = biasName
+        case "Gemm":
+            let transB = (int("transB") ?? 0) != 0
+            form = transB ? .transposedWeight : .plainWeight
+            if (int("transA") ?? 0) != 0 {
+                problem = "Gemm with transA = 1 is not re-fitted"
+            } else if (float("alpha") ?? 1) != 1 || (float("beta") ?? 1) != 1 {
+                problem = "Gemm with alpha or beta ≠ 1 is not re-fitted"
+            } else if let biasName, model[biasName]?.tensor.shape.count != 1 {
+                problem = "Gemm bias '\(biasName)' is not a per-output vector parameter"
+            }
+            bias = biasName
+        default:
+            form = .plainWeight
+            if shape.count != 2 { problem = "MatMul with a weight of rank \(shape.count) is not re-fitted" }
+            bias = nil
+        }
+        if let bias, model[bias]?.tensor.dtype != .f32 {
+            problem = problem ?? "bias '\(bias)' is not a float32 parameter"
+        }
+        self.problem = problem
+    }
+}

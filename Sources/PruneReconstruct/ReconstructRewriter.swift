@@ -1,0 +1,120 @@
+import ONNXProto
+import PruneCore
+import PruneFormats
+import PruneRuntime
+import PruneStructure
+
+/// Removes the selected units, then re-fits the layers whose inputs changed so that they reproduce the dense
+/// model's outputs on calibration data — recovery without training.
+///
+/// Structured selections only (group targets, `--granularity unit` on an ONNX model). The selection is applied as
+/// ``RemoveRewriter`` applies it; then, in graph order, so that every layer sees the already-updated layers before
+/// it:
+/// - each Conv (one group), Gemm (`transA = 0`, `alpha = beta = 1`) or MatMul whose input was cut or changed is
+///   re-fitted: its remaining weights and bias solve min ‖X·W − Y‖² + λ‖W − W₀‖², X its input in the pruned model
+///   (im2col rows for a Conv, plus a ones column when it has a bias), Y the dense model's output of the same node
+///   at the surviving output units, W₀ the surviving weights, λ = `lambda`·mean diag(XᵀX); solved by a Cholesky
+///   factorisation of XᵀX + λI (LAPACK `dpotrf`/`dpotrs`);
+/// - each BatchNormalization downstream of a change gets its running mean and (population) variance re-estimated
+///   from its input over the calibration batches, when `reestimateBatchNorm` is set.
+public struct ReconstructRewriter: ReconstructingRewriter {
+    /// The damping relative to the mean diagonal of XᵀX.
+    public var lambda: Double
+    /// Whether BatchNormalization running statistics are re-estimated downstream of a change.
+    public var reestimateBatchNorm: Bool
+
+    /// Creates the rewriter.
+    public init(lambda: Double = 1e-3, reestimateBatchNorm: Bool = true) {
+        self.lambda = lambda
+        self.reestimateBatchNorm = reestimateBatchNorm
+    }
+
+    /// Always true: the rewriter runs the calibration batches.
+    public var needsCalibrationBatches: Bool { true }
+
+    /// The model with the selected units removed and the affected layers re-fitted.
+    ///
+    /// - Throws: `PruneError.Kind.invalidInput` without calibration batches; `.unsupported` for element selections
+    ///   or a layer form the fit does not handle (named); the errors of ``RemoveRewriter``.
+    public func rewrite(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> Model {
+        try reconstruct(model, applying: selection, in: context).model
+    }
+
+    /// Like ``rewrite(_:applying:in:)``, also returning what was done to each layer (shown in the stage's report).
+    public func reconstruct(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> (
+        model: Model, layers: [LayerReconstruction]
+    ) {
+        guard let batches = context.calibrationBatches, batches.batchCount > 0 else {
+            throw PruneError(
+                .invalidInput,
+                "rewriter 'reconstruct' needs calibration data (it re-fits layers on the model's activations): "
+                    + "pass --calibration FILE|DIR")
+        }
+        for entry in selection.entries {
+            if case .prune(let mask) = entry.decision, mask.setCount > 0, entry.target.granularity != .unit {
+                throw PruneError(
+                    .unsupported,
+                    "'reconstruct' re-fits after structured removal; '\(entry.target.name)' is an element target "
+                        + "(unstructured and N:M reconstruction is not built yet): use --granularity unit")
+            }
+        }
+        let removed = try Self.removedIndices(model: model, selection: selection)
+        let pruned = try RemoveRewriter().rewrite(model, applying: selection, in: context)
+        guard let onnx = pruned.graph as? ONNXModelGraph else {
+            throw PruneError(.unsupported, "'reconstruct' runs the model, so it needs an ONNX model")
+        }
+        let threads = context.threads
+        let dense = try Interpreter(graph: RuntimeModel.graph(of: model), options: .init(threads: threads))
+        let current = try Interpreter(graph: RuntimeModel.graph(of: pruned), options: .init(threads: threads))
+        var work = Work(
+            dense: dense, pruned: current, model: pruned, original: model, removed: removed, batches: batches,
+            lambda: lambda)
+        var changed = Set<String>()
+        var report: [LayerReconstruction] = []
+        for node in onnx.proto.node {
+            let inputs = node.input.filter { !$0.isEmpty }
+            let inputChanged = inputs.contains { changed.contains($0) }
+            if let layer = try Layer(node: node, model: pruned) {
+                let cut = !(removed[RemovedKey(parameter: layer.weight, axis: layer.inputAxis)] ?? []).isEmpty
+                if cut || inputChanged {
+                    report.append(try work.refit(layer))
+                    changed.formUnion(node.output)
+                }
+                continue
+            }
+            if inputChanged {
+                if node.opType == "BatchNormalization", reestimateBatchNorm, node.input.count >= 5 {
+                    report.append(try work.reestimate(batchNorm: node))
+                }
+                changed.formUnion(node.output)
+            }
+        }
+        return (work.model, report)
+    }
+
+    /// The indices each selected group removes, per parameter and axis, in the original model's coordinates.
+    static func removedIndices(model: Model, selection: Selection) throws -> [RemovedKey: Set<Int>] {
+        let analysis = try StructureAnalysis(model: model)
+        var removed: [RemovedKey: Set<Int>] = [:]
+        for entry in selection.entries {
+            guard case .prune(let mask) = entry.decision, mask.setCount > 0,
+                let group = analysis.group(named: entry.target.name)
+            else { continue }
+            for member in group.members {
+                let slice = member.slice
+                let key = RemovedKey(parameter: slice.parameter, axis: slice.axis)
+                for unit in mask.setIndices {
+                    let start = slice.offset + unit * slice.width
+                    removed[key, default: []].formUnion(start..<(start + slice.width))
+                }
+            }
+        }
+        return removed
+    }
+}
+
+/// A parameter axis that lost indices.
+struct RemovedKey: Hashable {
+    let parameter: String
+    let axis: Int
+}
