@@ -82,7 +82,8 @@ let package = Package(
         .testTarget(
             name: "PruneBuiltinsTests", dependencies: ["PruneKit"],
             resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "PruneCLITests", dependencies: ["PruneKit", "PruneRuntime"], swiftSettings: strict),
+        .testTarget(
+            name: "PruneCLITests", dependencies: ["PruneKit", "PruneRuntime", "PruneTestSupport"], swiftSettings: strict),
         .target(name: "CPrunePlugin"),
         .systemLibrary(name: "CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         .target(
@@ -100,23 +101,31 @@ let package = Package(
             name: "PrunePluginHostTests", dependencies: ["PrunePluginHost", "PruneCLI"], exclude: ["Fixtures"],
             swiftSettings: strict),
         .testTarget(
-            name: "PruneONNXTests", dependencies: ["PruneFormats", "PruneCore", "ONNXProto"],
+            name: "PruneONNXTests", dependencies: ["PruneFormats", "PruneCore", "ONNXProto", "PruneTestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: strict),
         .executableTarget(
             name: "calibration-bench", dependencies: ["PruneKit"], path: "Benchmarks/CalibrationBench",
             swiftSettings: strict),
         .testTarget(
-            name: "PruneCalibrationTests", dependencies: ["PruneKit", "PruneCLI", "PruneRuntime", "ONNXProto"],
+            name: "PruneCalibrationTests",
+            dependencies: ["PruneKit", "PruneCLI", "PruneRuntime", "ONNXProto", "PruneTestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(
             name: "PruneStructureTests",
-            dependencies: ["PruneStructure", "PruneBuiltins", "PruneRuntime", "PruneFormats", "PruneCore", "ONNXProto"],
+            dependencies: [
+                "PruneStructure", "PruneBuiltins", "PruneRuntime", "PruneFormats", "PruneCore", "ONNXProto",
+                "PruneTestSupport",
+            ],
             resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(
             name: "PruneReconstructTests",
             dependencies: ["PruneKit", "PruneReconstruct", "PruneRuntime", "PruneFormats", "PruneCore", "ONNXProto"],
             swiftSettings: strict),
+        .target(
+            name: "PruneTestSupport", dependencies: ["PruneCore", "PruneRuntime", "ONNXProto"],
+            path: "Tests/PruneTestSupport", swiftSettings: strict),
         .testTarget(
-            name: "PruneRuntimeTests", dependencies: ["PruneRuntime", "PruneCore", "ONNXProto"], swiftSettings: strict),
+            name: "PruneRuntimeTests", dependencies: ["PruneRuntime", "PruneCore", "ONNXProto", "PruneTestSupport"],
+            swiftSettings: strict),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import PruneKit
+import PruneTestSupport
 import Testing
 
 /// A Python with `onnx`, `onnxruntime` and `numpy`, for tests that use ONNX Runtime as an independent reference.
@@ -8,24 +9,12 @@ import Testing
 /// (`bash Scripts/setup-python.sh` creates it). Without one, tests are skipped with a message — except when `CI`
 /// is set, where they fail.
 enum PythonTools {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let isCI = !(ProcessInfo.processInfo.environment["CI"] ?? "").isEmpty
-    static let python: URL? = find()
-    static let skipMessage =
-        "no Python with onnx, onnxruntime and numpy: set PRUNEKIT_PYTHON or run Scripts/setup-python.sh"
+    static let packageRoot = TestPython.packageRoot
+    static let isCI = TestPython.isCI
+    static let python = TestPython.python
+    static let skipMessage = TestPython.skipMessage
     /// Whether tests that need Python run (they do on CI, where a missing Python is then a failure).
-    static let enabled = python != nil || isCI
-
-    static func find() -> URL? {
-        let environment = ProcessInfo.processInfo.environment["PRUNEKIT_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
-        let candidate =
-            environment.map { URL(fileURLWithPath: $0) } ?? packageRoot.appendingPathComponent(".venv/bin/python")
-        guard FileManager.default.isExecutableFile(atPath: candidate.path),
-            let result = try? run(candidate, ["-c", "import onnx, onnxruntime, numpy"]), result.status == 0
-        else { return nil }
-        return candidate
-    }
+    static let enabled = TestPython.enabled
 
     /// The Python, or a recorded issue (on CI) and nil.
     static func required() -> URL? {
@@ -34,16 +23,7 @@ enum PythonTools {
     }
 
     static func run(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try TestPython.run(executable, arguments)
     }
 
     /// Runs `model` in ONNX Runtime (`Scripts/ort_run.py`) on the inputs in `inputs` (safetensors) and returns

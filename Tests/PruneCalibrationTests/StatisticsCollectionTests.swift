@@ -1,5 +1,6 @@
 import Foundation
 import PruneKit
+import PruneTestSupport
 import Testing
 
 @testable import PruneRuntime

@@ -2,6 +2,7 @@ import Foundation
 import ONNXProto
 import PruneCore
 import PruneFormats
+import PruneTestSupport
 import Testing
 
 /// The ONNX checker and ONNX Runtime as real clients of what PruneKit writes (`Scripts/onnx_check.py`).
@@ -10,34 +11,12 @@ import Testing
 /// Without one the test is skipped with a message — except when `CI` is set, where it fails.
 @Suite("ONNX checker and ONNX Runtime")
 struct ONNXRuntimeCheckTests {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let script = packageRoot.appendingPathComponent("Scripts/onnx_check.py")
-    static let isCI = !(ProcessInfo.processInfo.environment["CI"] ?? "").isEmpty
-    static let python: URL? = findPython()
-
-    /// The first candidate interpreter that imports onnx, onnxruntime and numpy.
-    static func findPython() -> URL? {
-        let environment = ProcessInfo.processInfo.environment["PRUNEKIT_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
-        let candidate =
-            environment.map { URL(fileURLWithPath: $0) } ?? packageRoot.appendingPathComponent(".venv/bin/python")
-        guard FileManager.default.isExecutableFile(atPath: candidate.path),
-            let result = try? run(candidate, ["-c", "import onnx, onnxruntime, numpy"]), result.status == 0
-        else { return nil }
-        return candidate
-    }
+    static let script = TestPython.script("onnx_check.py")
+    static let isCI = TestPython.isCI
+    static let python = TestPython.python
 
     static func run(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try TestPython.run(executable, arguments)
     }
 
     /// Zeroes every third element of each default candidate.

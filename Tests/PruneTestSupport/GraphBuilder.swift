@@ -1,20 +1,23 @@
 import Foundation
 import ONNXProto
 import PruneCore
-
 import PruneRuntime
 
-/// Builds small ONNX graphs in memory for unit tests.
-struct GraphBuilder {
-    var model = Onnx_ModelProto()
-    init(opset: Int = 17) {
+/// Builds small ONNX graphs in memory for unit tests (shared by the runtime and calibration tests).
+package struct GraphBuilder {
+    /// The model being built.
+    package var model = Onnx_ModelProto()
+
+    /// An empty model of the given default-domain opset (IR 8).
+    package init(opset: Int = 17) {
         var entry = Onnx_OperatorSetIdProto()
         entry.version = Int64(opset)
         model.opsetImport = [entry]
         model.irVersion = 8
     }
 
-    mutating func input(_ name: String, elemType: Int32 = 1) {
+    /// A graph input of element type `elemType` (1 = FLOAT) with no declared shape.
+    package mutating func input(_ name: String, elemType: Int32 = 1) {
         var value = Onnx_ValueInfoProto()
         value.name = name
         var tensorType = Onnx_TypeProto.Tensor()
@@ -23,13 +26,15 @@ struct GraphBuilder {
         model.graph.input.append(value)
     }
 
-    mutating func output(_ name: String) {
+    /// A graph output.
+    package mutating func output(_ name: String) {
         var value = Onnx_ValueInfoProto()
         value.name = name
         model.graph.output.append(value)
     }
 
-    mutating func initializer(_ name: String, shape: [Int], floats: [Float]) {
+    /// A float initializer stored in `float_data`.
+    package mutating func initializer(_ name: String, shape: [Int], floats: [Float]) {
         var tensor = Onnx_TensorProto()
         tensor.name = name
         tensor.dims = shape.map { Int64($0) }
@@ -38,7 +43,8 @@ struct GraphBuilder {
         model.graph.initializer.append(tensor)
     }
 
-    mutating func node(
+    /// A default-domain node; the name defaults to `<op>_<index>`.
+    package mutating func node(
         _ op: String, _ inputs: [String], _ outputs: [String], name: String = "", ints: [String: [Int]] = [:],
         int: [String: Int] = [:], string: [String: String] = [:]
     ) {
@@ -71,10 +77,11 @@ struct GraphBuilder {
         model.graph.node.append(node)
     }
 
-    func graph() throws -> ONNXGraph { try ONNXGraph(model: model) }
+    /// The model as the interpreter's graph.
+    package func graph() throws -> ONNXGraph { try ONNXGraph(model: model) }
 }
 
-/// Asserts-friendly comparison of float arrays.
-func close(_ a: [Float], _ b: [Float], tolerance: Float = 1e-5) -> Bool {
+/// Whether two float arrays agree within `tolerance`, relative above magnitude 1 and absolute below.
+package func close(_ a: [Float], _ b: [Float], tolerance: Float = 1e-5) -> Bool {
     a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= tolerance * max(1, abs($1)) }
 }

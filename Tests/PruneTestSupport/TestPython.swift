@@ -1,0 +1,50 @@
+import Foundation
+
+/// The Python the tests use as an independent client of PruneKit's output: the ONNX checker and ONNX Runtime.
+///
+/// `$PRUNEKIT_PYTHON`, else `<package root>/.venv/bin/python` (`bash Scripts/setup-python.sh` creates it); it must
+/// import `onnx`, `onnxruntime` and `numpy`. Without one, tests that need it are skipped with
+/// ``skipMessage`` — except when `CI` is set, where they run and fail (CI installs the venv).
+package enum TestPython {
+    /// The repository's root folder.
+    package static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    /// Whether the tests run under CI (`CI` set and non-empty).
+    package static let isCI = !(ProcessInfo.processInfo.environment["CI"] ?? "").isEmpty
+    /// The interpreter, when one with the needed packages exists.
+    package static let python: URL? = find()
+    /// Why Python-dependent tests were skipped.
+    package static let skipMessage =
+        "no Python with onnx, onnxruntime and numpy: set PRUNEKIT_PYTHON or run Scripts/setup-python.sh"
+    /// Whether tests that need Python should run (always on CI, where a missing Python then fails them).
+    package static let enabled = python != nil || isCI
+
+    /// A script under `Scripts/`.
+    package static func script(_ name: String) -> URL {
+        packageRoot.appendingPathComponent("Scripts/\(name)")
+    }
+
+    /// Runs `executable` with `arguments`, returning its exit status and combined output.
+    package static func run(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    private static func find() -> URL? {
+        let environment = ProcessInfo.processInfo.environment["PRUNEKIT_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
+        let candidate =
+            environment.map { URL(fileURLWithPath: $0) } ?? packageRoot.appendingPathComponent(".venv/bin/python")
+        guard FileManager.default.isExecutableFile(atPath: candidate.path),
+            let result = try? run(candidate, ["-c", "import onnx, onnxruntime, numpy"]), result.status == 0
+        else { return nil }
+        return candidate
+    }
+}
