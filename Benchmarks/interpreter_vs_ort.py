@@ -9,7 +9,8 @@ on 4 batches of random inputs.
 Usage (from the repository root):
   swift build -c release --product prune
   /work/venvs/torch/bin/python Benchmarks/interpreter_vs_ort.py [--prune .build/release/prune] [--keep DIR] [--json PATH]
-Needs numpy, onnx, onnxruntime. Both sides run one warm-up batch first, uncounted.
+Needs numpy, onnx, onnxruntime. Both sides run the same warm-up batches first, uncounted (--warmup, default 2:
+the first batches of the data, so both engines have settled their buffers and thread pools before timing).
 """
 import argparse
 import json
@@ -92,7 +93,7 @@ def build_encoder(path, layers=6, hidden=384, heads=6, seq=64, batch=32, seed=0)
     onnx.save(model, path)
 
 
-def ort_latency(model, data, batch, threads):
+def ort_latency(model, data, batch, threads, warmup):
     """ONNX Runtime's median and p90 seconds per batch over the same batches `prune eval` makes."""
     import numpy as np
     import onnxruntime as ort
@@ -106,7 +107,8 @@ def ort_latency(model, data, batch, threads):
     names = [i.name for i in session.get_inputs()]
     samples = tensors[names[0]].shape[0]
     batches = [{n: np.ascontiguousarray(tensors[n][s:s + batch]) for n in names} for s in range(0, samples, batch)]
-    session.run(None, batches[0])  # warm-up, like --warmup 1
+    for feeds in batches[:warmup]:  # the same batches `prune eval --warmup` runs first
+        session.run(None, feeds)
     times = []
     for feeds in batches:
         start = time.perf_counter()
@@ -116,10 +118,10 @@ def ort_latency(model, data, batch, threads):
     return statistics.median(times), times[max(0, -(-9 * len(times) // 10) - 1)]
 
 
-def ours_latency(prune, model, data, batch, threads):
+def ours_latency(prune, model, data, batch, threads, warmup):
     """`prune eval --json`'s median and p90 seconds per batch."""
     result = subprocess.run([prune, "eval", model, "--data", data, "--batch", str(batch), "--threads", str(threads),
-                             "--warmup", "1", "--json"], capture_output=True, text=True)
+                             "--warmup", str(warmup), "--json"], capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit(f"prune eval failed: {result.stderr.strip()}")
     latency = json.loads(result.stdout)["latency"]["model"]
@@ -131,6 +133,7 @@ def main():
     parser.add_argument("--prune", default=os.path.join(ROOT, ".build/release/prune"))
     parser.add_argument("--keep", help="write the encoder and its data here and keep them")
     parser.add_argument("--json", help="also write the rows as JSON to this file")
+    parser.add_argument("--warmup", type=int, default=2, help="uncounted warm-up batches for both engines (default 2)")
     args = parser.parse_args()
     if not os.access(args.prune, os.X_OK):
         raise SystemExit(f"no prune binary at {args.prune}: run `swift build -c release --product prune` first")
@@ -152,8 +155,8 @@ def main():
     print(f"{'model':<22} {'batch':>5} {'thr':>3} {'ours median':>12} {'ORT median':>11} {'ratio':>6} {'ours p90':>10} {'ORT p90':>10}")
     for name, model, data, batch in cases:
         for threads in (1, 2):
-            ours = ours_latency(args.prune, model, data, batch, threads)
-            theirs = ort_latency(model, data, batch, threads)
+            ours = ours_latency(args.prune, model, data, batch, threads, args.warmup)
+            theirs = ort_latency(model, data, batch, threads, args.warmup)
             row = {"model": name, "batch": batch, "threads": threads, "oursMedian": ours[0], "ortMedian": theirs[0],
                    "ratio": ours[0] / theirs[0], "oursP90": ours[1], "ortP90": theirs[1]}
             rows.append(row)

@@ -11,7 +11,12 @@ import PruneCore
 ///
 /// Building an interpreter checks every node before anything runs: an operator or attribute value the runtime
 /// does not implement is reported then, naming the node. Intermediate values are freed as soon as their last
-/// consumer ran.
+/// consumer ran, and their storage is recycled (within the run and by later runs) once no tensor refers to it,
+/// so a warm interpreter does not fault in fresh pages for every batch.
+///
+/// Without an observer, a Conv whose only reader is an inference BatchNormalization (whose only reader may be a
+/// Relu) runs as one fused step with the normalisation folded into its weights; with an observer every node runs
+/// as written, so the observer sees each node's real inputs and outputs.
 ///
 /// An interpreter is not safe to use from several threads at once; its kernels use up to `threads` threads.
 public final class Interpreter {
@@ -41,11 +46,21 @@ public final class Interpreter {
     }
 
     private let steps: [Step]
+    /// `steps` with Conv+BatchNormalization(+Relu) chains fused, for runs without an observer.
+    private let fusedSteps: [Step]
+    private let fusedKernels: [FusedConvBatchNorm]
+    /// Storage recycled across and within runs (see `BufferPool`).
+    private let pool = BufferPool()
     private let slotOfName: [String: Int]
     private let outputSlots: [Int]
     private var constants: [Int: RuntimeTensor]
     /// The most non-constant values held at once during the last run (a test hook for the freeing policy).
     package private(set) var lastRunPeakLiveValues = 0
+
+    /// Buffers the pool served again and buffers it had to allocate, over this interpreter's life (a test hook).
+    package var bufferPoolCounts: (reused: Int, allocated: Int) { pool.counts }
+    /// Conv+BatchNormalization(+Relu) chains that run fused without an observer (a test hook).
+    package var fusedChainCount: Int { fusedKernels.count }
 
     /// The op types the runtime implements, sorted.
     public static var supportedOperators: [String] { KernelRegistry.operatorTypes }
@@ -99,32 +114,54 @@ public final class Interpreter {
         for output in graph.outputNames where !available.contains(output) {
             throw PruneError(.invalidInput, "graph output '\(output)' is produced by no node")
         }
-        // Last reader of each slot; graph outputs and initializers are never released.
-        var lastReader: [Int: Int] = [:]
-        var stepInputs: [[Int?]] = []
-        var stepOutputs: [[Int]] = []
-        for (position, (node, _)) in ordered.enumerated() {
-            let inputs = node.inputs.map { $0.isEmpty ? nil : slot($0) }
-            for case let s? in inputs { lastReader[s] = position }
-            let outputs = node.outputs.map { slot($0) }
-            for s in outputs where lastReader[s] == nil { lastReader[s] = position }
-            stepInputs.append(inputs)
-            stepOutputs.append(outputs)
-        }
         let keep = Set(graph.outputNames.map { slot($0) }).union(constants.keys)
-        var releaseAt: [Int: [Int]] = [:]
-        for (s, position) in lastReader where !keep.contains(s) { releaseAt[position, default: []].append(s) }
-        steps = ordered.enumerated().map { position, entry in
-            let node = entry.0
-            let info = NodeInfo(
-                index: position, name: node.name, opType: node.opType, inputNames: node.inputs, outputNames: node.outputs)
-            return Step(
-                node: node, info: info, kernel: entry.1, inputSlots: stepInputs[position],
-                outputSlots: stepOutputs[position], release: releaseAt[position] ?? [])
+        let plain = ordered.enumerated().map { position, entry in
+            (node: entry.0, kernel: entry.1, inputs: entry.0.inputs.map { $0.isEmpty ? nil : slot($0) },
+             outputs: entry.0.outputs.map { slot($0) }, info: NodeInfo(
+                index: position, name: entry.0.name, opType: entry.0.opType, inputNames: entry.0.inputs,
+                outputNames: entry.0.outputs))
         }
+        steps = Interpreter.plan(plain, keep: keep)
+        // The fused plan: each chain's Conv step reads the Conv's and the BatchNormalization's inputs and writes
+        // the last node's output; the BatchNormalization and Relu steps are dropped.
+        let chains = FusionPlanner.chains(
+            ordered.map(\.0), initializers: Set(graph.initializers.keys), graphOutputs: Set(graph.outputNames))
+        var fused = plain.map(Optional.some)
+        for chain in chains {
+            let conv = plain[chain.conv]
+            let bn = plain[chain.batchNorm]
+            let convInputs = conv.inputs + [Int?](repeating: nil, count: max(0, 3 - conv.inputs.count))
+            let last = chain.relu.map { plain[$0] } ?? bn
+            fused[chain.conv] = (
+                node: conv.node, kernel: chain.kernel as any Kernel, inputs: Array(convInputs.prefix(3)) + bn.inputs.dropFirst(),
+                outputs: [last.outputs[0]], info: conv.info)
+            fused[chain.batchNorm] = nil
+            if let r = chain.relu { fused[r] = nil }
+        }
+        fusedSteps = Interpreter.plan(fused.compactMap { $0 }, keep: keep)
+        fusedKernels = chains.map(\.kernel)
         slotOfName = slots
         outputSlots = graph.outputNames.map { slot($0) }
         self.constants = constants
+    }
+
+    /// Steps in order with the slots each one releases: a slot is released after its last reader (or, if nothing
+    /// reads it, after its producer); graph outputs and initializers (`keep`) never are.
+    private static func plan(
+        _ entries: [(node: GraphNode, kernel: any Kernel, inputs: [Int?], outputs: [Int], info: NodeInfo)], keep: Set<Int>
+    ) -> [Step] {
+        var lastReader: [Int: Int] = [:]
+        for (position, entry) in entries.enumerated() {
+            for case let s? in entry.inputs { lastReader[s] = position }
+            for s in entry.outputs where lastReader[s] == nil { lastReader[s] = position }
+        }
+        var releaseAt: [Int: [Int]] = [:]
+        for (s, position) in lastReader where !keep.contains(s) { releaseAt[position, default: []].append(s) }
+        return entries.enumerated().map { position, entry in
+            Step(
+                node: entry.node, info: entry.info, kernel: entry.kernel, inputSlots: entry.inputs,
+                outputSlots: entry.outputs, release: releaseAt[position] ?? [])
+        }
     }
 
     /// Replaces initializer values by name, for example with a pruned model's weights; no re-decoding.
@@ -137,6 +174,7 @@ public final class Interpreter {
             }
             constants[s] = value
         }
+        for kernel in fusedKernels { kernel.invalidate() }
     }
 
     /// Replaces every initializer that has a parameter of the same name in `model` with that parameter's values.
@@ -156,11 +194,16 @@ public final class Interpreter {
     /// Restores every initializer to the value stored in the file.
     public func resetInitializers() {
         for (name, value) in graph.initializers { if let s = slotOfName[name] { constants[s] = value } }
+        for kernel in fusedKernels { kernel.invalidate() }
     }
 
     /// Runs the graph on `inputs` (by graph input name) and returns the graph outputs by name.
     ///
-    /// - Parameter observer: called after each node with its inputs and outputs.
+    /// The returned tensors are the caller's: their storage is recycled only after the caller (and any observer
+    /// that kept a tensor) has released every reference to it.
+    ///
+    /// - Parameter observer: called after each node with its inputs and outputs. Without one, Conv +
+    ///   BatchNormalization (+ Relu) chains run fused (equal to the unfused result up to float rounding).
     /// - Throws: `PruneError` naming the missing input, or the node whose computation failed.
     /// - Complexity: peak memory is the largest set of values alive at once, not the sum of all activations.
     public func run(_ inputs: [String: RuntimeTensor], observer: (any NodeObserver)? = nil) throws -> [String: RuntimeTensor] {
@@ -176,6 +219,14 @@ public final class Interpreter {
             throw PruneError(.invalidInput, "'\(name)' is not a graph input; inputs are \(graph.inputNames)")
         }
         Interpreter.configureBLAS(threads: options.threads)
+        return try BufferPool.bind(pool) {
+            try execute(observer == nil ? fusedSteps : steps, values: &values, observer: observer)
+        }
+    }
+
+    private func execute(
+        _ steps: [Step], values: inout [RuntimeTensor?], observer: (any NodeObserver)?
+    ) throws -> [String: RuntimeTensor] {
         var live = graph.inputNames.count
         var peak = live
         defer { lastRunPeakLiveValues = peak }

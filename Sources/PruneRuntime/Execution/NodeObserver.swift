@@ -14,9 +14,10 @@ public struct NodeInfo: Sendable {
 
 /// Watches nodes run: called once per node execution, right after the node computed its outputs.
 ///
-/// The tensors are valid for the call and may be kept, but keeping them keeps their memory alive; the
-/// interpreter frees each intermediate as soon as its last consumer ran, so an observer that only accumulates
-/// statistics keeps memory bounded.
+/// The tensors are valid for the call and may be kept, but keeping them keeps their memory alive (and out of the
+/// interpreter's buffer pool: storage is recycled only once no tensor refers to it, so a kept tensor is never
+/// overwritten); the interpreter frees each intermediate as soon as its last consumer ran, so an observer that
+/// only accumulates statistics keeps memory bounded. With an observer, every node runs as written (no fusion).
 public protocol NodeObserver: AnyObject {
     /// Whether to call ``observe(node:inputs:outputs:)`` for `node`; the default observes every node.
     func wantsToObserve(_ node: NodeInfo) -> Bool

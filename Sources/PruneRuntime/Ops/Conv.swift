@@ -5,44 +5,64 @@ import PruneCore
 enum ConvOps {
     static let factories: [String: KernelFactory] = ["Conv": conv]
 
+    /// A Conv node's attributes, parsed and checked when the interpreter is built.
+    struct Settings: Sendable {
+        let attributes: SpatialGeometry.Attributes
+        let group: Int
+
+        init(_ node: GraphNode) throws {
+            attributes = try SpatialGeometry.Attributes(node)
+            group = try node.int("group", default: 1)
+            guard group >= 1 else { throw node.error(.invalidInput, "group must be positive") }
+        }
+    }
+
     private static let conv: KernelFactory = { node, _ in
-        let attributes = try SpatialGeometry.Attributes(node)
-        let group = try node.int("group", default: 1)
-        guard group >= 1 else { throw node.error(.invalidInput, "group must be positive") }
+        let settings = try Settings(node)
         return ClosureKernel { inputs, context in
             let x = try context.input(inputs, 0)
             let w = try context.input(inputs, 1)
-            try context.require(x, [.f32], "input 0 (X)")
-            try context.require(w, [.f32], "input 1 (W)")
-            guard x.shape.count >= 3, w.shape.count == x.shape.count else {
-                throw context.error(.shapeMismatch, "X \(x.shape) and W \(w.shape) must be N×C×spatial with equal ranks")
-            }
-            let batch = x.shape[0]
-            let channels = x.shape[1]
-            let filters = w.shape[0]
-            let groupChannels = w.shape[1]
-            guard channels == groupChannels * group, filters % group == 0 else {
-                throw context.error(
-                    .shapeMismatch, "X has \(channels) channels but W \(w.shape) with group=\(group) expects \(groupChannels * group)")
-            }
-            let kernel = Array(w.shape.dropFirst(2))
-            if let declared = attributes.kernelShape, declared != kernel {
-                throw context.error(.shapeMismatch, "kernel_shape \(declared) disagrees with W \(w.shape)")
-            }
-            let geometry = try SpatialGeometry(
-                spatial: Array(x.shape.dropFirst(2)), kernel: kernel, attributes: attributes, context: context)
-            var bias: RuntimeTensor?
-            if inputs.count > 2, let b = inputs[2] {
-                try context.require(b, [.f32], "input 2 (B)")
-                guard b.count == filters else { throw context.error(.shapeMismatch, "B has \(b.count) values for \(filters) filters") }
-                bias = b
-            }
-            let out = RuntimeTensor(uninitialized: .f32, shape: [batch, filters] + geometry.outputShape)
-            convolve(
-                x: x.f32, w: w.f32, bias: bias?.f32, out: out.f32, batch: batch, channels: channels, filters: filters,
-                group: group, geometry: geometry, threads: context.threads)
-            return [out]
+            return [try run(x: x, w: w, bias: inputs.count > 2 ? inputs[2] : nil, settings, context, relu: false)]
         }
+    }
+
+    /// Checks shapes and dtypes and convolves; with `relu`, negative outputs are clamped to 0 as they are written
+    /// (the fused Conv+BatchNormalization+Relu path).
+    static func run(
+        x: RuntimeTensor, w: RuntimeTensor, bias b: RuntimeTensor?, _ settings: Settings, _ context: KernelContext,
+        relu: Bool
+    ) throws -> RuntimeTensor {
+        let group = settings.group
+        try context.require(x, [.f32], "input 0 (X)")
+        try context.require(w, [.f32], "input 1 (W)")
+        guard x.shape.count >= 3, w.shape.count == x.shape.count else {
+            throw context.error(.shapeMismatch, "X \(x.shape) and W \(w.shape) must be N×C×spatial with equal ranks")
+        }
+        let batch = x.shape[0]
+        let channels = x.shape[1]
+        let filters = w.shape[0]
+        let groupChannels = w.shape[1]
+        guard channels == groupChannels * group, filters % group == 0 else {
+            throw context.error(
+                .shapeMismatch, "X has \(channels) channels but W \(w.shape) with group=\(group) expects \(groupChannels * group)")
+        }
+        let kernel = Array(w.shape.dropFirst(2))
+        if let declared = settings.attributes.kernelShape, declared != kernel {
+            throw context.error(.shapeMismatch, "kernel_shape \(declared) disagrees with W \(w.shape)")
+        }
+        let geometry = try SpatialGeometry(
+            spatial: Array(x.shape.dropFirst(2)), kernel: kernel, attributes: settings.attributes, context: context)
+        var bias: RuntimeTensor?
+        if let b {
+            try context.require(b, [.f32], "input 2 (B)")
+            guard b.count == filters else { throw context.error(.shapeMismatch, "B has \(b.count) values for \(filters) filters") }
+            bias = b
+        }
+        let out = RuntimeTensor(uninitialized: .f32, shape: [batch, filters] + geometry.outputShape)
+        convolve(
+            x: x.f32, w: w.f32, bias: bias?.f32, out: out.f32, batch: batch, channels: channels, filters: filters,
+            group: group, geometry: geometry, threads: context.threads, relu: relu)
+        return out
     }
 
     /// Floats of unfolded input per `sgemm`: images are unfolded side by side until this is reached, so small
@@ -52,7 +72,7 @@ enum ConvOps {
     static func convolve(
         x: UnsafeMutablePointer<Float>, w: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>?,
         out: UnsafeMutablePointer<Float>, batch: Int, channels: Int, filters: Int, group: Int, geometry g: SpatialGeometry,
-        threads: Int
+        threads: Int, relu: Bool = false
     ) {
         let cg = channels / group
         let mg = filters / group
@@ -69,7 +89,7 @@ enum ConvOps {
         if imagesPerProduct > 1 || (same && perImage <= columnBudget) {
             convolveBatched(
                 x: x, w: w, bias: bias, out: out, batch: batch, channels: channels, filters: filters, group: group,
-                geometry: g, images: imagesPerProduct, threads: threads)
+                geometry: g, images: imagesPerProduct, threads: threads, relu: relu)
             return
         }
         let scratch = pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: perImage)
@@ -88,7 +108,9 @@ enum ConvOps {
                     m: mg, n: columns, k: rows, a: w + gi * mg * rows, lda: rows, b: matrix, ldb: columns,
                     c: out + (n * filters + gi * mg) * columns, ldc: columns)
             }
-            if let bias {
+            if relu {
+                for m in 0..<filters { addConstantRelu(out + (n * filters + m) * columns, columns, bias?[m] ?? 0) }
+            } else if let bias {
                 for m in 0..<filters { addConstant(out + (n * filters + m) * columns, columns, bias[m]) }
             }
         }
@@ -99,16 +121,19 @@ enum ConvOps {
     private static func convolveBatched(
         x: UnsafeMutablePointer<Float>, w: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>?,
         out: UnsafeMutablePointer<Float>, batch: Int, channels: Int, filters: Int, group: Int, geometry g: SpatialGeometry,
-        images: Int, threads: Int
+        images: Int, threads: Int, relu: Bool
     ) {
         let cg = channels / group
         let mg = filters / group
         let rows = cg * g.kernelSize
         let columns = g.outputSize
-        let col = UnsafeMutablePointer<Float>.allocate(capacity: rows * images * columns)
-        defer { col.deallocate() }
-        let product = UnsafeMutablePointer<Float>.allocate(capacity: mg * images * columns)
-        defer { product.deallocate() }
+        // Scratch as tensors, so a running interpreter recycles it from its buffer pool instead of faulting in
+        // fresh pages every call.
+        let colStorage = RuntimeTensor(uninitialized: .f32, shape: [rows * images * columns])
+        let productStorage = RuntimeTensor(uninitialized: .f32, shape: [mg * images * columns])
+        defer { withExtendedLifetime((colStorage, productStorage)) {} }
+        let col = colStorage.f32
+        let product = productStorage.f32
         // Stride 1 with the output as large as the input ("same" padding): each row of the unfolded matrix is
         // the group's channel planes, stacked image after image, shifted by one offset and masked at the padding.
         let same = g.stride == [1, 1, 1] && g.output == g.input && g.dilation == [1, 1, 1]
@@ -145,7 +170,8 @@ enum ConvOps {
                     ldc: width)
                 scatter(
                     product, images: count, filters: mg, columns: columns,
-                    into: out + (n0 * filters + gi * mg) * columns, imageStride: filters * columns, threads: threads)
+                    into: out + (n0 * filters + gi * mg) * columns, imageStride: filters * columns, threads: threads,
+                    relu: relu)
             }
             n0 += count
         }
@@ -248,10 +274,10 @@ enum ConvOps {
     }
 
     /// Copies `product` (`filters × (images·columns)`) to `images` blocks of `filters × columns`, `imageStride`
-    /// apart.
+    /// apart; with `relu`, negative values become 0 on the way (NaN stays NaN, as in the Relu kernel).
     private static func scatter(
         _ product: UnsafeMutablePointer<Float>, images: Int, filters: Int, columns: Int,
-        into out: UnsafeMutablePointer<Float>, imageStride: Int, threads: Int
+        into out: UnsafeMutablePointer<Float>, imageStride: Int, threads: Int, relu: Bool
     ) {
         let source = SharedPointer(product)
         let destination = SharedPointer(out)
@@ -260,9 +286,33 @@ enum ConvOps {
             for m in range {
                 let from = source.pointer + m * width
                 for i in 0..<images {
-                    (destination.pointer + i * imageStride + m * columns).update(from: from + i * columns, count: columns)
+                    if relu {
+                        copyRelu(from + i * columns, destination.pointer + i * imageStride + m * columns, columns)
+                    } else {
+                        (destination.pointer + i * imageStride + m * columns).update(from: from + i * columns, count: columns)
+                    }
                 }
             }
+        }
+    }
+
+    @inline(__always)
+    private static func copyRelu(_ s: UnsafeMutablePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int) {
+        var i = 0
+        while i < n {
+            let v = s[i]
+            d[i] = v < 0 ? 0 : v
+            i &+= 1
+        }
+    }
+
+    @inline(__always)
+    private static func addConstantRelu(_ p: UnsafeMutablePointer<Float>, _ n: Int, _ value: Float) {
+        var i = 0
+        while i < n {
+            let v = p[i] + value
+            p[i] = v < 0 ? 0 : v
+            i &+= 1
         }
     }
 

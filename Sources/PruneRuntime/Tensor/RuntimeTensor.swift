@@ -100,15 +100,28 @@ public struct RuntimeTensor: Sendable {
     var u8: UnsafeMutablePointer<UInt8> { storage.raw.assumingMemoryBound(to: UInt8.self) }
 }
 
-/// Owned, 64-byte-aligned bytes behind a runtime tensor; freed when the last tensor sharing them goes away.
+/// Owned, 64-byte-aligned bytes behind a runtime tensor; freed (or handed back to the ``BufferPool`` they came
+/// from) when the last tensor sharing them goes away.
 final class TensorStorage: @unchecked Sendable {
     let raw: UnsafeMutableRawPointer
     let byteCount: Int
+    private let pool: BufferPool?
+    private let capacity: Int
 
+    /// Fresh bytes, from the interpreter's pool while it runs (contents are arbitrary either way).
     init(byteCount: Int) {
         self.byteCount = byteCount
-        raw = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+        if byteCount >= BufferPool.minimumBytes, let pool = BufferPool.current {
+            (raw, capacity) = pool.take(byteCount)
+            self.pool = pool
+        } else {
+            raw = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+            capacity = byteCount
+            pool = nil
+        }
     }
 
-    deinit { raw.deallocate() }
+    deinit {
+        if let pool { pool.give(raw, capacity: capacity) } else { raw.deallocate() }
+    }
 }
