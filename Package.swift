@@ -119,7 +119,10 @@ let package = Package(
             resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(
             name: "PruneReconstructTests",
-            dependencies: ["PruneKit", "PruneReconstruct", "PruneRuntime", "PruneFormats", "PruneCore", "ONNXProto"],
+            dependencies: [
+                "PruneKit", "PruneReconstruct", "PruneRuntime", "PruneFormats", "PruneCore", "ONNXProto",
+                "PruneTestSupport",
+            ],
             swiftSettings: strict),
         .target(
             name: "PruneTestSupport", dependencies: ["PruneCore", "PruneRuntime", "ONNXProto"],

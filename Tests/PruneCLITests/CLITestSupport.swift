@@ -1,37 +1,6 @@
 import Foundation
 import PruneKit
-
-/// Runs the built `prune` executable (found next to the test binary, or at `$PRUNE_BINARY`).
-enum PruneBinary {
-    struct Outcome {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static var url: URL {
-        if let path = ProcessInfo.processInfo.environment["PRUNE_BINARY"] { return URL(fileURLWithPath: path) }
-        let testBinary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        return testBinary.deletingLastPathComponent().appending(path: "prune")
-    }
-
-    static func run(_ arguments: [String]) throws -> Outcome {
-        let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
-    }
-}
+import PruneTestSupport
 
 /// A temporary directory with a small model in it, removed when the test ends.
 final class Workspace {

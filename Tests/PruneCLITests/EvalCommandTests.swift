@@ -1,5 +1,6 @@
 import Foundation
 import PruneKit
+import PruneTestSupport
 import Testing
 
 /// `prune eval` end to end: the built binary on the bundled digits models.

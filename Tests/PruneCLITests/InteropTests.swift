@@ -1,5 +1,6 @@
 import Foundation
 import PruneKit
+import PruneTestSupport
 import Testing
 
 /// PruneKit's interpreter against ONNX Runtime on the same models and inputs: the bundled digits models, dense

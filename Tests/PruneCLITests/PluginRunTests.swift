@@ -1,5 +1,6 @@
 import Foundation
 import PruneKit
+import PruneTestSupport
 import Testing
 
 /// `prune run` takes plugin components exactly like built-ins.

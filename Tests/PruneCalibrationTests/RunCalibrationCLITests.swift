@@ -1,4 +1,5 @@
 import Foundation
+import PruneTestSupport
 import PruneKit
 import Testing
 
@@ -10,14 +11,14 @@ struct RunCalibrationCLITests {
 
     @Test func calibratedActivationRunPrunesEachRowAndStatisticsCanBeReused() throws {
         let work = try Scratch()
-        let first = try Prune.run([
+        let first = try PruneBinary.run([
             "run", model, "--calibration", calibration, "--scorer", "activation", "--selector", "row:sparsity=0.5",
             "-o", work.path("a.onnx"), "--save-stats", work.path("s.safetensors"), "--json",
         ])
         #expect(first.status == 0, "\(first.stderr)")
         let pruned = try ModelFiles.open(URL(fileURLWithPath: work.path("a.onnx"))).model
         #expect(pruned["fc1.weight"]!.tensor.zeroCount() == 64 * 256)
-        let second = try Prune.run([
+        let second = try PruneBinary.run([
             "run", model, "--stats", work.path("s.safetensors"), "--scorer", "activation", "--selector",
             "row:sparsity=0.5", "-o", work.path("b.onnx"),
         ])
@@ -30,7 +31,7 @@ struct RunCalibrationCLITests {
 
     @Test func missingCalibrationIsAnErrorBeforeAnythingIsWritten() throws {
         let work = try Scratch()
-        let outcome = try Prune.run([
+        let outcome = try PruneBinary.run([
             "run", model, "--scorer", "density", "--granularity", "unit", "--selector", "layer:sparsity=0.25", "-o",
             work.path("a.onnx"),
         ])
@@ -55,7 +56,7 @@ struct RunCalibrationCLITests {
             granularity: unit
             include: [fc1.weight]
         """.write(toFile: work.path("r.yaml"), atomically: true, encoding: .utf8)
-        let outcome = try Prune.run([
+        let outcome = try PruneBinary.run([
             "run", model, "--recipe", work.path("r.yaml"), "--calibration", calibration, "-o", work.path("a.onnx"),
             "--json",
         ])
@@ -65,7 +66,7 @@ struct RunCalibrationCLITests {
         // 16 of fc1's 64 rows are removed entirely by the density stage.
         let rows = pruned["fc1.weight"]!.tensor.floatValues().chunked(512)
         #expect(rows.filter { $0.allSatisfy { $0 == 0 } }.count == 16)
-        let bad = try Prune.run([
+        let bad = try PruneBinary.run([
             "run", model, "--recipe", work.path("r.yaml"), "--selector", "layer:sparsity=0.5", "-o", work.path("b.onnx"),
         ])
         #expect(bad.status != 0)
@@ -76,7 +77,7 @@ struct RunCalibrationCLITests {
         let work = try Scratch()
         try "stages:\n  - scorer: activation\n    selector: row:sparsity=0.5\n    rewrite: mask\n"
             .write(toFile: work.path("r.yaml"), atomically: true, encoding: .utf8)
-        let outcome = try Prune.run([
+        let outcome = try PruneBinary.run([
             "run", model, "--recipe", work.path("r.yaml"), "--calibration", calibration, "-o", work.path("a.onnx"),
         ])
         #expect(outcome.status != 0)
@@ -90,35 +91,6 @@ extension Array {
     }
 }
 
-/// Runs the built `prune` executable next to the test binary (or `$PRUNE_BINARY`).
-enum Prune {
-    struct Outcome {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func run(_ arguments: [String]) throws -> Outcome {
-        let process = Process()
-        let environment = ProcessInfo.processInfo.environment
-        process.executableURL =
-            environment["PRUNE_BINARY"].map { URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-            .appending(path: "prune")
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
-    }
-}
 
 /// A temporary directory removed when the test ends.
 final class Scratch {

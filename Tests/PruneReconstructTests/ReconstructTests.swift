@@ -1,4 +1,5 @@
 import Foundation
+import PruneTestSupport
 import ONNXProto
 import PruneKit
 import Testing
@@ -8,7 +9,7 @@ struct ReconstructTests {
     /// Gemm(2 → 3) → Relu → Gemm(3 → 1): hidden neuron 2 is h0 + h1, so removing it is recovered exactly by
     /// y = (1 + 3)·h0 + (2 + 3)·h1 + 0.5.
     static func mlp() -> Onnx_ModelProto {
-        var builder = GraphBuilder()
+        var builder = LayerGraphBuilder()
         builder.input("x", [nil, 2])
         builder.output("y", [nil, 1])
         builder.weight("fc1.weight", [3, 2], values: [1, 0, 0, 1, 1, 1])
@@ -62,7 +63,7 @@ struct ReconstructTests {
     /// channels 0 and 2. Removing conv1's channel 2 is recovered exactly, so bn2's statistics become those of
     /// (x0, x0 + x1).
     @Test func batchNormStatisticsAreReestimatedFromThePrunedModel() throws {
-        var builder = GraphBuilder()
+        var builder = LayerGraphBuilder()
         builder.input("x", [nil, 2, 1, 1])
         builder.output("z", [nil, 2, 1, 1])
         builder.weight("conv1.weight", [3, 2, 1, 1], values: [1, 0, 0, 1, 1, 1])
@@ -139,7 +140,7 @@ struct ReconstructCLITests {
 
     @Test func halfTheChannelsRemovedKeepsNinetyFivePercentOfDenseAccuracy() throws {
         let work = try Scratch()
-        let run = try Prune.run(
+        let run = try PruneBinary.run(
             ["run", model, "-o", work.path("r.onnx"), "--calibration", Examples.cnn.appending(path: "calib.safetensors").path]
                 + arguments)
         #expect(run.status == 0, "\(run.stderr)")
@@ -148,7 +149,7 @@ struct ReconstructCLITests {
             #expect(run.stdout.contains("reconstructed \(layer): relative error on calibration data"), "\(run.stdout)")
         }
         #expect(run.stdout.contains("re-estimated /bn2/BatchNormalization: BatchNorm running statistics"))
-        let eval = try Prune.run([
+        let eval = try PruneBinary.run([
             "eval", work.path("r.onnx"), "--data", Examples.cnn.appending(path: "test.safetensors").path, "--labels",
             "labels", "--json",
         ])
@@ -160,7 +161,7 @@ struct ReconstructCLITests {
 
     @Test func missingCalibrationIsAnErrorBeforeAnythingIsWritten() throws {
         let work = try Scratch()
-        let outcome = try Prune.run(["run", model, "-o", work.path("r.onnx")] + arguments)
+        let outcome = try PruneBinary.run(["run", model, "-o", work.path("r.onnx")] + arguments)
         #expect(outcome.status != 0)
         #expect(outcome.stderr.contains("rewriter 'reconstruct' (stage 'prune') needs calibration data: pass --calibration"))
         #expect(!FileManager.default.fileExists(atPath: work.path("r.onnx")))

@@ -1,4 +1,5 @@
 import Foundation
+import PruneTestSupport
 import ONNXProto
 import PruneKit
 
@@ -38,35 +39,6 @@ func removing(_ units: [Int], ofGroup group: String, in model: Model) throws -> 
     ])
 }
 
-/// Runs the built `prune` executable next to the test binary (or `$PRUNE_BINARY`).
-enum Prune {
-    struct Outcome {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func run(_ arguments: [String]) throws -> Outcome {
-        let process = Process()
-        let environment = ProcessInfo.processInfo.environment
-        process.executableURL =
-            environment["PRUNE_BINARY"].map { URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-            .appending(path: "prune")
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
-    }
-}
 
 enum Examples {
     static let cnn = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

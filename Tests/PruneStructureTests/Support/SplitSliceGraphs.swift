@@ -1,3 +1,4 @@
+import PruneTestSupport
 import ONNXProto
 
 /// Graphs with Split, Slice and grouped Conv on the channel axis; each reads `input` and writes `logits`.
@@ -5,7 +6,7 @@ extension TestGraphs {
     /// conv1 (6 channels) → Split into [2, 4] (sizes from an initializer) or 3 + 3 (no sizes) → one Conv per part
     /// → Add → Relu → conv4 → Flatten.
     static func split(equal: Bool = false) -> Onnx_ModelProto {
-        var b = GraphBuilder(name: "split")
+        var b = LayerGraphBuilder(name: "split")
         b.input("input", [nil, 3, 5, 5])
         b.conv("input", "c1", name: "conv1", in: 3, out: 6)
         b.node("Relu", ["c1"], ["r1"], name: "relu1")
@@ -27,7 +28,7 @@ extension TestGraphs {
 
     /// conv1 (8 channels) → Relu → Slice channels [2, −2) (constant inputs) → conv2 → Flatten.
     static func slice() -> Onnx_ModelProto {
-        var b = GraphBuilder(name: "slice")
+        var b = LayerGraphBuilder(name: "slice")
         b.input("input", [nil, 3, 5, 5])
         b.conv("input", "c1", name: "conv1", in: 3, out: 8)
         b.node("Relu", ["c1"], ["r1"], name: "relu1")
@@ -43,7 +44,7 @@ extension TestGraphs {
 
     /// conv1 → Relu → grouped Conv (8 → 8, group 2) → Relu → conv3 → Flatten.
     static func groupedConv() -> Onnx_ModelProto {
-        var b = GraphBuilder(name: "grouped")
+        var b = LayerGraphBuilder(name: "grouped")
         b.input("input", [nil, 3, 5, 5])
         b.conv("input", "c1", name: "conv1", in: 3, out: 8)
         b.node("Relu", ["c1"], ["r1"], name: "relu1")

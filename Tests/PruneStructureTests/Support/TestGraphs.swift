@@ -1,10 +1,11 @@
+import PruneTestSupport
 import ONNXProto
 
 /// The graphs the structure tests analyse and prune; each reads `input` and writes `logits`.
 enum TestGraphs {
     /// Conv → BN → Relu → Conv → Relu → MaxPool → Flatten (or an equivalent Reshape) → Gemm → Relu → Gemm.
     static func cnn(reshape: Bool = false) -> Onnx_ModelProto {
-        var b = GraphBuilder(name: "cnn")
+        var b = LayerGraphBuilder(name: "cnn")
         b.input("input", [nil, 3, 6, 6])
         b.conv("input", "c1", name: "conv1", in: 3, out: 4)
         b.batchNorm("c1", "b1", name: "bn1", channels: 4)
@@ -21,14 +22,14 @@ enum TestGraphs {
         b.linear("f", "h", name: "fc1", in: 54, out: 8)
         b.node("Relu", ["h"], ["hr"], name: "relu3")
         b.linear("hr", "logits", name: "fc2", in: 8, out: 5)
-        b.graph.valueInfo = [GraphBuilder.valueInfo("c2", [nil, 6, 6, 6]), GraphBuilder.valueInfo("f", [nil, 54])]
+        b.graph.valueInfo = [LayerGraphBuilder.valueInfo("c2", [nil, 6, 6, 6]), LayerGraphBuilder.valueInfo("f", [nil, 54])]
         b.output("logits", [nil, 5])
         return b.model
     }
 
     /// A ResNet-style block: the skip connection adds conv0's activation to conv2's output.
     static func residual() -> Onnx_ModelProto {
-        var b = GraphBuilder(name: "residual")
+        var b = LayerGraphBuilder(name: "residual")
         b.input("input", [nil, 3, 5, 5])
         b.conv("input", "c0", name: "conv0", in: 3, out: 4)
         b.node("Relu", ["c0"], ["a"], name: "relu0")
@@ -46,7 +47,7 @@ enum TestGraphs {
 
     /// Two branches concatenated on the channel axis, then a per-channel scale and a Conv.
     static func concat() -> Onnx_ModelProto {
-        var b = GraphBuilder(name: "concat")
+        var b = LayerGraphBuilder(name: "concat")
         b.input("input", [nil, 3, 5, 5])
         b.conv("input", "a", name: "convA", in: 3, out: 3)
         b.conv("input", "b", name: "convB", in: 3, out: 4, k: 1)
@@ -62,7 +63,7 @@ enum TestGraphs {
 
     /// Conv → Relu → depthwise Conv (multiplier 2) → Relu → Conv.
     static func depthwise() -> Onnx_ModelProto {
-        var b = GraphBuilder(name: "depthwise")
+        var b = LayerGraphBuilder(name: "depthwise")
         b.input("input", [nil, 3, 5, 5])
         b.conv("input", "c1", name: "conv1", in: 3, out: 4)
         b.node("Relu", ["c1"], ["r1"], name: "relu1")
@@ -76,7 +77,7 @@ enum TestGraphs {
 
     /// MatMul + Add (a bias) → Relu → MatMul: the MLP form of `torch.onnx` exports without Gemm.
     static func matMulMLP() -> Onnx_ModelProto {
-        var b = GraphBuilder(name: "matmul")
+        var b = LayerGraphBuilder(name: "matmul")
         b.input("input", [nil, 6])
         b.weight("w1", [6, 8])
         b.weight("b1", [8])
@@ -91,7 +92,7 @@ enum TestGraphs {
 
     /// conv1's channels pass through an operator without a rule (`op`, in `domain`) before conv2.
     static func blocked(op: String = "Softmax", domain: String = "") -> Onnx_ModelProto {
-        var b = GraphBuilder(name: "blocked")
+        var b = LayerGraphBuilder(name: "blocked")
         b.input("input", [nil, 3, 5, 5])
         b.conv("input", "c1", name: "conv1", in: 3, out: 4)
         b.node(op, ["c1"], ["s"], name: "mystery", ints: domain.isEmpty ? ["axis": 1] : [:], domain: domain)

@@ -1,26 +1,27 @@
 import Foundation
 import ONNXProto
 
-/// Builds small ONNX models with the proto types, with deterministic pseudo-random weights.
-struct GraphBuilder {
-    var graph = Onnx_GraphProto()
+/// Builds small ONNX models layer by layer (Conv, BatchNormalization, Linear), with deterministic pseudo-random
+/// weights; shared by the structure and reconstruction tests.
+package struct LayerGraphBuilder {
+    package var graph = Onnx_GraphProto()
     private var state: UInt64 = 0x9E37_79B9_7F4A_7C15
 
-    init(name: String = "test") { graph.name = name }
+    package init(name: String = "test") { graph.name = name }
 
     /// A float graph input with the given dims (nil for the symbolic batch).
-    mutating func input(_ name: String, _ dims: [Int?]) {
+    package mutating func input(_ name: String, _ dims: [Int?]) {
         graph.input.append(Self.valueInfo(name, dims))
     }
 
     /// A float graph output with the given dims (nil for the symbolic batch).
-    mutating func output(_ name: String, _ dims: [Int?]) {
+    package mutating func output(_ name: String, _ dims: [Int?]) {
         graph.output.append(Self.valueInfo(name, dims))
     }
 
     /// A float initializer; values are pseudo-random in [-1, 1) unless given. Returns its name.
     @discardableResult
-    mutating func weight(_ name: String, _ shape: [Int], values: [Float]? = nil, positive: Bool = false) -> String {
+    package mutating func weight(_ name: String, _ shape: [Int], values: [Float]? = nil, positive: Bool = false) -> String {
         var tensor = Onnx_TensorProto()
         tensor.name = name
         tensor.dims = shape.map { Int64($0) }
@@ -33,7 +34,7 @@ struct GraphBuilder {
     }
 
     /// An INT64 initializer.
-    mutating func int64s(_ name: String, _ values: [Int64]) {
+    package mutating func int64s(_ name: String, _ values: [Int64]) {
         var tensor = Onnx_TensorProto()
         tensor.name = name
         tensor.dims = [Int64(values.count)]
@@ -43,7 +44,7 @@ struct GraphBuilder {
     }
 
     /// A node in the default domain.
-    mutating func node(
+    package mutating func node(
         _ op: String, _ inputs: [String], _ outputs: [String], name: String? = nil, ints: [String: Int] = [:],
         lists: [String: [Int]] = [:], domain: String = ""
     ) {
@@ -71,7 +72,7 @@ struct GraphBuilder {
     }
 
     /// Conv with weight `[out, in/group, k, k]` and bias, padding to keep the spatial size.
-    mutating func conv(
+    package mutating func conv(
         _ x: String, _ y: String, name: String, in inputs: Int, out outputs: Int, k: Int = 3, group: Int = 1
     ) {
         weight("\(name).weight", [outputs, inputs / group, k, k])
@@ -82,7 +83,7 @@ struct GraphBuilder {
     }
 
     /// BatchNormalization with random scale, bias, mean and positive variance.
-    mutating func batchNorm(_ x: String, _ y: String, name: String, channels: Int) {
+    package mutating func batchNorm(_ x: String, _ y: String, name: String, channels: Int) {
         weight("\(name).weight", [channels])
         weight("\(name).bias", [channels])
         weight("\(name).running_mean", [channels])
@@ -93,25 +94,25 @@ struct GraphBuilder {
     }
 
     /// Gemm with `transB=1` (PyTorch's Linear).
-    mutating func linear(_ x: String, _ y: String, name: String, in inputs: Int, out outputs: Int) {
+    package mutating func linear(_ x: String, _ y: String, name: String, in inputs: Int, out outputs: Int) {
         weight("\(name).weight", [outputs, inputs])
         weight("\(name).bias", [outputs])
         node("Gemm", [x, "\(name).weight", "\(name).bias"], [y], name: name, ints: ["transB": 1])
     }
 
     /// The model (opset 17, IR 8).
-    var model: Onnx_ModelProto {
+    package var model: Onnx_ModelProto {
         var model = Onnx_ModelProto()
         model.irVersion = 8
         var opset = Onnx_OperatorSetIdProto()
         opset.version = 17
         model.opsetImport = [opset]
-        model.producerName = "PruneStructureTests"
+        model.producerName = "PruneKit tests"
         model.graph = graph
         return model
     }
 
-    static func valueInfo(_ name: String, _ dims: [Int?]) -> Onnx_ValueInfoProto {
+    package static func valueInfo(_ name: String, _ dims: [Int?]) -> Onnx_ValueInfoProto {
         var value = Onnx_ValueInfoProto()
         value.name = name
         value.type.tensorType.elemType = 1
