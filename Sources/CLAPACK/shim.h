@@ -11,4 +11,7 @@ void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *inf
 /// Solves A·X = B with the factor from dpotrf_.
 void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, const int *lda, double *b,
              const int *ldb, int *info, size_t uplo_length);
+/// Inverse of a triangular matrix, in place (column-major).
+void dtrtri_(const char *uplo, const char *diag, const int *n, double *a, const int *lda, int *info,
+             size_t uplo_length, size_t diag_length);
 #endif

@@ -20,9 +20,16 @@ public enum BuiltinComponents {
         try registry.register(
             rewriter: info(
                 .rewriter, "reconstruct",
-                "remove units, then re-fit the layers after them to the dense outputs on calibration data",
-                "lambda:f64[0..]=0.001,bn:bool=true")
-        ) { ReconstructRewriter(lambda: $0.double("lambda"), reestimateBatchNorm: $0.bool("bn")) }
+                "calibration: apply the selection, then update the surviving weights (units: least-squares re-fit "
+                    + "and BatchNorm statistics; elements: SparseGPT OBS sweep)",
+                "lambda:f64[0..]=0.001,bn:bool=true,damp:f64[0..]=0.01,block:i64[1..]=128,"
+                    + "mask:str{adaptive|fixed}=adaptive,inputs:str{pruned|dense}=pruned")
+        ) { values in
+            ReconstructRewriter(
+                lambda: values.double("lambda"), reestimateBatchNorm: values.bool("bn"), damp: values.double("damp"),
+                blockSize: values.int("block"), adaptive: values.string("mask") == "adaptive",
+                denseInputs: values.string("inputs") == "dense")
+        }
     }
 
     private static func registerScorers(_ registry: ComponentRegistry) throws {

@@ -4,12 +4,11 @@ import PruneFormats
 import PruneRuntime
 import PruneStructure
 
-/// Removes the selected units, then re-fits the layers whose inputs changed so that they reproduce the dense
-/// model's outputs on calibration data — recovery without training.
+/// Applies a selection and updates the surviving weights so that the model reproduces the dense model's layer
+/// outputs on calibration data — recovery without training.
 ///
-/// Structured selections only (group targets, `--granularity unit` on an ONNX model). The selection is applied as
-/// ``RemoveRewriter`` applies it; then, in graph order, so that every layer sees the already-updated layers before
-/// it:
+/// **Unit selections** (group targets, `--granularity unit` on an ONNX model) are removed as ``RemoveRewriter``
+/// removes them; then, in graph order, so that every layer sees the already-updated layers before it:
 /// - each Conv (one group), Gemm (`transA = 0`, `alpha = beta = 1`) or MatMul whose input was cut or changed is
 ///   re-fitted: its remaining weights and bias solve min ‖X·W − Y‖² + λ‖W − W₀‖², X its input in the pruned model
 ///   (im2col rows for a Conv, plus a ones column when it has a bias), Y the dense model's output of the same node
@@ -17,16 +16,43 @@ import PruneStructure
 ///   factorisation of XᵀX + λI (LAPACK `dpotrf`/`dpotrs`);
 /// - each BatchNormalization downstream of a change gets its running mean and (population) variance re-estimated
 ///   from its input over the calibration batches, when `reestimateBatchNorm` is set.
+///
+/// **Element selections** (unstructured, per row, N:M) are applied with SparseGPT's optimal-brain-surgeon sweep:
+/// for each selected Conv/Gemm/MatMul weight in graph order, H = XᵀX of its input (im2col rows for a Conv) over the
+/// calibration batches, damped by `damp`·mean diag(H); the columns are visited block by block (`blockSize`), each
+/// removed weight's error spread over the columns not yet visited through the upper Cholesky factor of H⁻¹ (one
+/// `dpotrf` and one `dtrtri`, no dense inverse). With `adaptive` the sweep re-chooses which weights go, keeping the
+/// selection's count in every row and block (or in every N:M run, when the selection has that shape); otherwise it
+/// keeps the selection's mask. Each layer's H comes from the model pruned so far, or from the dense model with
+/// `denseInputs`. Element targets that are not such a weight are masked without an update (and reported).
 public struct ReconstructRewriter: ReconstructingRewriter {
     /// The damping relative to the mean diagonal of XᵀX.
     public var lambda: Double
     /// Whether BatchNormalization running statistics are re-estimated downstream of a change.
     public var reestimateBatchNorm: Bool
+    /// The OBS sweep's damping of H relative to its mean diagonal (element selections).
+    public var damp: Double
+    /// Columns per block of the OBS sweep (element selections).
+    public var blockSize: Int
+    /// Whether the OBS sweep re-chooses the removed weights within the selection's counts (element selections).
+    public var adaptive: Bool
+    /// Whether the OBS sweep takes each layer's H from the dense model instead of the model pruned so far.
+    public var denseInputs: Bool
 
     /// Creates the rewriter.
-    public init(lambda: Double = 1e-3, reestimateBatchNorm: Bool = true) {
+    ///
+    /// - Precondition: `blockSize >= 1`.
+    public init(
+        lambda: Double = 1e-3, reestimateBatchNorm: Bool = true, damp: Double = 0.01, blockSize: Int = 128,
+        adaptive: Bool = true, denseInputs: Bool = false
+    ) {
+        precondition(blockSize >= 1, "the OBS block size must be at least 1")
         self.lambda = lambda
         self.reestimateBatchNorm = reestimateBatchNorm
+        self.damp = damp
+        self.blockSize = blockSize
+        self.adaptive = adaptive
+        self.denseInputs = denseInputs
     }
 
     /// Always true: the rewriter runs the calibration batches.
@@ -34,8 +60,9 @@ public struct ReconstructRewriter: ReconstructingRewriter {
 
     /// The model with the selected units removed and the affected layers re-fitted.
     ///
-    /// - Throws: `PruneError.Kind.invalidInput` without calibration batches; `.unsupported` for element selections
-    ///   or a layer form the fit does not handle (named); the errors of ``RemoveRewriter``.
+    /// - Throws: `PruneError.Kind.invalidInput` without calibration batches or when a damped matrix is not positive
+    ///   definite; `.unsupported` for a stage mixing units and elements, or a layer form the structured fit does not
+    ///   handle (named); the errors of ``RemoveRewriter``.
     public func rewrite(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> Model {
         try reconstruct(model, applying: selection, in: context).model
     }
@@ -50,13 +77,22 @@ public struct ReconstructRewriter: ReconstructingRewriter {
                 "rewriter 'reconstruct' needs calibration data (it re-fits layers on the model's activations): "
                     + "pass --calibration FILE|DIR")
         }
-        for entry in selection.entries {
-            if case .prune(let mask) = entry.decision, mask.setCount > 0, entry.target.granularity != .unit {
-                throw PruneError(
-                    .unsupported,
-                    "'reconstruct' re-fits after structured removal; '\(entry.target.name)' is an element target "
-                        + "(unstructured and N:M reconstruction is not built yet): use --granularity unit")
-            }
+        let pruning = selection.entries.filter {
+            if case .prune(let mask) = $0.decision { return mask.setCount > 0 }
+            return false
+        }
+        guard let first = pruning.first else { return (model, []) }
+        if let mixed = pruning.first(where: { $0.target.granularity != first.target.granularity }) {
+            throw PruneError(
+                .unsupported,
+                "'reconstruct': one stage selects both units and elements ('\(first.target.name)', "
+                    + "'\(mixed.target.name)'); put them in separate stages")
+        }
+        if first.target.granularity == .element {
+            return try SparseReconstruction(
+                damp: damp, blockSize: blockSize, adaptive: adaptive, denseInputs: denseInputs,
+                reestimateBatchNorm: reestimateBatchNorm
+            ).run(model: model, selection: selection, batches: batches, threads: context.threads)
         }
         let removed = try Self.removedIndices(model: model, selection: selection)
         let pruned = try RemoveRewriter().rewrite(model, applying: selection, in: context)

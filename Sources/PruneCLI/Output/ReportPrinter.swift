@@ -46,13 +46,21 @@ enum ReportPrinter {
             }
             for passed in stage.passedOver { lines.append("skipped \(passed.name): \(passed.reason)") }
             for layer in stage.reconstruction ?? [] {
-                if let before = layer.relativeErrorBefore, let after = layer.relativeErrorAfter {
+                switch layer.action {
+                case .leastSquares, .sparseOBS:
+                    let method = layer.action == .sparseOBS ? "OBS" : "least squares"
+                    let errors =
+                        if let before = layer.relativeErrorBefore, let after = layer.relativeErrorAfter {
+                            String(format: "%.4f → %.4f", before, after)
+                        } else { "n/a" }
                     lines.append(
-                        "reconstructed \(layer.layer): relative error on calibration data "
-                            + String(format: "%.4f → %.4f", before, after) + " (\(Format.count(layer.rows)) rows)")
-                } else {
+                        "reconstructed \(layer.layer) (\(method)): relative error on calibration data \(errors) "
+                            + "(\(Format.count(layer.rows)) rows)")
+                case .batchNormStatistics:
                     lines.append(
                         "re-estimated \(layer.layer): BatchNorm running statistics (\(Format.count(layer.rows)) values per channel)")
+                case .maskOnly:
+                    lines.append("masked \(layer.layer) without an update: \(layer.note ?? "not reconstructed")")
                 }
             }
         }

@@ -17,27 +17,39 @@ public struct LayerReconstruction: Sendable, Hashable, Codable {
         case leastSquares = "least-squares"
         /// BatchNormalization running mean and variance re-estimated.
         case batchNormStatistics = "batchnorm-statistics"
+        /// Weights removed one column at a time with the optimal-brain-surgeon update of the remaining ones
+        /// (unstructured or N:M, SparseGPT-style).
+        case sparseOBS = "sparse-obs"
+        /// The selection was applied as zeros without an update; ``LayerReconstruction/note`` says why.
+        case maskOnly = "mask-only"
     }
 
     /// The layer's weight (least squares) or the BatchNormalization node's name.
     public var layer: String
     /// What was done.
     public var action: Action
-    /// ‖X·W₀ − Y‖² / ‖Y‖² over the calibration data with the surviving weights (nil for BatchNormalization).
+    /// The relative squared output error over the calibration data before the update (nil where nothing was fitted).
+    ///
+    /// Least squares: ‖X·W₀ − Y‖² / ‖Y‖² with the surviving weights W₀ and the dense output Y. Sparse OBS:
+    /// ‖X·(W_masked − W)‖² / ‖X·W‖² of the selection's zeros alone, X the layer's input.
     public var relativeErrorBefore: Double?
-    /// The same with the re-fitted weights (nil for BatchNormalization).
+    /// The same with the updated weights (nil where nothing was fitted).
     public var relativeErrorAfter: Double?
     /// Calibration rows (samples times spatial positions) the fit or the statistics used.
     public var rows: Int
+    /// Why a layer was only masked, or another remark for the report.
+    public var note: String?
 
     /// Creates a row.
     public init(
-        layer: String, action: Action, relativeErrorBefore: Double?, relativeErrorAfter: Double?, rows: Int
+        layer: String, action: Action, relativeErrorBefore: Double?, relativeErrorAfter: Double?, rows: Int,
+        note: String? = nil
     ) {
         self.layer = layer
         self.action = action
         self.relativeErrorBefore = relativeErrorBefore
         self.relativeErrorAfter = relativeErrorAfter
         self.rows = rows
+        self.note = note
     }
 }

@@ -195,7 +195,8 @@ public struct PruneReport: Sendable, Codable, Hashable {
             let new = after[old.name] ?? old
             let zerosBefore = old.tensor.zeroCount()
             old.tensor.releaseResidentPages()
-            let changed = !new.tensor.isUnmodified || new.tensor.shape != old.tensor.shape
+            let changed =
+                !new.tensor.isUnmodified || new.tensor.shape != old.tensor.shape || new.tensor.bytes !== old.tensor.bytes
             let zerosAfter = changed ? new.tensor.zeroCount() : zerosBefore
             new.tensor.releaseResidentPages()
             return TensorRow(

@@ -1,0 +1,286 @@
+import ONNXProto
+import PruneCore
+import PruneFormats
+import PruneRuntime
+
+/// Unstructured and N:M reconstruction: SparseGPT's optimal-brain-surgeon sweep over each selected layer weight, in
+/// graph order, on the Hessian of the layer's input over the calibration data.
+struct SparseReconstruction {
+    /// Damping added to H's diagonal, relative to its mean diagonal.
+    let damp: Double
+    /// Columns per block of the sweep (and per re-selection segment unless the selection is N:M).
+    let blockSize: Int
+    /// Whether the sweep re-chooses which weights go (keeping the selection's count per row and segment).
+    let adaptive: Bool
+    /// Whether each layer's Hessian comes from the dense model's activations instead of the pruned model's.
+    let denseInputs: Bool
+    /// Whether BatchNormalization running statistics downstream of a pruned tensor are re-estimated.
+    let reestimateBatchNorm: Bool
+
+    /// One thing done to the model, in graph order.
+    private enum Step {
+        case sweep(Layer)
+        case batchNorm(Onnx_NodeProto)
+    }
+
+    /// The model with every element selection applied and the selected layers' surviving weights updated.
+    func run(model: Model, selection: Selection, batches: any CalibrationBatches, threads: Int) throws -> (
+        model: Model, layers: [LayerReconstruction]
+    ) {
+        var masks: [String: Mask] = [:]
+        for entry in selection.entries {
+            guard case .prune(let mask) = entry.decision, mask.setCount > 0,
+                case .elements(let name) = entry.target.kind
+            else { continue }
+            masks[name] = masks[name].map { $0.union(mask) } ?? mask
+        }
+        guard let onnx = model.graph as? ONNXModelGraph else {
+            throw PruneError(.unsupported, "'reconstruct' runs the model, so it needs an ONNX model")
+        }
+        var steps: [Step] = []
+        var maskOnly: [(name: String, reason: String)] = []
+        var seen = Set<String>()
+        // Values that differ from the dense model's once the selection is applied.
+        var changed = Set(masks.keys)
+        for node in onnx.proto.node {
+            let inputChanged = node.input.contains { changed.contains($0) }
+            if let layer = try Layer(node: node, model: model), masks[layer.weight] != nil,
+                seen.insert(layer.weight).inserted
+            {
+                if let problem = layer.problem {
+                    maskOnly.append((layer.weight, problem))
+                } else {
+                    steps.append(.sweep(layer))
+                }
+            } else if inputChanged, reestimateBatchNorm, node.opType == "BatchNormalization", node.input.count >= 5 {
+                steps.append(.batchNorm(node))
+            }
+            if inputChanged { changed.formUnion(node.output) }
+        }
+        for name in masks.keys.sorted() where !seen.contains(name) {
+            maskOnly.append((name, "not the float32 weight of a Conv, Gemm or MatMul node"))
+        }
+
+        // Tensors that are only masked are zeroed first, so every layer's Hessian sees them pruned.
+        var current = model
+        var report: [LayerReconstruction] = []
+        for (name, reason) in maskOnly {
+            try current.setTensor(current.parameter(named: name).tensor.zeroing(masks[name]!), for: name)
+            report.append(
+                LayerReconstruction(
+                    layer: name, action: .maskOnly, relativeErrorBefore: nil, relativeErrorAfter: nil, rows: 0,
+                    note: reason))
+        }
+        guard !steps.isEmpty else { return (current, report) }
+
+        let pruned = try Interpreter(graph: RuntimeModel.graph(of: current), options: .init(threads: threads))
+        let source =
+            denseInputs ? try Interpreter(graph: RuntimeModel.graph(of: model), options: .init(threads: threads)) : pruned
+        // A Hessian is shared by the layers reading the same value with the same unfolding (Q, K and V of an
+        // attention block), and dropped after the last of them. It stays valid across their updates: the sweep
+        // follows graph order, so no layer updated later can be upstream of a value already read.
+        var lastReader: [String: Int] = [:]
+        for (index, step) in steps.enumerated() {
+            if case .sweep(let layer) = step { lastReader[Self.hessianKey(layer)] = index }
+        }
+        var hessians: [String: Hessian] = [:]
+        for (index, step) in steps.enumerated() {
+            let layer: Layer
+            switch step {
+            case .batchNorm(let node):
+                report.append(try BatchNormStatistics.reestimate(node, in: &current, running: pruned, batches: batches))
+                continue
+            case .sweep(let sweptLayer):
+                layer = sweptLayer
+            }
+            let key = Self.hessianKey(layer)
+            let weight = try current.parameter(named: layer.weight).tensor
+            let matrix = WeightMatrix(layer: layer, shape: weight.shape)
+            let hessian = try hessians[key] ?? accumulate(layer: layer, columns: matrix.columns, from: source, batches)
+            hessians[key] = lastReader[key] == index ? nil : hessian
+            let (updated, row) = try sweep(layer: layer, weight: weight, matrix: matrix, mask: masks[layer.weight]!,
+                hessian: hessian, threads: threads)
+            try current.setTensor(Tensor(shape: weight.shape, values: updated), for: layer.weight)
+            try pruned.replaceInitializers([layer.weight: RuntimeTensor(shape: weight.shape, floats: updated)])
+            report.append(row)
+        }
+        return (current, report)
+    }
+
+    /// H = XᵀX of the layer's input over all calibration batches.
+    private func accumulate(
+        layer: Layer, columns: Int, from interpreter: Interpreter, _ batches: any CalibrationBatches
+    ) throws -> Hessian {
+        var hessian = Hessian(size: columns)
+        for index in 0..<batches.batchCount {
+            let x = try RuntimeModel.capture(layer.input, running: interpreter, batch: index, of: batches)
+            let (rows, count) = try InputRows.rows(layer: layer, x: x, features: columns, bias: false)
+            hessian.add(rows, count: count)
+        }
+        return hessian
+    }
+
+    /// Runs the OBS sweep on one weight and returns its new values (in the tensor's layout) and the report row.
+    private func sweep(
+        layer: Layer, weight: Tensor, matrix: WeightMatrix, mask: Mask, hessian: Hessian, threads: Int
+    ) throws -> ([Float], LayerReconstruction) {
+        let (rows, columns) = (matrix.rows, matrix.columns)
+        let values = weight.floatValues()
+        let original = matrix.rowMajor(values)
+        let selected = matrix.rowMajor(mask)
+        let h = hessian.symmetric
+        let meanDiagonal = columns == 0 ? 0 : (0..<columns).reduce(0.0) { $0 + h[$1 * columns + $1] } / Double(columns)
+        guard meanDiagonal > 0 else {
+            let masked = values.indices.map { mask[$0] ? Float(0) : values[$0] }
+            return (
+                masked,
+                LayerReconstruction(
+                    layer: layer.weight, action: .maskOnly, relativeErrorBefore: nil, relativeErrorAfter: nil,
+                    rows: hessian.rows, note: "its input is zero on every calibration row")
+            )
+        }
+        var damped = h
+        for i in 0..<columns { damped[i * columns + i] += damp * meanDiagonal }
+        let factor = try InverseHessianFactor.upperFactor(of: damped, n: columns, layer: layer.name)
+
+        let pattern: SparsityPattern
+        if adaptive {
+            let segments =
+                Self.nmRunLength(selected, rows: rows, columns: columns, kernelVolume: matrix.kernelVolume).map {
+                    Self.runSegments(columns: columns, kernelVolume: matrix.kernelVolume, length: $0)
+                } ?? stride(from: 0, to: columns, by: blockSize).map { Array($0..<min($0 + blockSize, columns)) }
+            var counts = [Int32](repeating: 0, count: rows * segments.count)
+            for r in 0..<rows {
+                for (s, segment) in segments.enumerated() {
+                    counts[r * segments.count + s] = Int32(segment.reduce(0) { $0 + (selected[r * columns + $1] ? 1 : 0) })
+                }
+            }
+            pattern = .chosen(segments: segments, counts: counts)
+        } else {
+            pattern = .fixed(selected)
+        }
+        var updated = original
+        _ = SparseOBSSweep.run(
+            weights: &updated, rows: rows, columns: columns, factor: factor, blockSize: blockSize, pattern: pattern,
+            threads: threads)
+
+        let reference = Hessian.outputSquares(of: original, rows: rows, h: h, size: columns)
+        let scale = reference > 0 ? reference : 1
+        let maskOnlyDelta = original.indices.map { selected[$0] ? -original[$0] : 0 }
+        let sweepDelta = original.indices.map { updated[$0] - original[$0] }
+        let before = Hessian.outputSquares(of: maskOnlyDelta, rows: rows, h: h, size: columns) / scale
+        let after = Hessian.outputSquares(of: sweepDelta, rows: rows, h: h, size: columns) / scale
+        return (
+            matrix.tensorLayout(updated),
+            LayerReconstruction(
+                layer: layer.name, action: .sparseOBS, relativeErrorBefore: before, relativeErrorAfter: after,
+                rows: hessian.rows)
+        )
+    }
+
+    /// The smallest run length m (a power of two) such that every run of m inputs of every row holds the same number
+    /// of selected weights p with 0 < p < m: the selection is (m − p):m, and the sweep keeps that shape.
+    static func nmRunLength(_ mask: [Bool], rows: Int, columns: Int, kernelVolume: Int) -> Int? {
+        let inputs = columns / kernelVolume
+        var m = 2
+        while m <= min(inputs, 128) {
+            defer { m *= 2 }
+            guard inputs % m == 0 else { continue }
+            var common: Int?
+            var uniform = true
+            scan: for r in 0..<rows {
+                for s in 0..<kernelVolume {
+                    for start in stride(from: 0, to: inputs, by: m) {
+                        var count = 0
+                        for j in 0..<m where mask[r * columns + (start + j) * kernelVolume + s] { count += 1 }
+                        if common == nil { common = count }
+                        if count != common {
+                            uniform = false
+                            break scan
+                        }
+                    }
+                }
+            }
+            if uniform, let common, common > 0, common < m { return m }
+        }
+        return nil
+    }
+
+    /// The runs of `length` inputs at each kernel position, as column lists (column = input · kernelVolume + s).
+    static func runSegments(columns: Int, kernelVolume: Int, length: Int) -> [[Int]] {
+        let inputs = columns / kernelVolume
+        var segments: [[Int]] = []
+        for start in stride(from: 0, to: inputs, by: length) {
+            for s in 0..<kernelVolume { segments.append((0..<length).map { (start + $0) * kernelVolume + s }) }
+        }
+        return segments
+    }
+
+    private static func hessianKey(_ layer: Layer) -> String { "\(layer.input)|\(layer.form)" }
+}
+
+/// A layer weight seen as the rows × columns matrix the sweep works on: one row per output, one column per input
+/// feature (`(c, kh, kw)` for a Conv, the weight's own order).
+struct WeightMatrix {
+    let rows: Int
+    let columns: Int
+    /// Columns per input channel: kh·kw for a Conv, 1 otherwise.
+    let kernelVolume: Int
+    /// Whether the tensor is stored `[in, out]` (Gemm without `transB`, MatMul), i.e. as the transpose.
+    let transposed: Bool
+
+    init(layer: Layer, shape: [Int]) {
+        let count = shape.reduce(1, *)
+        switch layer.form {
+        case .convolution:
+            rows = shape[0]
+            columns = count / max(1, rows)
+            kernelVolume = shape.dropFirst(2).reduce(1, *)
+            transposed = false
+        case .transposedWeight:
+            rows = shape[0]
+            columns = count / max(1, rows)
+            kernelVolume = 1
+            transposed = false
+        case .plainWeight:
+            rows = shape[1]
+            columns = shape[0]
+            kernelVolume = 1
+            transposed = true
+        }
+    }
+
+    /// The tensor's values as a row-major rows × columns matrix.
+    func rowMajor(_ values: [Float]) -> [Double] {
+        guard transposed else { return values.map(Double.init) }
+        var matrix = [Double](repeating: 0, count: values.count)
+        for f in 0..<columns {
+            for o in 0..<rows { matrix[o * columns + f] = Double(values[f * rows + o]) }
+        }
+        return matrix
+    }
+
+    /// The mask in the same row-major rows × columns order.
+    func rowMajor(_ mask: Mask) -> [Bool] {
+        var matrix = [Bool](repeating: false, count: rows * columns)
+        for index in mask.setIndices {
+            if transposed {
+                let (f, o) = index.quotientAndRemainder(dividingBy: rows)
+                matrix[o * columns + f] = true
+            } else {
+                matrix[index] = true
+            }
+        }
+        return matrix
+    }
+
+    /// A row-major matrix back in the tensor's layout.
+    func tensorLayout(_ matrix: [Double]) -> [Float] {
+        guard transposed else { return matrix.map { Float($0) } }
+        var values = [Float](repeating: 0, count: matrix.count)
+        for f in 0..<columns {
+            for o in 0..<rows { values[f * rows + o] = Float(matrix[o * columns + f]) }
+        }
+        return values
+    }
+}

@@ -1,0 +1,277 @@
+import Foundation
+import ONNXProto
+import PruneKit
+@testable import PruneReconstruct
+import PruneTestSupport
+import Testing
+
+/// The OBS sweep (unstructured and N:M reconstruction) against hand-derived optimal-brain-surgeon updates.
+struct SparseOBSSweepTests {
+    /// Runs the sweep on one row-major matrix with an undamped Hessian.
+    static func sweep(
+        _ weights: [Double], rows: Int, hessian: [Double], blockSize: Int, pattern: SparsityPattern
+    ) throws -> (weights: [Double], mask: [Bool]) {
+        let columns = weights.count / rows
+        let factor = try InverseHessianFactor.upperFactor(of: hessian, n: columns, layer: "test")
+        var updated = weights
+        let mask = SparseOBSSweep.run(
+            weights: &updated, rows: rows, columns: columns, factor: factor, blockSize: blockSize, pattern: pattern,
+            threads: 2)
+        return (updated, mask)
+    }
+
+    @Test func theFactorIsUpperTriangularAndItsGramIsTheInverse() throws {
+        // H = A·Aᵀ + I for a fixed A: symmetric positive definite.
+        let n = 6
+        var a = [Double](repeating: 0, count: n * n)
+        for index in a.indices {
+            let step = (index * 7 + 3) % 11
+            a[index] = Double(step) / 5 - 1
+        }
+        var h = [Double](repeating: 0, count: n * n)
+        for i in 0..<n {
+            h[i * n + i] = 1
+            for j in 0..<n {
+                for k in 0..<n { h[i * n + j] += a[i * n + k] * a[j * n + k] }
+            }
+        }
+        let u = try InverseHessianFactor.upperFactor(of: h, n: n, layer: "test")
+        for i in 0..<n {
+            for j in 0..<i { #expect(u[i * n + j] == 0) }
+            #expect(u[i * n + i] > 0)
+        }
+        // (UᵀU)·H = I.
+        for i in 0..<n {
+            for j in 0..<n {
+                var value = 0.0
+                for k in 0..<n {
+                    var utu = 0.0
+                    for m in 0..<n { utu += u[m * n + i] * u[m * n + k] }
+                    value += utu * h[k * n + j]
+                }
+                #expect(abs(value - (i == j ? 1 : 0)) < 1e-9, "(\(i), \(j)) = \(value)")
+            }
+        }
+    }
+
+    /// Removing w₀ from w = [1, 2, 3] with H = [[2, 1, 0], [1, 2, 0], [0, 0, 1]]: H⁻¹ = ⅓[[2, −1, 0], [−1, 2, 0],
+    /// [0, 0, 3]], so the OBS update −(w₀ / [H⁻¹]₀₀)·H⁻¹[0, ·] = −1.5·[⅔, −⅓, 0] gives [0, 2.5, 3], whether the
+    /// update to later columns is applied inside the block or as the lazy block update.
+    @Test func removingTheFirstColumnIsTheClassicOBSUpdate() throws {
+        let h: [Double] = [2, 1, 0, 1, 2, 0, 0, 0, 1]
+        for blockSize in [1, 2, 128] {
+            let (w, mask) = try Self.sweep(
+                [1, 2, 3], rows: 1, hessian: h, blockSize: blockSize, pattern: .fixed([true, false, false]))
+            #expect(mask == [true, false, false])
+            #expect(abs(w[0]) == 0 && abs(w[1] - 2.5) < 1e-12 && abs(w[2] - 3) < 1e-12, "block \(blockSize): \(w)")
+        }
+    }
+
+    /// Removing w₁ of [1, 2, 3] with H = [[2, 1, 1], [1, 2, 1], [1, 1, 2]]: column 0 was already visited and stays;
+    /// over the remaining columns {1, 2}, H_F = [[2, 1], [1, 2]] and H_F⁻¹ = ⅓[[2, −1], [−1, 2]], so the update is
+    /// −(2 / ⅔)·⅓[2, −1] = [−2, 1]: [1, 0, 4].
+    @Test func earlierColumnsStayAndLaterOnesAbsorbTheError() throws {
+        let h: [Double] = [2, 1, 1, 1, 2, 1, 1, 1, 2]
+        for blockSize in [1, 128] {
+            let (w, _) = try Self.sweep(
+                [1, 2, 3, 1, 2, 3], rows: 2, hessian: h, blockSize: blockSize,
+                pattern: .fixed([false, true, false, false, true, false]))
+            for row in 0..<2 {
+                let r = Array(w[(row * 3)..<(row * 3 + 3)])
+                #expect(abs(r[0] - 1) < 1e-12 && r[1] == 0 && abs(r[2] - 4) < 1e-12, "block \(blockSize): \(r)")
+            }
+        }
+    }
+
+    /// With a diagonal H the OBS score w²/U[c, c]² is w²·H[c, c] and nothing can compensate: for w = [1, 0.6, 0.8, 2]
+    /// and H = diag(1, 4, 1, 1) the scores are [1, 1.44, 0.64, 4], so two removals take columns 2 and 0 — not the
+    /// selection's columns 0 and 1.
+    @Test func adaptiveChoiceKeepsTheCountAndTakesTheSmallestOBSScores() throws {
+        let h: [Double] = [1, 0, 0, 0, 0, 4, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
+        let (w, mask) = try Self.sweep(
+            [1, 0.6, 0.8, 2], rows: 1, hessian: h, blockSize: 4,
+            pattern: .chosen(segments: [[0, 1, 2, 3]], counts: [2]))
+        #expect(mask == [true, false, true, false])
+        #expect(w == [0, 0.6, 0, 2])
+    }
+
+    @Test func nmShapedSelectionsAreRecognisedAlongTheInputChannels() {
+        // 1 row, 4 input channels × kernel volume 2: columns c·2 + s. Runs along c at each s.
+        // s = 0: channels 0–3 → columns 0, 2, 4, 6; s = 1: columns 1, 3, 5, 7.
+        let twoOfFour: [Bool] = [true, false, true, false, false, true, false, true]
+        #expect(SparseReconstruction.nmRunLength(twoOfFour, rows: 1, columns: 8, kernelVolume: 2) == 4)
+        // Pairs (c0, c1) and (c2, c3) at s = 0 hold 2 and 0: not 1:2.
+        let oneOfTwo: [Bool] = [true, false, false, true, true, false, false, true]
+        #expect(SparseReconstruction.nmRunLength(oneOfTwo, rows: 1, columns: 8, kernelVolume: 2) == 2)
+        let uneven: [Bool] = [true, true, true, false, false, false, false, false]
+        #expect(SparseReconstruction.nmRunLength(uneven, rows: 1, columns: 8, kernelVolume: 2) == nil)
+        #expect(
+            SparseReconstruction.runSegments(columns: 8, kernelVolume: 2, length: 4) == [[0, 2, 4, 6], [1, 3, 5, 7]])
+    }
+}
+
+/// The rewriter on element selections, end to end through the interpreter on hand-built graphs.
+struct SparseReconstructTests {
+    /// y = x·Wᵀ with W = [1, 2, 3] ([1, 3], transB) and an optional second layer.
+    static func gemm(_ name: String, input: String, output: String, shape: [Int], values: [Float]) -> (
+        inout LayerGraphBuilder
+    ) -> Void {
+        { builder in
+            builder.weight("\(name).weight", shape, values: values)
+            builder.node("Gemm", [input, "\(name).weight"], [output], name: name, ints: ["transB": 1])
+        }
+    }
+
+    /// Rows with x₀ = x₁ + x₂ and x₁, x₂ independent.
+    static let dependentBatches = InMemoryBatches(batches: [
+        ["x": Tensor(shape: [3, 3], values: [0.3, 0.1, 0.2, 1.0, 0.7, 0.3, 0.5, 0.9, -0.4])],
+        ["x": Tensor(shape: [2, 3], values: [1.1, 0.4, 0.7, -0.2, 0.6, -0.8])],
+    ])
+
+    /// Pruning w₀ of y = w·x with x₀ = x₁ + x₂ is undone exactly by w₁ += w₀, w₂ += w₀: [1, 2, 3] → [0, 3, 4].
+    @Test func aRemovedWeightWhoseInputIsALinearCombinationIsRecoveredExactly() throws {
+        var builder = LayerGraphBuilder()
+        builder.input("x", [nil, 3])
+        builder.output("y", [nil, 1])
+        Self.gemm("fc", input: "x", output: "y", shape: [1, 3], values: [1, 2, 3])(&builder)
+        let work = try Scratch()
+        let model = try work.open(builder.model, as: "dependent").model
+        let selection = Selection(entries: [
+            .init(target: .elements(of: try model.parameter(named: "fc.weight")), decision: .prune(Mask(count: 3, setting: [0])))
+        ])
+        let context = PruneContext(model: model, calibrationBatches: Self.dependentBatches)
+        let (result, layers) = try ReconstructRewriter(damp: 1e-10, adaptive: false)
+            .reconstruct(model, applying: selection, in: context)
+        let w = result["fc.weight"]!.tensor.floatValues()
+        #expect(w[0] == 0 && abs(w[1] - 3) < 1e-4 && abs(w[2] - 4) < 1e-4, "\(w)")
+        let row = try #require(layers.first)
+        #expect(row.action == .sparseOBS && row.rows == 5 && row.layer == "fc")
+        #expect(try #require(row.relativeErrorBefore) > 0.05)
+        #expect(try #require(row.relativeErrorAfter) < 1e-8)
+    }
+
+    /// x₀ = x₁; fc1 = I with its row 1 removed makes h₁ ≡ 0 in the pruned model; fc2 = [1, 1] loses w₀. From the
+    /// pruned model's inputs nothing can stand in for h₀ (the only other input is dead), so fc2's output is lost
+    /// (relative error 1); from the dense model's inputs h₁ = h₀ takes over (w₁ → 2, error 0).
+    @Test func sequentialInputsComeFromThePrunedModelAndDenseInputsOnRequest() throws {
+        var builder = LayerGraphBuilder()
+        builder.input("x", [nil, 2])
+        builder.output("y", [nil, 1])
+        Self.gemm("fc1", input: "x", output: "h", shape: [2, 2], values: [1, 0, 0, 1])(&builder)
+        Self.gemm("fc2", input: "h", output: "y", shape: [1, 2], values: [1, 1])(&builder)
+        let work = try Scratch()
+        let model = try work.open(builder.model, as: "chain").model
+        let selection = Selection(entries: [
+            .init(target: .elements(of: try model.parameter(named: "fc1.weight")), decision: .prune(Mask(count: 4, setting: [2, 3]))),
+            .init(target: .elements(of: try model.parameter(named: "fc2.weight")), decision: .prune(Mask(count: 2, setting: [0]))),
+        ])
+        let batches = InMemoryBatches(batches: [["x": Tensor(shape: [3, 2], values: [1, 1, -2, -2, 0.5, 0.5])]])
+        let context = PruneContext(model: model, calibrationBatches: batches)
+        let sequential = try ReconstructRewriter(damp: 1e-9, adaptive: false).reconstruct(model, applying: selection, in: context)
+        let fromDense = try ReconstructRewriter(damp: 1e-9, adaptive: false, denseInputs: true)
+            .reconstruct(model, applying: selection, in: context)
+        let afterSequential = try #require(sequential.layers.first { $0.layer == "fc2" }?.relativeErrorAfter)
+        let afterDense = try #require(fromDense.layers.first { $0.layer == "fc2" }?.relativeErrorAfter)
+        #expect(abs(afterSequential - 1) < 1e-6, "\(afterSequential)")
+        #expect(afterDense < 1e-6, "\(afterDense)")
+        let w = fromDense.model["fc2.weight"]!.tensor.floatValues()
+        #expect(w[0] == 0 && abs(w[1] - 2) < 1e-4, "\(w)")
+        #expect(sequential.model["fc1.weight"]!.tensor.floatValues() == [1, 0, 0, 0])
+    }
+
+    @Test func aTensorThatIsNoLayerWeightIsMaskedAndReported() throws {
+        let work = try Scratch()
+        let model = try work.open(ReconstructTests.mlp(), as: "mlp").model
+        let selection = Selection(entries: [
+            .init(target: .elements(of: try model.parameter(named: "fc2.bias")), decision: .prune(Mask(count: 1, setting: [0])))
+        ])
+        let context = PruneContext(model: model, calibrationBatches: ReconstructTests.mlpBatches)
+        let (result, layers) = try ReconstructRewriter().reconstruct(model, applying: selection, in: context)
+        #expect(result["fc2.bias"]!.tensor.floatValues() == [0])
+        #expect(result["fc2.weight"]!.tensor.floatValues() == [1, 2, 3])
+        #expect(layers.count == 1 && layers[0].action == .maskOnly && layers[0].layer == "fc2.bias")
+        #expect(layers[0].note?.contains("not the float32 weight of a Conv, Gemm or MatMul") == true)
+    }
+}
+
+/// `prune run --rewriter reconstruct` on element selections of the bundled CNN, measured with `prune eval`.
+@Suite(.serialized)
+struct SparseReconstructCLITests {
+    private let model = Examples.cnn.appending(path: "model.onnx").path
+    private let calibration = Examples.cnn.appending(path: "calib.safetensors").path
+    private let weights = ["conv1.weight", "conv2.weight", "fc1.weight", "fc2.weight"]
+
+    private func prune(_ selector: String, rewriter: String, into work: Scratch) throws -> (report: String, output: String) {
+        let output = work.path("\(rewriter)-\(selector).onnx")
+        let run = try PruneBinary.run([
+            "run", model, "-o", output, "--calibration", calibration, "--scorer", "activation", "--selector", selector,
+            "--rewriter", rewriter,
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        return (run.stdout, output)
+    }
+
+    private func accuracy(_ path: String) throws -> Double {
+        let eval = try PruneBinary.run([
+            "eval", path, "--data", Examples.cnn.appending(path: "test.safetensors").path, "--labels", "labels", "--json",
+        ])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+        return try #require((json["accuracy"] as? [String: Any])?["value"] as? Double)
+    }
+
+    /// Zeros per output row of each weight (rows = first axis: all four are `[out, …]`).
+    private func zerosPerRow(_ path: String) throws -> [String: [Int]] {
+        let document = try ONNXDocument(url: URL(fileURLWithPath: path))
+        var result: [String: [Int]] = [:]
+        for name in weights {
+            let tensor = try document.model.parameter(named: name).tensor
+            let values = tensor.floatValues()
+            let width = values.count / tensor.shape[0]
+            result[name] = (0..<tensor.shape[0]).map { row in values[(row * width)..<((row + 1) * width)].filter { $0 == 0 }.count }
+        }
+        return result
+    }
+
+    /// At 70 % per row, masking Wanda's choice costs the CNN much of its accuracy; the OBS sweep keeps every row's
+    /// count (the same zeros per row as the mask) and recovers most of it.
+    @Test func rowSparsityIsKeptPerRowAndAccuracyRecovers() throws {
+        let work = try Scratch()
+        let masked = try prune("row:sparsity=0.7", rewriter: "mask", into: work)
+        let rebuilt = try prune("row:sparsity=0.7", rewriter: "reconstruct", into: work)
+        for layer in ["/conv1/Conv", "/conv2/Conv", "/fc1/Gemm", "/fc2/Gemm"] {
+            #expect(rebuilt.report.contains("reconstructed \(layer) (OBS): relative error on calibration data"), "\(rebuilt.report)")
+        }
+        #expect(try zerosPerRow(rebuilt.output) == zerosPerRow(masked.output))
+        // The report counts the zeros of rewritten tensors too (the same totals as the mask's).
+        let totals = { (report: String) in report.split(separator: "\n").first { $0.hasPrefix("parameters:") } }
+        #expect(totals(rebuilt.report) != nil && totals(rebuilt.report) == totals(masked.report), "\(rebuilt.report)")
+        #expect(rebuilt.report.contains("re-estimated /bn1/BatchNormalization: BatchNorm running statistics"))
+        let (maskAccuracy, rebuiltAccuracy) = (try accuracy(masked.output), try accuracy(rebuilt.output))
+        #expect(rebuiltAccuracy > maskAccuracy + 0.1, "mask \(maskAccuracy), reconstruct \(rebuiltAccuracy)")
+    }
+
+    /// 2:4 along the input channels stays 2:4: every run of 4 input channels at each (out, kh, kw) has 2 zeros.
+    /// (conv1 has a single input channel, so the selector skips it.)
+    @Test func nmSelectionsKeepTheirPattern() throws {
+        let work = try Scratch()
+        let rebuilt = try prune("nm:n=2,m=4", rewriter: "reconstruct", into: work)
+        #expect(rebuilt.report.contains("skipped conv1.weight: input dimension 1 is not a multiple of m=4"), "\(rebuilt.report)")
+        let document = try ONNXDocument(url: URL(fileURLWithPath: rebuilt.output))
+        for name in weights.dropFirst() {
+            let tensor = try document.model.parameter(named: name).tensor
+            let values = tensor.floatValues()
+            let inputs = tensor.shape[1]
+            let inner = tensor.shape.dropFirst(2).reduce(1, *)
+            for o in 0..<tensor.shape[0] {
+                for start in stride(from: 0, to: inputs, by: 4) {
+                    for s in 0..<inner {
+                        let zeros = (0..<4).filter { values[(o * inputs + start + $0) * inner + s] == 0 }.count
+                        #expect(zeros >= 2, "\(name) row \(o) run \(start) position \(s)")
+                    }
+                }
+            }
+        }
+        #expect(try accuracy(rebuilt.output) >= 0.95 * 0.9889)
+    }
+}
