@@ -67,7 +67,8 @@ public struct ReconstructRewriter: ReconstructingRewriter {
         try reconstruct(model, applying: selection, in: context).model
     }
 
-    /// Like ``rewrite(_:applying:in:)``, also returning what was done to each layer (shown in the stage's report).
+    /// Like ``rewrite(_:applying:in:)``, also returning what was done to each layer (shown in the stage's report),
+    /// followed by one ``LayerReconstruction/Action/modelOutput`` row per float graph output: the end metric.
     public func reconstruct(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> (
         model: Model, layers: [LayerReconstruction]
     ) {
@@ -89,10 +90,18 @@ public struct ReconstructRewriter: ReconstructingRewriter {
                     + "'\(mixed.target.name)'); put them in separate stages")
         }
         if first.target.granularity == .element {
-            return try SparseReconstruction(
+            let (result, layers) = try SparseReconstruction(
                 damp: damp, blockSize: blockSize, adaptive: adaptive, denseInputs: denseInputs,
                 reestimateBatchNorm: reestimateBatchNorm
             ).run(model: model, selection: selection, batches: batches, threads: context.threads)
+            var masked = model
+            for entry in pruning {
+                guard case .prune(let mask) = entry.decision, case .elements(let name) = entry.target.kind else { continue }
+                try masked.setTensor(masked.parameter(named: name).tensor.zeroing(mask), for: name)
+            }
+            let end = try ModelOutputAgreement.rows(
+                dense: model, baseline: masked, result: result, batches: batches, threads: context.threads)
+            return (result, layers + end)
         }
         let removed = try Self.removedIndices(model: model, selection: selection)
         let pruned = try RemoveRewriter().rewrite(model, applying: selection, in: context)
@@ -125,7 +134,9 @@ public struct ReconstructRewriter: ReconstructingRewriter {
                 changed.formUnion(node.output)
             }
         }
-        return (work.model, report)
+        let end = try ModelOutputAgreement.rows(
+            dense: model, baseline: pruned, result: work.model, batches: batches, threads: threads)
+        return (work.model, report + end)
     }
 
     /// The indices each selected group removes, per parameter and axis, in the original model's coordinates.

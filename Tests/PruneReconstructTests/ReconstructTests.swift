@@ -44,7 +44,12 @@ struct ReconstructTests {
         #expect(row.action == .leastSquares && row.rows == 7)
         #expect(try #require(row.relativeErrorBefore) > 0.1)
         #expect(try #require(row.relativeErrorAfter) < 1e-9)
-        #expect(layers.count == 1)
+        // The end metric: the graph output y, off without the update, equal to the dense model's after it.
+        #expect(layers.count == 2)
+        let end = try #require(layers.last)
+        #expect(end.action == .modelOutput && end.layer == "y" && end.rows == 7)
+        #expect(try #require(end.relativeErrorBefore) > 0.01)
+        #expect(try #require(end.relativeErrorAfter) < 1e-9)
     }
 
     @Test func dampingPullsTowardsTheSurvivingWeights() throws {
@@ -93,8 +98,8 @@ struct ReconstructTests {
         let variance = result["bn.running_var"]!.tensor.floatValues()
         #expect(abs(mean[0] - 2.5) < 1e-4 && abs(mean[1] - 3) < 1e-4, "\(mean)")
         #expect(abs(variance[0] - 1.25) < 1e-4 && abs(variance[1] - 2) < 1e-4, "\(variance)")
-        #expect(layers.map(\.action) == [.leastSquares, .batchNormStatistics])
-        #expect(layers.last?.rows == 4)
+        #expect(layers.map(\.action) == [.leastSquares, .batchNormStatistics, .modelOutput])
+        #expect(layers[1].rows == 4)
 
         let untouched = try ReconstructRewriter(lambda: 0, reestimateBatchNorm: false)
             .rewrite(model, applying: selection, in: context)
@@ -149,6 +154,7 @@ struct ReconstructCLITests {
             #expect(run.stdout.contains("reconstructed \(layer) (least squares): relative error on calibration data"), "\(run.stdout)")
         }
         #expect(run.stdout.contains("re-estimated /bn2/BatchNormalization: BatchNorm running statistics"))
+        #expect(run.stdout.contains("model output logits: relative error to the dense model on calibration data"))
         let eval = try PruneBinary.run([
             "eval", work.path("r.onnx"), "--data", Examples.cnn.appending(path: "test.safetensors").path, "--labels",
             "labels", "--json",

@@ -148,6 +148,9 @@ struct SparseReconstructTests {
         #expect(row.action == .sparseOBS && row.rows == 5 && row.layer == "fc")
         #expect(try #require(row.relativeErrorBefore) > 0.05)
         #expect(try #require(row.relativeErrorAfter) < 1e-8)
+        let end = try #require(layers.last)
+        #expect(end.action == .modelOutput && end.layer == "y" && end.rows == 5)
+        #expect(try #require(end.relativeErrorAfter) < 1e-8)
     }
 
     /// x₀ = x₁; fc1 = I with its row 1 removed makes h₁ ≡ 0 in the pruned model; fc2 = [1, 1] loses w₀. From the
@@ -189,7 +192,9 @@ struct SparseReconstructTests {
         let (result, layers) = try ReconstructRewriter().reconstruct(model, applying: selection, in: context)
         #expect(result["fc2.bias"]!.tensor.floatValues() == [0])
         #expect(result["fc2.weight"]!.tensor.floatValues() == [1, 2, 3])
-        #expect(layers.count == 1 && layers[0].action == .maskOnly && layers[0].layer == "fc2.bias")
+        #expect(layers.count == 2 && layers[0].action == .maskOnly && layers[0].layer == "fc2.bias")
+        // Nothing was updated, so the end metric is the same with and without the update.
+        #expect(layers[1].action == .modelOutput && layers[1].relativeErrorBefore == layers[1].relativeErrorAfter)
         #expect(layers[0].note?.contains("not the float32 weight of a Conv, Gemm or MatMul") == true)
     }
 }
@@ -247,6 +252,7 @@ struct SparseReconstructCLITests {
         let totals = { (report: String) in report.split(separator: "\n").first { $0.hasPrefix("parameters:") } }
         #expect(totals(rebuilt.report) != nil && totals(rebuilt.report) == totals(masked.report), "\(rebuilt.report)")
         #expect(rebuilt.report.contains("re-estimated /bn1/BatchNormalization: BatchNorm running statistics"))
+        #expect(rebuilt.report.contains("model output logits: relative error to the dense model on calibration data"))
         let (maskAccuracy, rebuiltAccuracy) = (try accuracy(masked.output), try accuracy(rebuilt.output))
         #expect(rebuiltAccuracy > maskAccuracy + 0.1, "mask \(maskAccuracy), reconstruct \(rebuiltAccuracy)")
     }

@@ -61,6 +61,14 @@ enum ReportPrinter {
                         "re-estimated \(layer.layer): BatchNorm running statistics (\(Format.count(layer.rows)) values per channel)")
                 case .maskOnly:
                     lines.append("masked \(layer.layer) without an update: \(layer.note ?? "not reconstructed")")
+                case .modelOutput:
+                    let errors =
+                        if let before = layer.relativeErrorBefore, let after = layer.relativeErrorAfter {
+                            String(format: "%.4f without the update → %.4f", before, after)
+                        } else { "n/a" }
+                    lines.append(
+                        "model output \(layer.layer): relative error to the dense model on calibration data \(errors) "
+                            + "(\(Format.count(layer.rows)) samples)")
                 }
             }
         }

@@ -22,9 +22,12 @@ public struct LayerReconstruction: Sendable, Hashable, Codable {
         case sparseOBS = "sparse-obs"
         /// The selection was applied as zeros without an update; ``LayerReconstruction/note`` says why.
         case maskOnly = "mask-only"
+        /// The end metric: a graph output's relative squared error against the dense model on the calibration data,
+        /// with the selection applied and nothing updated (before) and after the update.
+        case modelOutput = "model-output"
     }
 
-    /// The layer's weight (least squares) or the BatchNormalization node's name.
+    /// The layer (node name), the BatchNormalization node, the masked tensor, or the graph output.
     public var layer: String
     /// What was done.
     public var action: Action
