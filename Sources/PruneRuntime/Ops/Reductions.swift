@@ -1,13 +1,17 @@
 import PruneCore
 
-/// ReduceMean, ReduceSum and ReduceMax over float32, with axes from the attribute or (newer opsets) input 1.
+/// ReduceMean, ReduceSum, ReduceMax, ReduceSumSquare and ReduceL2 over float32, with axes from the attribute or
+/// (newer opsets) input 1.
 enum ReductionOps {
-    enum Kind { case sum, mean, max }
+    enum Kind { case sum, mean, max, sumSquare, l2 }
 
     static let factories: [String: KernelFactory] = [
         "ReduceSum": { node, opset in try reduce(node, .sum, axesAsInput: opset >= 13) },
         "ReduceMean": { node, opset in try reduce(node, .mean, axesAsInput: opset >= 18) },
         "ReduceMax": { node, opset in try reduce(node, .max, axesAsInput: opset >= 18) },
+        "ReduceSumSquare": { node, opset in try reduce(node, .sumSquare, axesAsInput: opset >= 18) },
+        // PyTorch exports `Tensor.norm(dim=…)` and `F.normalize` (sentence-embedding heads) as ReduceL2.
+        "ReduceL2": { node, opset in try reduce(node, .l2, axesAsInput: opset >= 18) },
     ]
 
     private static func reduce(_ node: GraphNode, _ kind: Kind, axesAsInput: Bool) throws -> any Kernel {
@@ -42,6 +46,8 @@ enum ReductionOps {
             if kind == .mean {
                 let divisor = Float(max(1, x.count / max(out.count, 1)))
                 for i in 0..<out.count { out.f32[i] /= divisor }
+            } else if kind == .l2 {
+                for i in 0..<out.count { out.f32[i] = out.f32[i].squareRoot() }
             }
             return [out]
         }
@@ -54,6 +60,10 @@ enum ReductionOps {
                 var best = d[0]
                 for i in 0..<n { best = Swift.max(best, s[i]) }
                 d[0] = best
+            } else if kind == .sumSquare || kind == .l2 {
+                var sum: Float = 0
+                for i in 0..<n { sum += s[i] * s[i] }
+                d[0] += sum
             } else {
                 var sum: Float = 0
                 for i in 0..<n { sum += s[i] }
@@ -61,6 +71,8 @@ enum ReductionOps {
             }
         } else if kind == .max {
             for i in 0..<n { d[i] = Swift.max(d[i], s[i]) }
+        } else if kind == .sumSquare || kind == .l2 {
+            for i in 0..<n { d[i] += s[i] * s[i] }
         } else {
             for i in 0..<n { d[i] += s[i] }
         }
