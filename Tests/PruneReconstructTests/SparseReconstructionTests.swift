@@ -153,6 +153,31 @@ struct SparseReconstructTests {
         #expect(try #require(end.relativeErrorAfter) < 1e-8)
     }
 
+    /// The same recovery through a MatMul whose weight is stored `[in, out]` and whose input is `[batch, tokens, in]`
+    /// (how exporters write a transformer's linear layers): out 0 = [1, 2, 3] → [0, 3, 4]; out 1 = [1, 1, 1] keeps
+    /// its weights (nothing selected in it).
+    @Test func aMatMulWeightStoredInputMajorIsSweptPerOutput() throws {
+        var builder = LayerGraphBuilder()
+        builder.input("x", [nil, nil, 3])
+        builder.output("y", [nil, nil, 2])
+        builder.weight("proj.weight", [3, 2], values: [1, 1, 2, 1, 3, 1])
+        builder.node("MatMul", ["x", "proj.weight"], ["y"], name: "proj")
+        let work = try Scratch()
+        let model = try work.open(builder.model, as: "matmul").model
+        // Element (in 0, out 0) is index 0 of the [3, 2] tensor.
+        let selection = Selection(entries: [
+            .init(target: .elements(of: try model.parameter(named: "proj.weight")), decision: .prune(Mask(count: 6, setting: [0])))
+        ])
+        let rows = Self.dependentBatches.batches.map { $0["x"]!.floatValues() }.joined()
+        let batches = InMemoryBatches(batches: [["x": Tensor(shape: [1, 5, 3], values: Array(rows))]])
+        let context = PruneContext(model: model, calibrationBatches: batches)
+        let (result, layers) = try ReconstructRewriter(damp: 1e-10, adaptive: false).reconstruct(model, applying: selection, in: context)
+        let w = result["proj.weight"]!.tensor.floatValues()
+        let expected: [Float] = [0, 1, 3, 1, 4, 1]
+        #expect(zip(w, expected).allSatisfy { abs($0 - $1) < 1e-4 }, "\(w)")
+        #expect(w[0] == 0 && layers.first?.rows == 5)
+    }
+
     /// x₀ = x₁; fc1 = I with its row 1 removed makes h₁ ≡ 0 in the pruned model; fc2 = [1, 1] loses w₀. From the
     /// pruned model's inputs nothing can stand in for h₀ (the only other input is dead), so fc2's output is lost
     /// (relative error 1); from the dense model's inputs h₁ = h₀ takes over (w₁ → 2, error 0).
