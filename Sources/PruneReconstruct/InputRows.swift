@@ -16,9 +16,10 @@ enum InputRows {
             PruneError(.shapeMismatch, "'reconstruct': layer '\(layer.name)': \(detail)")
         }
         switch layer.form {
-        case .convolution(let kernel, let strides, let pads, let dilations):
+        case .convolution(let kernel, let strides, _, let dilations, _):
             guard x.shape.count == 4 else { throw mismatch("input \(x.shape) is not [N, C, H, W]") }
             let (n, channels, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+            let pads = layer.pads(height: height, width: width)
             let (kh, kw) = (kernel[0], kernel[1])
             guard channels * kh * kw == features else {
                 throw mismatch("input has \(channels) channels for a \(features / max(1, kh * kw))-channel weight")
@@ -64,7 +65,8 @@ enum InputRows {
 
     /// The spatial output size of a convolution layer on an input of `height` × `width` (0 for other layers).
     static func outputSize(layer: Layer, height: Int, width: Int) -> (height: Int, width: Int) {
-        guard case .convolution(let kernel, let strides, let pads, let dilations) = layer.form else { return (0, 0) }
+        guard case .convolution(let kernel, let strides, _, let dilations, _) = layer.form else { return (0, 0) }
+        let pads = layer.pads(height: height, width: width)
         let outH = (height + pads[0] + pads[2] - dilations[0] * (kernel[0] - 1) - 1) / strides[0] + 1
         let outW = (width + pads[1] + pads[3] - dilations[1] * (kernel[1] - 1) - 1) / strides[1] + 1
         return (outH, outW)

@@ -4,12 +4,22 @@ import PruneCore
 /// A Conv, Gemm or MatMul node whose weight is a float parameter: what the least-squares fit needs to know.
 struct Layer {
     enum Form {
-        /// A 2-D convolution with one group.
-        case convolution(kernel: [Int], strides: [Int], pads: [Int], dilations: [Int])
+        /// A 2-D convolution with one group; `pads` are explicit unless `autoPad` is `SAME_UPPER`/`SAME_LOWER`.
+        case convolution(kernel: [Int], strides: [Int], pads: [Int], dilations: [Int], autoPad: AutoPad)
         /// Y = X·Wᵀ (+ C) with W `[out, in]`.
         case transposedWeight
         /// Y = X·W (+ C) with W `[in, out]` (Gemm without `transB`, MatMul).
         case plainWeight
+    }
+
+    /// How a convolution's padding is given.
+    enum AutoPad {
+        /// The `pads` attribute (`NOTSET`), or none at all (`VALID`).
+        case explicit
+        /// Padding that keeps ⌈input / stride⌉ outputs; an odd total puts the extra cell at the end.
+        case sameUpper
+        /// The same, with the extra cell at the start.
+        case sameLower
     }
 
     let name: String
@@ -35,6 +45,22 @@ struct Layer {
         }
     }
 
+    /// A convolution's pads `[top, left, bottom, right]` on an input of `height` × `width`: the explicit ones, or
+    /// those `SAME_UPPER`/`SAME_LOWER` imply (total = max(0, (⌈in / s⌉ − 1)·s + (k − 1)·d + 1 − in)).
+    func pads(height: Int, width: Int) -> [Int] {
+        guard case .convolution(let kernel, let strides, let pads, let dilations, let autoPad) = form else { return [] }
+        guard autoPad != .explicit else { return pads }
+        var begin = [0, 0]
+        var end = [0, 0]
+        for (axis, extent) in [height, width].enumerated() {
+            let outputs = (extent + strides[axis] - 1) / strides[axis]
+            let total = max(0, (outputs - 1) * strides[axis] + (kernel[axis] - 1) * dilations[axis] + 1 - extent)
+            let small = total / 2
+            (begin[axis], end[axis]) = autoPad == .sameUpper ? (small, total - small) : (total - small, small)
+        }
+        return [begin[0], begin[1], end[0], end[1]]
+    }
+
     /// The layer `node` is, or nil when it is not a Conv/Gemm/MatMul with a float weight parameter.
     init?(node: Onnx_NodeProto, model: Model) throws {
         guard ["Conv", "Gemm", "MatMul"].contains(node.opType), node.input.count >= 2, node.output.count >= 1,
@@ -55,18 +81,25 @@ struct Layer {
         switch node.opType {
         case "Conv":
             let spatial = max(0, shape.count - 2)
+            let autoPadName = node.attribute.first { $0.name == "auto_pad" }.map { String(decoding: $0.s, as: UTF8.self) }
+            let autoPad: AutoPad =
+                switch autoPadName {
+                case "SAME_UPPER": .sameUpper
+                case "SAME_LOWER": .sameLower
+                default: .explicit
+                }
+            let zeroPads = [Int](repeating: 0, count: 2 * spatial)
             form = .convolution(
                 kernel: ints("kernel_shape") ?? Array(shape.dropFirst(2)),
                 strides: ints("strides") ?? [Int](repeating: 1, count: spatial),
-                pads: ints("pads") ?? [Int](repeating: 0, count: 2 * spatial),
-                dilations: ints("dilations") ?? [Int](repeating: 1, count: spatial))
-            let autoPad = node.attribute.first { $0.name == "auto_pad" }.map { String(decoding: $0.s, as: UTF8.self) }
+                pads: autoPadName == "VALID" ? zeroPads : ints("pads") ?? zeroPads,
+                dilations: ints("dilations") ?? [Int](repeating: 1, count: spatial), autoPad: autoPad)
             if shape.count != 4 {
                 problem = "only 2-D convolutions are re-fitted (weight rank \(shape.count))"
             } else if (int("group") ?? 1) != 1 {
                 problem = "grouped and depthwise convolutions are not re-fitted"
-            } else if let autoPad, autoPad != "NOTSET", autoPad != "VALID" {
-                problem = "auto_pad \(autoPad) is not handled; explicit pads only"
+            } else if let autoPadName, !["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"].contains(autoPadName) {
+                problem = "auto_pad \(autoPadName) is not an ONNX padding mode"
             }
             bias = biasName
         case "Gemm":

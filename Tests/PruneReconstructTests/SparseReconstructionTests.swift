@@ -178,6 +178,49 @@ struct SparseReconstructTests {
         #expect(w[0] == 0 && layers.first?.rows == 5)
     }
 
+    /// `auto_pad` SAME_UPPER/SAME_LOWER with a 2×2 kernel pads one cell at the end/start of each axis, so the sweep
+    /// must give exactly what it gives for the same Conv with those pads written out.
+    @Test func samePaddingIsUnfoldedLikeTheExplicitPadsItImplies() throws {
+        func model(autoPad: String?, pads: [Int]?) throws -> (Model, Scratch) {
+            var builder = LayerGraphBuilder()
+            builder.input("x", [nil, 2, 4, 4])
+            builder.output("y", [nil, 3, 4, 4])
+            builder.weight("conv.weight", [3, 2, 2, 2])
+            var lists = ["kernel_shape": [2, 2]]
+            if let pads { lists["pads"] = pads }
+            builder.node("Conv", ["x", "conv.weight"], ["y"], name: "conv", lists: lists)
+            if let autoPad {
+                var attribute = Onnx_AttributeProto()
+                attribute.name = "auto_pad"
+                attribute.type = .string
+                attribute.s = Data(autoPad.utf8)
+                builder.graph.node[0].attribute.append(attribute)
+            }
+            let work = try Scratch()
+            return (try work.open(builder.model, as: "conv").model, work)
+        }
+        let values = (0..<96).map { Float(($0 * 37 + 11) % 23) / 11 - 1 }
+        let batches = InMemoryBatches(batches: [["x": Tensor(shape: [3, 2, 4, 4], values: values)]])
+        for (mode, pads) in [("SAME_UPPER", [0, 0, 1, 1]), ("SAME_LOWER", [1, 1, 0, 0])] {
+            var results: [[Float]] = []
+            for variant in [(mode, nil), (nil, pads)] as [(String?, [Int]?)] {
+                let (model, work) = try model(autoPad: variant.0, pads: variant.1)
+                let selection = Selection(entries: [
+                    .init(
+                        target: .elements(of: try model.parameter(named: "conv.weight")),
+                        decision: .prune(Mask(count: 24, setting: [0, 3, 5, 6, 9, 12, 15, 18, 21, 23])))
+                ])
+                let context = PruneContext(model: model, calibrationBatches: batches)
+                let (result, layers) = try ReconstructRewriter().reconstruct(model, applying: selection, in: context)
+                #expect(layers.first?.action == .sparseOBS && layers.first?.rows == 48)
+                results.append(result["conv.weight"]!.tensor.floatValues())
+                _ = work
+            }
+            #expect(results[0] == results[1], "\(mode)")
+            #expect(results[0].filter { $0 == 0 }.count == 10)
+        }
+    }
+
     /// x₀ = x₁; fc1 = I with its row 1 removed makes h₁ ≡ 0 in the pruned model; fc2 = [1, 1] loses w₀. From the
     /// pruned model's inputs nothing can stand in for h₀ (the only other input is dead), so fc2's output is lost
     /// (relative error 1); from the dense model's inputs h₁ = h₀ takes over (w₁ → 2, error 0).
