@@ -4,10 +4,11 @@ import PruneRuntime
 /// The rows of a layer's input matrix X: one row per sample (and spatial position, for a Conv, unfolded im2col-style
 /// into `(c, kh, kw)` columns in the weight's order), plus a ones column when `bias` is set.
 enum InputRows {
-    /// X of `layer` for the captured input `x`, in double precision, row-major `count` × (`features` [+ 1]).
+    /// X of `layer` for the captured input `x`, in double precision, row-major `count` × (`features` [+ 1]); for a
+    /// grouped convolution, of the input channels of `group` only.
     ///
     /// - Throws: `PruneError.Kind.shapeMismatch` naming the layer when `x` does not fit the weight.
-    static func rows(layer: Layer, x: RuntimeTensor, features: Int, bias: Bool) throws -> (
+    static func rows(layer: Layer, x: RuntimeTensor, features: Int, bias: Bool, group: Int = 0) throws -> (
         values: [Double], count: Int
     ) {
         let columns = features + (bias ? 1 : 0)
@@ -21,9 +22,12 @@ enum InputRows {
             let (n, channels, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
             let pads = layer.pads(height: height, width: width)
             let (kh, kw) = (kernel[0], kernel[1])
-            guard channels * kh * kw == features else {
-                throw mismatch("input has \(channels) channels for a \(features / max(1, kh * kw))-channel weight")
+            let groupChannels = features / max(1, kh * kw)
+            guard groupChannels * layer.groups == channels, groupChannels * kh * kw == features else {
+                throw mismatch(
+                    "input has \(channels) channels for a weight of \(groupChannels) channels per group × \(layer.groups)")
             }
+            let firstChannel = group * groupChannels
             let (outH, outW) = outputSize(layer: layer, height: height, width: width)
             guard outH > 0, outW > 0 else { throw mismatch("input \(x.shape) is smaller than the kernel") }
             let count = n * outH * outW
@@ -32,7 +36,7 @@ enum InputRows {
                 for oh in 0..<outH {
                     for ow in 0..<outW {
                         let base = ((b * outH + oh) * outW + ow) * columns
-                        for c in 0..<channels {
+                        for c in 0..<groupChannels {
                             for i in 0..<kh {
                                 let ih = oh * strides[0] - pads[0] + i * dilations[0]
                                 guard ih >= 0, ih < height else { continue }
@@ -40,7 +44,7 @@ enum InputRows {
                                     let iw = ow * strides[1] - pads[1] + j * dilations[1]
                                     guard iw >= 0, iw < width else { continue }
                                     rows[base + (c * kh + i) * kw + j] = Double(
-                                        xv[((b * channels + c) * height + ih) * width + iw])
+                                        xv[((b * channels + firstChannel + c) * height + ih) * width + iw])
                                 }
                             }
                         }

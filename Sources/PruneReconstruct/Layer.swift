@@ -28,8 +28,15 @@ struct Layer {
     let input: String
     let output: String
     let form: Form
-    /// Why the fit cannot handle this node, when it cannot.
+    /// Convolution groups (1 for other layers): output channels of group g read only input channels of group g.
+    let groups: Int
+    /// Why neither the OBS sweep nor the least-squares fit can handle this node, when they cannot.
     let problem: String?
+
+    /// Why the least-squares fit after unit removal cannot handle this node, when it cannot.
+    var refitProblem: String? {
+        problem ?? (groups != 1 ? "grouped and depthwise convolutions are not re-fitted" : nil)
+    }
 
     var inputAxis: Int {
         switch form {
@@ -94,15 +101,17 @@ struct Layer {
                 strides: ints("strides") ?? [Int](repeating: 1, count: spatial),
                 pads: autoPadName == "VALID" ? zeroPads : ints("pads") ?? zeroPads,
                 dilations: ints("dilations") ?? [Int](repeating: 1, count: spatial), autoPad: autoPad)
+            groups = int("group") ?? 1
             if shape.count != 4 {
                 problem = "only 2-D convolutions are re-fitted (weight rank \(shape.count))"
-            } else if (int("group") ?? 1) != 1 {
-                problem = "grouped and depthwise convolutions are not re-fitted"
+            } else if groups < 1 || shape[0] % groups != 0 {
+                problem = "group \(groups) does not divide the \(shape[0]) output channels"
             } else if let autoPadName, !["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"].contains(autoPadName) {
                 problem = "auto_pad \(autoPadName) is not an ONNX padding mode"
             }
             bias = biasName
         case "Gemm":
+            groups = 1
             let transB = (int("transB") ?? 0) != 0
             form = transB ? .transposedWeight : .plainWeight
             if (int("transA") ?? 0) != 0 {
@@ -114,6 +123,7 @@ struct Layer {
             }
             bias = biasName
         default:
+            groups = 1
             form = .plainWeight
             if shape.count != 2 { problem = "MatMul with a weight of rank \(shape.count) is not re-fitted" }
             bias = nil

@@ -83,7 +83,7 @@ struct SparseReconstruction {
         for (index, step) in steps.enumerated() {
             if case .sweep(let layer) = step { lastReader[Self.hessianKey(layer)] = index }
         }
-        var hessians: [String: Hessian] = [:]
+        var hessians: [String: [Hessian]] = [:]
         for (index, step) in steps.enumerated() {
             let layer: Layer
             switch step {
@@ -96,10 +96,12 @@ struct SparseReconstruction {
             let key = Self.hessianKey(layer)
             let weight = try current.parameter(named: layer.weight).tensor
             let matrix = WeightMatrix(layer: layer, shape: weight.shape)
-            let hessian = try hessians[key] ?? accumulate(layer: layer, columns: matrix.columns, from: source, batches)
-            hessians[key] = lastReader[key] == index ? nil : hessian
-            let (updated, row) = try sweep(layer: layer, weight: weight, matrix: matrix, mask: masks[layer.weight]!,
-                hessian: hessian, threads: threads)
+            let groupHessians =
+                try hessians[key] ?? accumulate(layer: layer, columns: matrix.columns, from: source, batches)
+            hessians[key] = lastReader[key] == index ? nil : groupHessians
+            let (updated, row) = try sweep(
+                layer: layer, weight: weight, matrix: matrix, mask: masks[layer.weight]!, hessians: groupHessians,
+                threads: threads)
             try current.setTensor(Tensor(shape: weight.shape, values: updated), for: layer.weight)
             try pruned.replaceInitializers([layer.weight: RuntimeTensor(shape: weight.shape, floats: updated)])
             report.append(row)
@@ -107,75 +109,96 @@ struct SparseReconstruction {
         return (current, report)
     }
 
-    /// H = XᵀX of the layer's input over all calibration batches.
+    /// H = XᵀX of the layer's input over all calibration batches, one per convolution group (one for other layers).
     private func accumulate(
         layer: Layer, columns: Int, from interpreter: Interpreter, _ batches: any CalibrationBatches
-    ) throws -> Hessian {
-        var hessian = Hessian(size: columns)
+    ) throws -> [Hessian] {
+        var hessians = [Hessian](repeating: Hessian(size: columns), count: layer.groups)
         for index in 0..<batches.batchCount {
             let x = try RuntimeModel.capture(layer.input, running: interpreter, batch: index, of: batches)
-            let (rows, count) = try InputRows.rows(layer: layer, x: x, features: columns, bias: false)
-            hessian.add(rows, count: count)
+            for group in 0..<layer.groups {
+                let (rows, count) = try InputRows.rows(layer: layer, x: x, features: columns, bias: false, group: group)
+                hessians[group].add(rows, count: count)
+            }
         }
-        return hessian
+        return hessians
     }
 
-    /// Runs the OBS sweep on one weight and returns its new values (in the tensor's layout) and the report row.
+    /// Runs the OBS sweep on one weight, group by group, and returns its new values (in the tensor's layout) and
+    /// the report row.
     private func sweep(
-        layer: Layer, weight: Tensor, matrix: WeightMatrix, mask: Mask, hessian: Hessian, threads: Int
+        layer: Layer, weight: Tensor, matrix: WeightMatrix, mask: Mask, hessians: [Hessian], threads: Int
     ) throws -> ([Float], LayerReconstruction) {
-        let (rows, columns) = (matrix.rows, matrix.columns)
-        let values = weight.floatValues()
-        let original = matrix.rowMajor(values)
+        let columns = matrix.columns
+        let original = matrix.rowMajor(weight.floatValues())
         let selected = matrix.rowMajor(mask)
-        let h = hessian.symmetric
-        let meanDiagonal = columns == 0 ? 0 : (0..<columns).reduce(0.0) { $0 + h[$1 * columns + $1] } / Double(columns)
-        guard meanDiagonal > 0 else {
-            let masked = values.indices.map { mask[$0] ? Float(0) : values[$0] }
+        var updated = original
+        let rowsPerGroup = matrix.rows / hessians.count
+        var (reference, before, after) = (0.0, 0.0, 0.0)
+        var swept = false
+        for (group, hessian) in hessians.enumerated() {
+            let span = (group * rowsPerGroup * columns)..<((group + 1) * rowsPerGroup * columns)
+            let rowMask = Array(selected[span])
+            let rowWeights = Array(original[span])
+            let h = hessian.symmetric
+            var meanDiagonal = 0.0
+            for i in 0..<columns { meanDiagonal += h[i * columns + i] }
+            meanDiagonal /= Double(max(1, columns))
+            guard meanDiagonal > 0 else {
+                for index in span where selected[index] { updated[index] = 0 }
+                continue
+            }
+            swept = true
+            var damped = h
+            for i in 0..<columns { damped[i * columns + i] += damp * meanDiagonal }
+            let factor = try InverseHessianFactor.upperFactor(of: damped, n: columns, layer: layer.name)
+            var result = rowWeights
+            _ = SparseOBSSweep.run(
+                weights: &result, rows: rowsPerGroup, columns: columns, factor: factor, blockSize: blockSize,
+                pattern: pattern(rowMask, rows: rowsPerGroup, matrix: matrix), threads: threads)
+            updated.replaceSubrange(span, with: result)
+            let maskDelta = rowWeights.indices.map { rowMask[$0] ? -rowWeights[$0] : 0 }
+            let sweepDelta = rowWeights.indices.map { result[$0] - rowWeights[$0] }
+            reference += Hessian.outputSquares(of: rowWeights, rows: rowsPerGroup, h: h, size: columns)
+            before += Hessian.outputSquares(of: maskDelta, rows: rowsPerGroup, h: h, size: columns)
+            after += Hessian.outputSquares(of: sweepDelta, rows: rowsPerGroup, h: h, size: columns)
+        }
+        let rows = hessians[0].rows
+        guard swept else {
             return (
-                masked,
+                matrix.tensorLayout(updated),
                 LayerReconstruction(
-                    layer: layer.weight, action: .maskOnly, relativeErrorBefore: nil, relativeErrorAfter: nil,
-                    rows: hessian.rows, note: "its input is zero on every calibration row")
+                    layer: layer.name, action: .maskOnly, relativeErrorBefore: nil, relativeErrorAfter: nil,
+                    rows: rows, note: "its input is zero on every calibration row")
             )
         }
-        var damped = h
-        for i in 0..<columns { damped[i * columns + i] += damp * meanDiagonal }
-        let factor = try InverseHessianFactor.upperFactor(of: damped, n: columns, layer: layer.name)
-
-        let pattern: SparsityPattern
-        if adaptive {
-            let segments =
-                Self.nmRunLength(selected, rows: rows, columns: columns, kernelVolume: matrix.kernelVolume).map {
-                    Self.runSegments(columns: columns, kernelVolume: matrix.kernelVolume, length: $0)
-                } ?? stride(from: 0, to: columns, by: blockSize).map { Array($0..<min($0 + blockSize, columns)) }
-            var counts = [Int32](repeating: 0, count: rows * segments.count)
-            for r in 0..<rows {
-                for (s, segment) in segments.enumerated() {
-                    counts[r * segments.count + s] = Int32(segment.reduce(0) { $0 + (selected[r * columns + $1] ? 1 : 0) })
-                }
-            }
-            pattern = .chosen(segments: segments, counts: counts)
-        } else {
-            pattern = .fixed(selected)
-        }
-        var updated = original
-        _ = SparseOBSSweep.run(
-            weights: &updated, rows: rows, columns: columns, factor: factor, blockSize: blockSize, pattern: pattern,
-            threads: threads)
-
-        let reference = Hessian.outputSquares(of: original, rows: rows, h: h, size: columns)
         let scale = reference > 0 ? reference : 1
-        let maskOnlyDelta = original.indices.map { selected[$0] ? -original[$0] : 0 }
-        let sweepDelta = original.indices.map { updated[$0] - original[$0] }
-        let before = Hessian.outputSquares(of: maskOnlyDelta, rows: rows, h: h, size: columns) / scale
-        let after = Hessian.outputSquares(of: sweepDelta, rows: rows, h: h, size: columns) / scale
         return (
             matrix.tensorLayout(updated),
             LayerReconstruction(
-                layer: layer.name, action: .sparseOBS, relativeErrorBefore: before, relativeErrorAfter: after,
-                rows: hessian.rows)
+                layer: layer.name, action: .sparseOBS, relativeErrorBefore: before / scale,
+                relativeErrorAfter: after / scale, rows: rows)
         )
+    }
+
+    /// The sweep's pattern for `rows` rows of selection mask `selected`: the mask itself, or its counts per row and
+    /// segment (N:M runs when the mask has that shape, blocks otherwise).
+    private func pattern(_ selected: [Bool], rows: Int, matrix: WeightMatrix) -> SparsityPattern {
+        guard adaptive else { return .fixed(selected) }
+        let columns = matrix.columns
+        let segments =
+            Self.nmRunLength(selected, rows: rows, columns: columns, kernelVolume: matrix.kernelVolume).map {
+                Self.runSegments(columns: columns, kernelVolume: matrix.kernelVolume, length: $0)
+            } ?? stride(from: 0, to: columns, by: blockSize).map { Array($0..<min($0 + blockSize, columns)) }
+        var counts = [Int32](repeating: 0, count: rows * segments.count)
+        for r in 0..<rows {
+            for (s, segment) in segments.enumerated() {
+                var count: Int32 = 0
+                for column in segment where selected[r * columns + column] { count += 1 }
+                counts[r * segments.count + s] = count
+            }
+        }
+        return .chosen(segments: segments, counts: counts)
     }
 
     /// The smallest run length m (a power of two) such that every run of m inputs of every row holds the same number
@@ -216,7 +239,7 @@ struct SparseReconstruction {
         return segments
     }
 
-    private static func hessianKey(_ layer: Layer) -> String { "\(layer.input)|\(layer.form)" }
+    private static func hessianKey(_ layer: Layer) -> String { "\(layer.input)|\(layer.form)|\(layer.groups)" }
 }
 
 /// A layer weight seen as the rows × columns matrix the sweep works on: one row per output, one column per input

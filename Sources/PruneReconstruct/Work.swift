@@ -14,7 +14,7 @@ struct Work {
 
     /// Re-fits `layer` to the dense model's outputs and installs the result in the model and the interpreter.
     mutating func refit(_ layer: Layer) throws -> LayerReconstruction {
-        if let problem = layer.problem {
+        if let problem = layer.refitProblem {
             throw PruneError(.unsupported, "'reconstruct': layer '\(layer.name)': \(problem)")
         }
         let weight = try model.parameter(named: layer.weight).tensor

@@ -221,6 +221,60 @@ struct SparseReconstructTests {
         }
     }
 
+    /// A Conv with group = 2 is swept as the two Convs it stands for: the same weights as Split → two Convs → Concat.
+    @Test func aGroupedConvIsSweptGroupByGroupLikeTheConvsItStandsFor() throws {
+        var weights = [Float](repeating: 0, count: 72)
+        for index in weights.indices { weights[index] = Float((index * 29 + 7) % 31) / 15 - 1 }
+        let pruned = Set((0..<72).filter { ($0 * 13) % 5 < 2 })
+        var grouped = LayerGraphBuilder()
+        grouped.input("x", [nil, 4, 5, 5])
+        grouped.output("y", [nil, 4, 5, 5])
+        grouped.weight("conv.weight", [4, 2, 3, 3], values: weights)
+        grouped.node(
+            "Conv", ["x", "conv.weight"], ["y"], name: "conv", ints: ["group": 2],
+            lists: ["kernel_shape": [3, 3], "pads": [1, 1, 1, 1]])
+        var split = LayerGraphBuilder()
+        split.input("x", [nil, 4, 5, 5])
+        split.output("y", [nil, 4, 5, 5])
+        split.int64s("sizes", [2, 2])
+        split.node("Split", ["x", "sizes"], ["xa", "xb"], name: "split", ints: ["axis": 1])
+        for (part, range) in [("a", 0..<36), ("b", 36..<72)] {
+            split.weight("conv_\(part).weight", [2, 2, 3, 3], values: Array(weights[range]))
+            split.node(
+                "Conv", ["x\(part)", "conv_\(part).weight"], ["y\(part)"], name: "conv_\(part)",
+                lists: ["kernel_shape": [3, 3], "pads": [1, 1, 1, 1]])
+        }
+        split.node("Concat", ["ya", "yb"], ["y"], name: "concat", ints: ["axis": 1])
+
+        var values = [Float](repeating: 0, count: 200)
+        for index in values.indices { values[index] = Float((index * 17 + 3) % 19) / 9 - 1 }
+        let batches = InMemoryBatches(batches: [["x": Tensor(shape: [2, 4, 5, 5], values: values)]])
+        let work = try Scratch()
+        let groupedModel = try work.open(grouped.model, as: "grouped").model
+        let splitModel = try work.open(split.model, as: "split").model
+        let groupedSelection = Selection(entries: [
+            .init(target: .elements(of: try groupedModel.parameter(named: "conv.weight")), decision: .prune(Mask(count: 72, setting: pruned)))
+        ])
+        let splitSelection = Selection(entries: [
+            .init(
+                target: .elements(of: try splitModel.parameter(named: "conv_a.weight")),
+                decision: .prune(Mask(count: 36, setting: pruned.filter { $0 < 36 }))),
+            .init(
+                target: .elements(of: try splitModel.parameter(named: "conv_b.weight")),
+                decision: .prune(Mask(count: 36, setting: pruned.filter { $0 >= 36 }.map { $0 - 36 }))),
+        ])
+        let (groupedResult, groupedLayers) = try ReconstructRewriter().reconstruct(
+            groupedModel, applying: groupedSelection, in: PruneContext(model: groupedModel, calibrationBatches: batches))
+        let (splitResult, _) = try ReconstructRewriter().reconstruct(
+            splitModel, applying: splitSelection, in: PruneContext(model: splitModel, calibrationBatches: batches))
+        let expected = splitResult["conv_a.weight"]!.tensor.floatValues() + splitResult["conv_b.weight"]!.tensor.floatValues()
+        let actual = groupedResult["conv.weight"]!.tensor.floatValues()
+        #expect(zip(actual, expected).allSatisfy { abs($0 - $1) < 1e-5 }, "\(actual) vs \(expected)")
+        #expect(actual.filter { $0 == 0 }.count == pruned.count)
+        #expect(zip(actual, weights).contains { $0 != 0 && abs($0 - $1) > 1e-3 }, "the survivors were updated")
+        #expect(groupedLayers.first?.action == .sparseOBS && groupedLayers.first?.rows == 50)
+    }
+
     /// x₀ = x₁; fc1 = I with its row 1 removed makes h₁ ≡ 0 in the pruned model; fc2 = [1, 1] loses w₀. From the
     /// pruned model's inputs nothing can stand in for h₀ (the only other input is dead), so fc2's output is lost
     /// (relative error 1); from the dense model's inputs h₁ = h₀ takes over (w₁ → 2, error 0).
