@@ -1,7 +1,8 @@
 import Dispatch
 import PruneCore
 
-/// Conv (1-D to 3-D, groups, strides, dilations, pads, auto_pad): im2col plus one `sgemm` per group.
+/// Conv (1-D to 3-D, groups, strides, dilations, pads, auto_pad): im2col plus one `sgemm` per group, or the panel
+/// kernels (`ConvPanels.swift`) for stride-1 "same" convolutions on CPUs with AVX2 and FMA.
 enum ConvOps {
     static let factories: [String: KernelFactory] = ["Conv": conv]
 
@@ -9,6 +10,8 @@ enum ConvOps {
     struct Settings: Sendable {
         let attributes: SpatialGeometry.Attributes
         let group: Int
+        /// The node's packed filters and masks for the panel kernels, kept between runs.
+        let panelCache = PanelCache()
 
         init(_ node: GraphNode) throws {
             attributes = try SpatialGeometry.Attributes(node)
@@ -59,6 +62,12 @@ enum ConvOps {
             bias = b
         }
         let out = RuntimeTensor(uninitialized: .f32, shape: [batch, filters] + geometry.outputShape)
+        if panelsApply(geometry, channelsPerGroup: groupChannels) {
+            convolvePanels(
+                x: x.f32, w: w, bias: bias?.f32, out: out.f32, batch: batch, channels: channels, filters: filters,
+                group: group, geometry: geometry, threads: context.threads, relu: relu, cache: settings.panelCache)
+            return out
+        }
         convolve(
             x: x.f32, w: w.f32, bias: bias?.f32, out: out.f32, batch: batch, channels: channels, filters: filters,
             group: group, geometry: geometry, threads: context.threads, relu: relu)
