@@ -1,7 +1,7 @@
 // Hand-written float kernels for PruneRuntime's convolutions: a register-blocked product of packed filters and
-// 16-column panels (AVX2 + FMA, chosen at run time) and the unfolding that writes those panels. Internal to
-// PruneRuntime; on CPUs or platforms without AVX2 and FMA `prk_panel_kernels_available` returns 0 and the
-// runtime keeps its BLAS path.
+// 16-column panels (AVX2 + FMA, chosen at run time) and the unfolding that writes those panels; and the worker
+// pool PruneRuntime's parallel loops run on. Internal to PruneRuntime; on CPUs or platforms without AVX2 and FMA
+// `prk_panel_kernels_available` returns 0 and the runtime keeps its BLAS path.
 #ifndef PRUNEKIT_CPRUNEKERNELS_H
 #define PRUNEKIT_CPRUNEKERNELS_H
 
@@ -40,6 +40,16 @@ void prk_unfold_shifted_panels(
 void prk_panel_product(
     int64_t m, int64_t k, int64_t columns, const float *packed_w, const float *panels, const float *bias, int relu,
     float *out, int64_t columns_per_image, int64_t image_stride);
+
+/// A part of a parallel job: `task(context, part, worker)`, where `worker` (0 for the calling thread, 1… for
+/// helpers) is below the call's `threads` and never runs two parts at once, so it can index per-thread scratch.
+typedef void (*prk_task)(void *context, int64_t part, int64_t worker);
+
+/// Runs `task` for every part in `0..<parts` on the calling thread and up to `threads − 1` pool helpers, which
+/// claim parts from a shared counter, and returns when all parts are done. Helpers spin for about 50 µs after a
+/// job before sleeping; a helper that has not started by the time the caller runs out of parts is withdrawn
+/// (never waited for). When another caller holds the pool (or from inside a part) the parts run inline.
+void prk_parallel_run(int64_t parts, int64_t threads, prk_task task, void *context);
 
 #ifdef __cplusplus
 }

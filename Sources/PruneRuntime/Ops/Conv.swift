@@ -1,4 +1,3 @@
-import Dispatch
 import PruneCore
 
 /// Conv (1-D to 3-D, groups, strides, dilations, pads, auto_pad): im2col plus one `sgemm` per group, or the panel
@@ -247,7 +246,7 @@ enum ConvOps {
                 maskedShift(source.pointer + c * total, into: destination.pointer + row * total, mask: maskPointer.pointer + k * size, size: size, images: images, shift: offsets[k])
             }
         }
-        if chunks <= 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: body) }
+        parallelParts(chunks, threads: chunks) { chunk, _ in body(chunk) }
     }
 
     /// `dst[j] = src[j + shift] & mask[j mod size]` for `j` in `0..<images·size`, 0 where `j + shift` is outside
@@ -354,7 +353,7 @@ enum ConvOps {
                     into: destination.pointer)
             }
         }
-        if chunks <= 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: body) }
+        parallelParts(chunks, threads: chunks) { chunk, _ in body(chunk) }
     }
 
     @inline(__always)

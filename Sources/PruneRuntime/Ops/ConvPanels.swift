@@ -1,10 +1,10 @@
 import CPruneKernels
-import Dispatch
 
 /// Stride-1 "same" convolutions through the hand-written panel kernels (`CPruneKernels`, AVX2 + FMA): the input
 /// is unfolded straight into 16-column panels, multiplied by the packed filters 6 rows × 16 columns at a time with
-/// the bias preloaded, and Relu and the copy to NCHW happen in the store. The batch is split into contiguous
-/// ranges of images, one per thread, so each thread runs its own unfolding, product and store.
+/// the bias preloaded, and Relu and the copy to NCHW happen in the store. The batch is cut into chunks of images
+/// that the threads claim one at a time, each thread unfolding, multiplying and storing its chunks in its own
+/// scratch.
 extension ConvOps {
     /// Whether this CPU runs the panel kernels (else Conv keeps the im2col + BLAS path).
     static let panelKernelsAvailable = prk_panel_kernels_available() != 0
@@ -36,16 +36,20 @@ extension ConvOps {
         let size = g.outputSize
         let imagesPerChunk = max(1, min(batch, panelBudget / max(1, rows * size)))
         let work = batch * size * filters * rows
-        let parts = work >= panelParallelWork ? max(1, min(threads, batch)) : 1
+        let workers = work >= panelParallelWork ? max(1, min(threads, batch)) : 1
+        // Chunks of at most `imagesPerChunk` images, as many as a multiple of the workers (for balance), sized
+        // evenly; workers claim them one at a time.
+        let needed = (batch + imagesPerChunk - 1) / imagesPerChunk
+        let chunks = min(batch, (needed + workers - 1) / workers * workers)
 
         let plan = cache.plan(weights: w, rows: rows, group: group, geometry: g)
         let margin = plan.margin
         let stackStride = imagesPerChunk * size + 2 * margin
         let panelFloats = (imagesPerChunk * size + 15) / 16 * 16 * rows
 
-        // Scratch as tensors, taken on this thread so a running interpreter recycles them from its pool.
-        let stackStorage = RuntimeTensor(uninitialized: .f32, shape: [parts * cg * stackStride])
-        let panelStorage = RuntimeTensor(uninitialized: .f32, shape: [parts * panelFloats])
+        // Per-worker scratch as tensors, taken on this thread so a running interpreter recycles them from its pool.
+        let stackStorage = RuntimeTensor(uninitialized: .f32, shape: [workers * cg * stackStride])
+        let panelStorage = RuntimeTensor(uninitialized: .f32, shape: [workers * panelFloats])
         defer { withExtendedLifetime((plan, stackStorage, panelStorage)) {} }
         let stacks = UnsafeMutableRawPointer(stackStorage.f32).bindMemory(to: UInt32.self, capacity: stackStorage.count)
 
@@ -54,32 +58,27 @@ extension ConvOps {
             masks: SharedPointer(plan.masks), shifts: SharedPointer(plan.shifts), stacks: SharedPointer(stacks),
             panels: SharedPointer(panelStorage.f32), bias: bias.map(SharedPointer.init)
         )
-        let body: @Sendable (Int) -> Void = { part in
-            let stack = shared.stacks.pointer + part * cg * stackStride
-            let panels = shared.panels.pointer + part * panelFloats
-            var n0 = batch * part / parts
-            let end = batch * (part + 1) / parts
-            while n0 < end {
-                let count = min(imagesPerChunk, end - n0)
-                for gi in 0..<group {
-                    for c in 0..<cg {
-                        for i in 0..<count {
-                            UnsafeMutableRawPointer(stack + c * stackStride + margin + i * size).copyMemory(
-                                from: shared.x.pointer + ((n0 + i) * channels + gi * cg + c) * size,
-                                byteCount: size * MemoryLayout<Float>.size)
-                        }
+        parallelParts(chunks, threads: workers) { chunk, worker in
+            let stack = shared.stacks.pointer + worker * cg * stackStride
+            let panels = shared.panels.pointer + worker * panelFloats
+            let n0 = batch * chunk / chunks
+            let count = batch * (chunk + 1) / chunks - n0
+            for gi in 0..<group {
+                for c in 0..<cg {
+                    for i in 0..<count {
+                        UnsafeMutableRawPointer(stack + c * stackStride + margin + i * size).copyMemory(
+                            from: shared.x.pointer + ((n0 + i) * channels + gi * cg + c) * size,
+                            byteCount: size * MemoryLayout<Float>.size)
                     }
-                    prk_unfold_shifted_panels(
-                        stack + margin, Int64(stackStride), Int64(cg), Int64(kernelSize), shared.shifts.pointer,
-                        shared.masks.pointer, Int64(size), Int64(count * size), panels)
-                    prk_panel_product(
-                        Int64(mg), Int64(rows), Int64(count * size), shared.packed.pointer + gi * mg * rows, panels,
-                        shared.bias.map { $0.pointer + gi * mg }, relu ? 1 : 0,
-                        shared.out.pointer + (n0 * filters + gi * mg) * size, Int64(size), Int64(filters * size))
                 }
-                n0 += count
+                prk_unfold_shifted_panels(
+                    stack + margin, Int64(stackStride), Int64(cg), Int64(kernelSize), shared.shifts.pointer,
+                    shared.masks.pointer, Int64(size), Int64(count * size), panels)
+                prk_panel_product(
+                    Int64(mg), Int64(rows), Int64(count * size), shared.packed.pointer + gi * mg * rows, panels,
+                    shared.bias.map { $0.pointer + gi * mg }, relu ? 1 : 0,
+                    shared.out.pointer + (n0 * filters + gi * mg) * size, Int64(size), Int64(filters * size))
             }
         }
-        if parts == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: body) }
     }
 }
