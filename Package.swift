@@ -41,7 +41,7 @@ let package = Package(
                 "PruneCore", "ONNXProto", "CPruneKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
             ],
             exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "CPruneKernels"),
+        .target(name: "CPruneKernels", exclude: ["README.md"]),
         .systemLibrary(
             name: "CLAPACK", path: "Sources/CLAPACK", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .target(
