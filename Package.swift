@@ -37,8 +37,11 @@ let package = Package(
             name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .target(
             name: "PruneRuntime",
-            dependencies: ["PruneCore", "ONNXProto", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+            dependencies: [
+                "PruneCore", "ONNXProto", "CPruneKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+            ],
             exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "CPruneKernels", exclude: ["README.md"]),
         .systemLibrary(
             name: "CLAPACK", path: "Sources/CLAPACK", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .target(

@@ -252,8 +252,9 @@ public final class Interpreter {
         return result
     }
 
-    /// Tells BLAS how many threads to use (a process-wide setting, so it is renewed at the start of every run);
-    /// our own loops never call BLAS from several threads at once.
+    /// Tells BLAS how many threads to use (a process-wide setting, so it is renewed at the start of every run).
+    /// Gemm splits its rows across our own threads instead (`BLAS.sgemmSplittingRows`), setting OpenBLAS to one
+    /// thread for those calls; no other kernel calls BLAS from several threads at once.
     private static func configureBLAS(threads: Int) {
         #if !canImport(Accelerate)
             openblas_set_num_threads(Int32(threads))

@@ -38,6 +38,41 @@ enum BLAS {
         call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
 
+    /// ``sgemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` with C's rows split into up to `threads`
+    /// bands, each a single-threaded BLAS call on its own thread, for products of at least 2^20 multiply-adds.
+    ///
+    /// OpenBLAS's own threads busy-wait for a while after each threaded call, which starves the next kernel's
+    /// worker threads on a machine with as many cores as threads; splitting here keeps OpenBLAS on one thread.
+    static func sgemmSplittingRows(
+        threads: Int, transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let bands = min(threads, m / 8)
+        guard bands > 1, k > 0, n > 0, m &* n &* k >= 1 << 20 else {
+            sgemm(
+                transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                beta: beta, c: c, ldc: ldc)
+            return
+        }
+        #if !canImport(Accelerate)
+            let previous = openblas_get_num_threads()
+            openblas_set_num_threads(1)
+            defer { openblas_set_num_threads(previous) }
+        #endif
+        let (aShared, bShared, cShared) = (
+            SharedPointer(UnsafeMutablePointer(mutating: a)), SharedPointer(UnsafeMutablePointer(mutating: b)),
+            SharedPointer(c)
+        )
+        parallelParts(bands, threads: bands) { band, _ in
+            let start = m * band / bands
+            let end = m * (band + 1) / bands
+            call(
+                transA, transB, end - start, n, k, alpha, aShared.pointer + (transA ? start : start * lda), lda,
+                bShared.pointer, ldb, beta, cShared.pointer + start * ldc, ldc)
+        }
+    }
+
     @inline(__always)
     private static func call(
         _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float, _ a: UnsafePointer<Float>,

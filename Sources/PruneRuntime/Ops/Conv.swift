@@ -1,7 +1,7 @@
-import Dispatch
 import PruneCore
 
-/// Conv (1-D to 3-D, groups, strides, dilations, pads, auto_pad): im2col plus one `sgemm` per group.
+/// Conv (1-D to 3-D, groups, strides, dilations, pads, auto_pad): im2col plus one `sgemm` per group, or the panel
+/// kernels (`ConvPanels.swift`) for stride-1 "same" convolutions on CPUs with AVX2 and FMA.
 enum ConvOps {
     static let factories: [String: KernelFactory] = ["Conv": conv]
 
@@ -9,6 +9,8 @@ enum ConvOps {
     struct Settings: Sendable {
         let attributes: SpatialGeometry.Attributes
         let group: Int
+        /// The node's packed filters and masks for the panel kernels, kept between runs.
+        let panelCache = PanelCache()
 
         init(_ node: GraphNode) throws {
             attributes = try SpatialGeometry.Attributes(node)
@@ -59,6 +61,12 @@ enum ConvOps {
             bias = b
         }
         let out = RuntimeTensor(uninitialized: .f32, shape: [batch, filters] + geometry.outputShape)
+        if panelsApply(geometry, channelsPerGroup: groupChannels) {
+            convolvePanels(
+                x: x.f32, w: w, bias: bias?.f32, out: out.f32, batch: batch, channels: channels, filters: filters,
+                group: group, geometry: geometry, threads: context.threads, relu: relu, cache: settings.panelCache)
+            return out
+        }
         convolve(
             x: x.f32, w: w.f32, bias: bias?.f32, out: out.f32, batch: batch, channels: channels, filters: filters,
             group: group, geometry: geometry, threads: context.threads, relu: relu)
@@ -238,7 +246,7 @@ enum ConvOps {
                 maskedShift(source.pointer + c * total, into: destination.pointer + row * total, mask: maskPointer.pointer + k * size, size: size, images: images, shift: offsets[k])
             }
         }
-        if chunks <= 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: body) }
+        parallelParts(chunks, threads: chunks) { chunk, _ in body(chunk) }
     }
 
     /// `dst[j] = src[j + shift] & mask[j mod size]` for `j` in `0..<images·size`, 0 where `j + shift` is outside
@@ -345,7 +353,7 @@ enum ConvOps {
                     into: destination.pointer)
             }
         }
-        if chunks <= 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: body) }
+        parallelParts(chunks, threads: chunks) { chunk, _ in body(chunk) }
     }
 
     @inline(__always)

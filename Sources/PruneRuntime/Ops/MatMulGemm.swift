@@ -85,9 +85,9 @@ enum MatMulOps {
                 fillBroadcast(c, into: out)
                 cBeta = beta
             }
-            BLAS.sgemm(
-                transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a.f32, lda: a.shape[1], b: b.f32,
-                ldb: b.shape[1], beta: cBeta, c: out.f32, ldc: n)
+            BLAS.sgemmSplittingRows(
+                threads: context.threads, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a.f32,
+                lda: a.shape[1], b: b.f32, ldb: b.shape[1], beta: cBeta, c: out.f32, ldc: n)
             return [out]
         }
     }
