@@ -99,9 +99,11 @@ struct SparseReconstruction {
             let groupHessians =
                 try hessians[key] ?? accumulate(layer: layer, columns: matrix.columns, from: source, batches)
             hessians[key] = lastReader[key] == index ? nil : groupHessians
-            let (updated, row) = try sweep(
-                layer: layer, weight: weight, matrix: matrix, mask: masks[layer.weight]!, hessians: groupHessians,
-                threads: threads)
+            let (updated, row) = try LibraryThreads.with(threads) {
+                try sweep(
+                    layer: layer, weight: weight, matrix: matrix, mask: masks[layer.weight]!, hessians: groupHessians,
+                    threads: threads)
+            }
             try current.setTensor(Tensor(shape: weight.shape, values: updated), for: layer.weight)
             try pruned.replaceInitializers([layer.weight: RuntimeTensor(shape: weight.shape, floats: updated)])
             report.append(row)
@@ -118,7 +120,7 @@ struct SparseReconstruction {
             let x = try RuntimeModel.capture(layer.input, running: interpreter, batch: index, of: batches)
             for group in 0..<layer.groups {
                 let (rows, count) = try InputRows.rows(layer: layer, x: x, features: columns, bias: false, group: group)
-                hessians[group].add(rows, count: count)
+                LibraryThreads.with(interpreter.options.threads) { hessians[group].add(rows, count: count) }
             }
         }
         return hessians

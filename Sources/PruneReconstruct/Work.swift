@@ -63,14 +63,17 @@ struct Work {
             let y = try RuntimeModel.capture(layer.output, running: dense, batch: index, of: batches)
             let (rowsX, rowsY, count) = try Self.rows(
                 layer: layer, x: x, y: y, features: features, kept: kept, denseOut: denseOut, bias: withBias)
-            equations.add(x: rowsX, y: rowsY, count: count)
+            LibraryThreads.with(pruned.options.threads) { equations.add(x: rowsX, y: rowsY, count: count) }
         }
         let scale = equations.targetSquares > 0 ? equations.targetSquares : 1
-        let before = equations.residual(prior) / scale
+        let threads = pruned.options.threads
+        let before = LibraryThreads.with(threads) { equations.residual(prior) } / scale
         let meanDiagonal = equations.meanDiagonal
         let damping = lambda * (meanDiagonal > 0 ? meanDiagonal : 1)
-        let solution = try equations.solve(damping: damping, prior: prior, layer: layer.name)
-        let after = equations.residual(solution) / scale
+        let solution = try LibraryThreads.with(threads) {
+            try equations.solve(damping: damping, prior: prior, layer: layer.name)
+        }
+        let after = LibraryThreads.with(threads) { equations.residual(solution) } / scale
 
         var newWeights = [Float](repeating: 0, count: values.count)
         for o in 0..<outputs {

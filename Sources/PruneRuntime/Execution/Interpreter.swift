@@ -70,6 +70,7 @@ public final class Interpreter {
     /// - Throws: `PruneError.Kind.unsupported` naming the first node whose operator, domain or attribute values
     ///   the runtime does not implement; `invalidInput` for a node reading a value nothing produces.
     public init(graph: ONNXGraph, options: Options = Options()) throws {
+        BLAS.holdLibraryToOneThread()
         self.graph = graph
         self.options = options
         var slots: [String: Int] = [:]
@@ -218,7 +219,7 @@ public final class Interpreter {
         for name in inputs.keys where !graph.inputNames.contains(name) {
             throw PruneError(.invalidInput, "'\(name)' is not a graph input; inputs are \(graph.inputNames)")
         }
-        Interpreter.configureBLAS(threads: options.threads)
+        BLAS.holdLibraryToOneThread()
         return try BufferPool.bind(pool) {
             try execute(observer == nil ? fusedSteps : steps, values: &values, observer: observer)
         }
@@ -250,14 +251,5 @@ public final class Interpreter {
         var result: [String: RuntimeTensor] = [:]
         for (name, s) in zip(graph.outputNames, outputSlots) { result[name] = values[s] }
         return result
-    }
-
-    /// Tells BLAS how many threads to use (a process-wide setting, so it is renewed at the start of every run).
-    /// Gemm splits its rows across our own threads instead (`BLAS.sgemmSplittingRows`), setting OpenBLAS to one
-    /// thread for those calls; no other kernel calls BLAS from several threads at once.
-    private static func configureBLAS(threads: Int) {
-        #if !canImport(Accelerate)
-            openblas_set_num_threads(Int32(threads))
-        #endif
     }
 }

@@ -8,7 +8,8 @@
 enum BLAS {
     /// `C = alpha · op(A) · op(B) + beta · C` for row-major matrices; `op` transposes when asked.
     ///
-    /// `A` is `m×k` after `op`, `B` is `k×n` after `op`, `C` is `m×n` with leading dimension `ldc`.
+    /// `A` is `m×k` after `op`, `B` is `k×n` after `op`, `C` is `m×n` with leading dimension `ldc`. Runs on the
+    /// calling thread: the interpreter holds OpenBLAS to one thread (``holdLibraryToOneThread()``).
     @inline(__always)
     static func sgemm(
         transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
@@ -22,19 +23,6 @@ enum BLAS {
             }
             return
         }
-        #if !canImport(Accelerate)
-            // OpenBLAS splits products above ~2.6e5 multiply-adds (matrix-vector: ~1e4) across its threads; below
-            // ~2^20 the hand-off costs more than it saves (32×64×144: 8 µs on one thread, 16 µs on two).
-            if m &* n &* k < 1 << 20 {
-                let threads = openblas_get_num_threads()
-                if threads > 1 {
-                    openblas_set_num_threads(1)
-                    defer { openblas_set_num_threads(threads) }
-                    call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-                    return
-                }
-            }
-        #endif
         call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
 
@@ -42,7 +30,8 @@ enum BLAS {
     /// bands, each a single-threaded BLAS call on its own thread, for products of at least 2^20 multiply-adds.
     ///
     /// OpenBLAS's own threads busy-wait for a while after each threaded call, which starves the next kernel's
-    /// worker threads on a machine with as many cores as threads; splitting here keeps OpenBLAS on one thread.
+    /// worker threads on a machine with as many cores as threads; so the interpreter keeps OpenBLAS on one thread
+    /// and splits here.
     static func sgemmSplittingRows(
         threads: Int, transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
@@ -55,11 +44,6 @@ enum BLAS {
                 beta: beta, c: c, ldc: ldc)
             return
         }
-        #if !canImport(Accelerate)
-            let previous = openblas_get_num_threads()
-            openblas_set_num_threads(1)
-            defer { openblas_set_num_threads(previous) }
-        #endif
         let (aShared, bShared, cShared) = (
             SharedPointer(UnsafeMutablePointer(mutating: a)), SharedPointer(UnsafeMutablePointer(mutating: b)),
             SharedPointer(c)
@@ -70,6 +54,44 @@ enum BLAS {
             call(
                 transA, transB, end - start, n, k, alpha, aShared.pointer + (transA ? start : start * lda), lda,
                 bShared.pointer, ldb, beta, cShared.pointer + start * ldc, ldc)
+        }
+    }
+
+    /// Holds OpenBLAS to one thread for the whole interpreter, and stops its worker threads.
+    ///
+    /// The interpreter spreads every large product over its own threads (``sgemmSplittingRows``,
+    /// ``forEachProduct``), each a single-threaded BLAS call, so OpenBLAS's workers have nothing to do. But they
+    /// busy-wait for about 0.1 s after the library loads and after each multi-threaded call, and on a 2-core machine
+    /// one of them then takes the core our second thread needs (the digits CNN at batch 256 on two threads took
+    /// 2.5 ms instead of 1.3 ms in about a third of short runs). So the thread count is set to 1 here — and only
+    /// *changed* when it is not 1, because OpenBLAS restarts its workers whenever the count is set after they were
+    /// stopped — and the workers are stopped (`blas_thread_shutdown_`, which OpenBLAS calls around fork). Code
+    /// outside the interpreter that wants OpenBLAS's threads (the reconstruction's `dsyrk`/`dpotrf`) raises the
+    /// count around its own calls and puts it back.
+    static func holdLibraryToOneThread() {
+        #if !canImport(Accelerate)
+            if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
+            _ = libraryThreadsStopped
+        #endif
+    }
+
+    #if !canImport(Accelerate)
+        private static let libraryThreadsStopped: Void = { _ = blas_thread_shutdown_() }()
+    #endif
+
+    /// Runs `product(i)` for i in 0..<count — independent products of `multiplyAdds` each, such as attention
+    /// heads — spread over up to `threads` of our threads, each a single-threaded BLAS call, when there is enough work
+    /// (2^20 multiply-adds in all); otherwise in order on the calling thread.
+    static func forEachProduct(
+        threads: Int, count: Int, multiplyAdds: Int, _ product: @Sendable (Int) -> Void
+    ) {
+        let parts = min(threads, count)
+        guard parts > 1, count &* multiplyAdds >= 1 << 20 else {
+            for index in 0..<count { product(index) }
+            return
+        }
+        parallelParts(parts, threads: parts) { part, _ in
+            for index in (count * part / parts)..<(count * (part + 1) / parts) { product(index) }
         }
     }
 

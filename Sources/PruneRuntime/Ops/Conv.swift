@@ -112,9 +112,9 @@ enum ConvOps {
                 } else {
                     matrix = input
                 }
-                BLAS.sgemm(
-                    m: mg, n: columns, k: rows, a: w + gi * mg * rows, lda: rows, b: matrix, ldb: columns,
-                    c: out + (n * filters + gi * mg) * columns, ldc: columns)
+                BLAS.sgemmSplittingRows(
+                    threads: threads, m: mg, n: columns, k: rows, a: w + gi * mg * rows, lda: rows, b: matrix,
+                    ldb: columns, c: out + (n * filters + gi * mg) * columns, ldc: columns)
             }
             if relu {
                 for m in 0..<filters { addConstantRelu(out + (n * filters + m) * columns, columns, bias?[m] ?? 0) }
@@ -173,9 +173,9 @@ enum ConvOps {
                 for m in 0..<mg {
                     (product + m * width).update(repeating: bias.map { $0[gi * mg + m] } ?? 0, count: width)
                 }
-                BLAS.sgemm(
-                    m: mg, n: width, k: rows, a: w + gi * mg * rows, lda: rows, b: col, ldb: width, beta: 1, c: product,
-                    ldc: width)
+                BLAS.sgemmSplittingRows(
+                    threads: threads, m: mg, n: width, k: rows, a: w + gi * mg * rows, lda: rows, b: col, ldb: width,
+                    beta: 1, c: product, ldc: width)
                 scatter(
                     product, images: count, filters: mg, columns: columns,
                     into: out + (n0 * filters + gi * mg) * columns, imageStride: filters * columns, threads: threads,

@@ -32,25 +32,34 @@ enum MatMulOps {
         let out = RuntimeTensor(uninitialized: .f32, shape: outShape)
         let batchCount = batch.reduce(1, *)
         if bBatch.reduce(1, *) == 1 && aBatch == batch {
-            // B is one matrix: fold A's batch into its rows, one product.
-            BLAS.sgemm(m: batchCount * m, n: n, k: k, a: a.f32, lda: k, b: b.f32, ldb: n, c: out.f32, ldc: n)
+            // B is one matrix: fold A's batch into its rows, one product, its rows split over our threads.
+            BLAS.sgemmSplittingRows(
+                threads: context.threads, m: batchCount * m, n: n, k: k, a: a.f32, lda: k, b: b.f32, ldb: n,
+                c: out.f32, ldc: n)
             return [out]
         }
         let aStrides = Broadcast.strides(of: aBatch, in: batch)
         let bStrides = Broadcast.strides(of: bBatch, in: batch)
+        var offsets = [(a: Int, b: Int)](repeating: (0, 0), count: batchCount)
         for index in 0..<batchCount {
             var rest = index
-            var aOffset = 0
-            var bOffset = 0
             for d in Swift.stride(from: batch.count - 1, through: 0, by: -1) {
                 let i = rest % batch[d]
                 rest /= batch[d]
-                aOffset += i * aStrides[d]
-                bOffset += i * bStrides[d]
+                offsets[index].a += i * aStrides[d]
+                offsets[index].b += i * bStrides[d]
             }
+        }
+        // Independent products (attention heads): spread over our threads, each a single-threaded BLAS call.
+        let (aShared, bShared, cShared) = (
+            SharedPointer(UnsafeMutablePointer(mutating: a.f32)), SharedPointer(UnsafeMutablePointer(mutating: b.f32)),
+            SharedPointer(out.f32)
+        )
+        let shared = offsets
+        BLAS.forEachProduct(threads: context.threads, count: batchCount, multiplyAdds: m &* n &* k) { index in
             BLAS.sgemm(
-                m: m, n: n, k: k, a: a.f32 + aOffset * m * k, lda: k, b: b.f32 + bOffset * k * n, ldb: n,
-                c: out.f32 + index * m * n, ldc: n)
+                m: m, n: n, k: k, a: aShared.pointer + shared[index].a * m * k, lda: k,
+                b: bShared.pointer + shared[index].b * k * n, ldb: n, c: cShared.pointer + index * m * n, ldc: n)
         }
         return [out]
     }
