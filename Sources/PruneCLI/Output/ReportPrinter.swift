@@ -45,32 +45,7 @@ enum ReportPrinter {
                 lines.append("skipped \(target.name): \(target.skipReason!)")
             }
             for passed in stage.passedOver { lines.append("skipped \(passed.name): \(passed.reason)") }
-            for layer in stage.reconstruction ?? [] {
-                switch layer.action {
-                case .leastSquares, .sparseOBS:
-                    let method = layer.action == .sparseOBS ? "OBS" : "least squares"
-                    let errors =
-                        if let before = layer.relativeErrorBefore, let after = layer.relativeErrorAfter {
-                            String(format: "%.4f → %.4f", before, after)
-                        } else { "n/a" }
-                    lines.append(
-                        "reconstructed \(layer.layer) (\(method)): relative error on calibration data \(errors) "
-                            + "(\(Format.count(layer.rows)) rows)")
-                case .batchNormStatistics:
-                    lines.append(
-                        "re-estimated \(layer.layer): BatchNorm running statistics (\(Format.count(layer.rows)) values per channel)")
-                case .maskOnly:
-                    lines.append("masked \(layer.layer) without an update: \(layer.note ?? "not reconstructed")")
-                case .modelOutput:
-                    let errors =
-                        if let before = layer.relativeErrorBefore, let after = layer.relativeErrorAfter {
-                            String(format: "%.4f without the update → %.4f", before, after)
-                        } else { "n/a" }
-                    lines.append(
-                        "model output \(layer.layer): relative error to the dense model on calibration data \(errors) "
-                            + "(\(Format.count(layer.rows)) samples)")
-                }
-            }
+            for layer in stage.reconstruction ?? [] { lines.append(Self.line(for: layer)) }
         }
         if let output = report.output {
             lines.append(
@@ -83,5 +58,26 @@ enum ReportPrinter {
                 + "rewrite \(Format.seconds(p.rewrite)), analyse \(Format.seconds(p.analyse)), "
                 + "save \(Format.seconds(p.save)); total \(Format.seconds(p.total))")
         return lines.joined(separator: "\n")
+    }
+
+    /// The report line of one reconstruction row.
+    private static func line(for layer: LayerReconstruction) -> String {
+        func errors(_ separator: String) -> String {
+            guard let before = layer.relativeErrorBefore, let after = layer.relativeErrorAfter else { return "n/a" }
+            return String(format: "%.4f", before) + separator + String(format: "%.4f", after)
+        }
+        switch layer.action {
+        case .leastSquares, .sparseOBS:
+            let method = layer.action == .sparseOBS ? "OBS" : "least squares"
+            return "reconstructed \(layer.layer) (\(method)): relative error on calibration data \(errors(" → ")) "
+                + "(\(Format.count(layer.rows)) rows)"
+        case .batchNormStatistics:
+            return "re-estimated \(layer.layer): BatchNorm running statistics (\(Format.count(layer.rows)) values per channel)"
+        case .maskOnly:
+            return "masked \(layer.layer) without an update: \(layer.note ?? "not reconstructed")"
+        case .modelOutput:
+            return "model output \(layer.layer): relative error to the dense model on calibration data "
+                + "\(errors(" without the update → ")) (\(Format.count(layer.rows)) samples)"
+        }
     }
 }
