@@ -1,11 +1,5 @@
 import PruneCore
 
-#if canImport(Accelerate)
-    import Accelerate
-#else
-    import CLAPACK
-#endif
-
 /// The upper Cholesky factor U of H⁻¹ (H⁻¹ = UᵀU) that the OBS sweep reads row by row, computed without forming H⁻¹.
 ///
 /// With P the order-reversing permutation, factor P·H·P = L·Lᵀ (`dpotrf`); then H⁻¹ = P·L⁻ᵀ·L⁻¹·P = UᵀU with
@@ -29,27 +23,14 @@ enum InverseHessianFactor {
         for i in 0..<n {
             for j in 0..<n { reversed[i + j * n] = hessian[(n - 1 - i) * n + (n - 1 - j)] }
         }
-        var lower = CChar(UInt8(ascii: "L"))
-        var nonUnit = CChar(UInt8(ascii: "N"))
-        var size = Int32(n)
-        var leading = Int32(n)
-        var info: Int32 = 0
-        #if canImport(Accelerate)
-            dpotrf_(&lower, &size, &reversed, &leading, &info)
-        #else
-            dpotrf_(&lower, &size, &reversed, &leading, &info, 1)
-        #endif
+        var info = LAPACK.choleskyLower(&reversed, n: n)
         guard info == 0 else {
             throw PruneError(
                 .invalidInput,
                 "'reconstruct': the damped Hessian of layer '\(layer)' is not positive definite "
                     + "(LAPACK dpotrf info \(info)); raise damp")
         }
-        #if canImport(Accelerate)
-            dtrtri_(&lower, &nonUnit, &size, &reversed, &leading, &info)
-        #else
-            dtrtri_(&lower, &nonUnit, &size, &reversed, &leading, &info, 1, 1)
-        #endif
+        info = LAPACK.invertLowerTriangle(&reversed, n: n)
         guard info == 0 else {
             throw PruneError(
                 .invalidInput, "'reconstruct': inverting the Cholesky factor of layer '\(layer)' failed (dtrtri info \(info))")

@@ -4,7 +4,6 @@ import PruneCore
     import Accelerate
 #else
     import CBLAS
-    import CLAPACK
 #endif
 
 /// Normal equations of a least-squares fit X·W ≈ Y, accumulated over batches in double precision.
@@ -86,27 +85,14 @@ struct NormalEquations {
     static func choleskySolve(_ a: inout [Double], _ b: inout [Double], n: Int, rightHandSides: Int, layer: String)
         throws
     {
-        var uplo = CChar(UInt8(ascii: "L"))
-        var size = Int32(n)
-        var leading = Int32(max(1, n))
-        var count = Int32(rightHandSides)
-        var info: Int32 = 0
-        #if canImport(Accelerate)
-            dpotrf_(&uplo, &size, &a, &leading, &info)
-        #else
-            dpotrf_(&uplo, &size, &a, &leading, &info, 1)
-        #endif
+        var info = LAPACK.choleskyLower(&a, n: n)
         guard info == 0 else {
             throw PruneError(
                 .invalidInput,
                 "'reconstruct': the normal equations of layer '\(layer)' are not positive definite "
                     + "(LAPACK dpotrf info \(info)); raise lambda")
         }
-        #if canImport(Accelerate)
-            dpotrs_(&uplo, &size, &count, &a, &leading, &b, &leading, &info)
-        #else
-            dpotrs_(&uplo, &size, &count, a, &leading, &b, &leading, &info, 1)
-        #endif
+        info = LAPACK.solveWithCholeskyLower(&a, n: n, &b, rightHandSides: rightHandSides)
         guard info == 0 else {
             throw PruneError(.invalidInput, "'reconstruct': solving for layer '\(layer)' failed (dpotrs info \(info))")
         }
