@@ -1,4 +1,5 @@
 import PruneCore
+import PruneRuntime
 
 #if canImport(Accelerate)
     import Accelerate
@@ -56,20 +57,22 @@ enum SparseOBSSweep {
                 mask.withUnsafeMutableBufferPointer { m in
                     errors.withUnsafeMutableBufferPointer { e in
                         factor.withUnsafeBufferPointer { u in
-                            let (w, m, e) = (SendablePointer(w), SendablePointer(m), SendablePointer(e))
-                            let factorPointer = SendableConstPointer(u)
+                            let (w, m, e) = (
+                                SharedPointer(w.baseAddress!), SharedPointer(m.baseAddress!), SharedPointer(e.baseAddress!)
+                            )
+                            let factorPointer = SharedPointer(UnsafeMutablePointer(mutating: u.baseAddress!))
                             ParallelFor.run(rows, threads: rows >= 64 ? threads : 1) { r in
-                                let u = factorPointer.base
+                                let u = UnsafePointer(factorPointer.pointer)
                                 if case .chosen(let segments, let counts) = pattern {
                                     for s in starting[block] {
                                         choose(
                                             count: Int(counts[r * segments.count + s]), of: segments[s], row: r,
-                                            columns: columns, weights: w.base, factor: u, mask: m.base)
+                                            columns: columns, weights: w.pointer, factor: u, mask: m.pointer)
                                     }
                                 }
-                                let row = w.base + r * columns
-                                let rowMask = m.base + r * columns
-                                let rowErrors = e.base + r * blockSize
+                                let row = w.pointer + r * columns
+                                let rowMask = m.pointer + r * columns
+                                let rowErrors = e.pointer + r * blockSize
                                 for i in start..<end {
                                     let value = row[i]
                                     let error = rowMask[i] ? value / u[i * columns + i] : 0
@@ -117,18 +120,4 @@ enum SparseOBSSweep {
         ranked.sort { ($0.score, $0.column) < ($1.score, $1.column) }
         for k in 0..<count { mask[base + ranked[k].column] = true }
     }
-}
-
-/// A raw pointer that parallel loops may share; each iteration touches its own rows only.
-struct SendablePointer<Element>: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Element>
-
-    init(_ buffer: UnsafeMutableBufferPointer<Element>) { base = buffer.baseAddress! }
-}
-
-/// A read-only raw pointer that parallel loops may share.
-struct SendableConstPointer<Element>: @unchecked Sendable {
-    let base: UnsafePointer<Element>
-
-    init(_ buffer: UnsafeBufferPointer<Element>) { base = buffer.baseAddress! }
 }

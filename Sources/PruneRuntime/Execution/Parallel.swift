@@ -1,9 +1,9 @@
 import CPruneKernels
 
 /// A raw pointer handed to worker threads; each worker writes a disjoint range.
-struct SharedPointer<T>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<T>
-    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
+package struct SharedPointer<T>: @unchecked Sendable {
+    package let pointer: UnsafeMutablePointer<T>
+    package init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }
 
 /// Runs `body(part, worker)` for every part in `0..<parts`, on the calling thread and up to `threads − 1` helper
