@@ -95,8 +95,7 @@ public struct ReconstructRewriter: ReconstructingRewriter {
                 reestimateBatchNorm: reestimateBatchNorm
             ).run(model: model, selection: selection, batches: batches, threads: context.threads)
             var masked = model
-            for entry in pruning {
-                guard case .prune(let mask) = entry.decision, case .elements(let name) = entry.target.kind else { continue }
+            for (name, mask) in SparseReconstruction.elementMasks(of: selection) {
                 try masked.setTensor(masked.parameter(named: name).tensor.zeroing(mask), for: name)
             }
             let end = try ModelOutputAgreement.rows(

@@ -27,13 +27,7 @@ struct SparseReconstruction {
     func run(model: Model, selection: Selection, batches: any CalibrationBatches, threads: Int) throws -> (
         model: Model, layers: [LayerReconstruction]
     ) {
-        var masks: [String: Mask] = [:]
-        for entry in selection.entries {
-            guard case .prune(let mask) = entry.decision, mask.setCount > 0,
-                case .elements(let name) = entry.target.kind
-            else { continue }
-            masks[name] = masks[name].map { $0.union(mask) } ?? mask
-        }
+        let masks = Self.elementMasks(of: selection)
         guard let onnx = model.graph as? ONNXModelGraph else {
             throw PruneError(.unsupported, "'reconstruct' runs the model, so it needs an ONNX model")
         }
@@ -109,6 +103,18 @@ struct SparseReconstruction {
             report.append(row)
         }
         return (current, report)
+    }
+
+    /// The element masks a selection prunes, per parameter (several entries for one tensor are united).
+    static func elementMasks(of selection: Selection) -> [String: Mask] {
+        var masks: [String: Mask] = [:]
+        for entry in selection.entries {
+            guard case .prune(let mask) = entry.decision, mask.setCount > 0,
+                case .elements(let name) = entry.target.kind
+            else { continue }
+            masks[name] = masks[name].map { $0.union(mask) } ?? mask
+        }
+        return masks
     }
 
     /// H = XᵀX of the layer's input over all calibration batches, one per convolution group (one for other layers).
