@@ -32,7 +32,8 @@ let package = Package(
             name: "PruneBuiltins", dependencies: ["PruneCore", "PruneStructure", "PruneReconstruct"],
             swiftSettings: strict),
         .target(
-            name: "PruneStructure", dependencies: ["PruneCore", "PruneFormats", "ONNXProto"], swiftSettings: strict),
+            name: "PruneStructure", dependencies: ["PruneCore", "PruneFormats", "PruneRuntime", "ONNXProto"],
+            swiftSettings: strict),
         .systemLibrary(
             name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .target(

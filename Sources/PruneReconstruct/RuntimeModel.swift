@@ -3,6 +3,7 @@ import ONNXProto
 import PruneCore
 import PruneFormats
 import PruneRuntime
+import PruneStructure
 
 /// Builds interpreter graphs from in-memory models and captures single values while a batch runs.
 enum RuntimeModel {
@@ -12,27 +13,10 @@ enum RuntimeModel {
     /// - Throws: `PruneError.Kind.unsupported` when the model carries no ONNX graph, or an initializer has neither a
     ///   parameter nor data of its own.
     static func graph(of model: Model) throws -> ONNXGraph {
-        guard let onnx = model.graph as? ONNXModelGraph else {
+        guard model.graph is ONNXModelGraph else {
             throw PruneError(.unsupported, "'reconstruct' runs the model, so it needs an ONNX model")
         }
-        var proto = onnx.proto
-        for index in proto.initializer.indices {
-            let name = proto.initializer[index].name
-            guard let parameter = model[name] else { continue }
-            var data = Data(capacity: parameter.tensor.byteCount)
-            parameter.tensor.forEachByteChunk { data.append(contentsOf: $0) }
-            proto.initializer[index].rawData = data
-            proto.initializer[index].dims = parameter.tensor.shape.map(Int64.init)
-            proto.initializer[index].dataLocation = .default
-            proto.initializer[index].externalData = []
-        }
-        var message = Onnx_ModelProto()
-        message.irVersion = 8
-        message.graph = proto
-        var opset = Onnx_OperatorSetIdProto()
-        opset.version = Int64(onnx.opset)
-        message.opsetImport = [opset]
-        return try ONNXGraph(model: message)
+        return try ONNXGraph.of(model)
     }
 
     /// Runs `interpreter` on calibration batch `index` until `value` is computed (or read) and returns it.

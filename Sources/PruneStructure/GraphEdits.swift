@@ -47,6 +47,22 @@ enum GraphEdits {
         editor.insertConstants(into: &graph)
     }
 
+    /// Declares the current dims of initializers that the graph also lists as inputs (IR < 4 models do).
+    static func declareInitializerInputs(_ graph: inout Onnx_GraphProto, model: Model) {
+        for index in graph.input.indices {
+            guard let parameter = model[graph.input[index].name], graph.input[index].type.tensorType.hasShape else {
+                continue
+            }
+            var shape = Onnx_TensorShapeProto()
+            shape.dim = parameter.tensor.shape.map { extent in
+                var dim = Onnx_TensorShapeProto.Dimension()
+                dim.dimValue = Int64(extent)
+                return dim
+            }
+            graph.input[index].type.tensorType.shape = shape
+        }
+    }
+
     /// Refuses a grouped (not depthwise) Conv whose groups would keep different numbers of output channels.
     private static func checkGroupedConv(_ node: Onnx_NodeProto, plan: RemovalPlan, index: GraphIndex) throws {
         let groups = node.int("group", 1)

@@ -42,6 +42,16 @@ struct GraphIndex {
             }
         }
         graphOutputs = Set(graph.output.map(\.name))
+        graphInputs = Set(graph.input.map(\.name)).subtracting(graph.initializer.map(\.name)).subtracting(
+            model.parameterNames)
+        let inference = GraphIndex.shapeInference(graph, model: model)
+        shapes = inference.shapes
+        self.constants = inference.values
+    }
+
+    /// Static shape inference over `graph`, with the dims and small INT64 values of `model`'s parameters (current
+    /// after a rewrite, unlike the dims in the graph's initializer messages).
+    static func shapeInference(_ graph: Onnx_GraphProto, model: Model) -> ONNXShapeInference {
         var dims: [String: [Int64]] = [:]
         var constants: [String: [Int64]] = [:]
         for initializer in graph.initializer { dims[initializer.name] = initializer.dims }
@@ -51,10 +61,7 @@ struct GraphIndex {
             guard tensor.dtype == .i64, tensor.elementCount <= 64 else { continue }
             constants[parameter.name] = tensor.withInt64Values { Array($0) }
         }
-        graphInputs = Set(graph.input.map(\.name)).subtracting(dims.keys)
-        let inference = ONNXShapeInference(graph: graph, initializerDims: dims, constants: constants)
-        shapes = inference.shapes
-        self.constants = inference.values
+        return ONNXShapeInference(graph: graph, initializerDims: dims, constants: constants)
     }
 
     /// Whether `name` is an initializer exposed as a parameter.

@@ -14,19 +14,31 @@ struct RemovalPlan {
 
     private(set) var parameters: [Place: Set<Int>] = [:]
     private(set) var values: [Place: Set<Int>] = [:]
+    /// For each parameter, the indices each reading node (by label) needs removed, per axis: a tensor several
+    /// nodes read is cut in place only when every reader needs the same cut.
+    private(set) var readerCuts: [String: [String: [Int: Set<Int>]]] = [:]
 
     /// Adds the units set in `units` of `group`.
     mutating func remove(_ units: Mask, of group: DependencyGroup) {
         let pruned = units.setIndices
         for member in group.members {
             let slice = member.slice
-            parameters[Place(name: slice.parameter, axis: slice.axis), default: []].formUnion(
-                Self.indices(pruned, offset: slice.offset, width: slice.width))
+            let indices = Self.indices(pruned, offset: slice.offset, width: slice.width)
+            parameters[Place(name: slice.parameter, axis: slice.axis), default: []].formUnion(indices)
+            readerCuts[slice.parameter, default: [:]][member.node, default: [:]][slice.axis, default: []].formUnion(
+                indices)
         }
         for activation in group.activations {
             values[Place(name: activation.value, axis: activation.axis), default: []].formUnion(
                 Self.indices(pruned, offset: activation.offset, width: activation.width))
         }
+    }
+
+    /// Moves the cuts of `parameter` to `copy`, a private copy read by some of its readers; `parameter` itself is
+    /// no longer cut.
+    mutating func reassign(_ parameter: String, to copy: String, cuts: [Int: Set<Int>]) {
+        for key in parameters.keys where key.name == parameter { parameters[key] = nil }
+        for (axis, indices) in cuts { parameters[Place(name: copy, axis: axis), default: []].formUnion(indices) }
     }
 
     /// How many indices go from axis `axis` of value `name`.

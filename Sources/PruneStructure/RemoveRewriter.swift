@@ -15,9 +15,12 @@ public struct RemoveRewriter: Rewriter {
 
     /// The model with the selected units of each group removed.
     ///
+    /// The result is verified before it is returned (``RewriteVerification``): a rewrite that broke the graph, or
+    /// that cannot be checked, is an error naming the node, never a model.
+    ///
     /// - Throws: `PruneError.Kind.unsupported` when the model has no ONNX graph, when a target is not a
-    ///   structural group of it, or a Reshape's shape cannot be rewritten; `.invalidInput` when a selection would
-    ///   remove every unit of a group.
+    ///   structural group of it, a Reshape's shape cannot be rewritten, or the result fails verification;
+    ///   `.invalidInput` when a selection would remove every unit of a group.
     public func rewrite(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> Model {
         let analysis = try StructureAnalysis(model: model)
         var plan = RemovalPlan()
@@ -41,17 +44,21 @@ public struct RemoveRewriter: Rewriter {
         guard let original = model.graph as? ONNXModelGraph else { return model }
         var graph = original.proto
         var result = model
+        let index = GraphIndex(graph: original, model: model)
+        try SharedParameters.separate(&plan, graph: &graph, model: &result, index: index)
         var axesByParameter: [String: [(Int, Set<Int>)]] = [:]
         for (place, indices) in plan.parameters {
             axesByParameter[place.name, default: []].append((place.axis, indices))
         }
         for (name, cuts) in axesByParameter {
-            var tensor = try model.parameter(named: name).tensor
+            var tensor = try result.parameter(named: name).tensor
             for (axis, indices) in cuts { tensor = tensor.removing(indices, along: axis) }
             try result.setTensor(tensor, for: name)
         }
-        try GraphEdits.apply(plan, to: &graph, model: &result, index: GraphIndex(graph: original, model: model))
+        try GraphEdits.apply(plan, to: &graph, model: &result, index: index)
+        GraphEdits.declareInitializerInputs(&graph, model: result)
         result.graph = ONNXModelGraph(proto: graph, opset: original.opset)
+        try RewriteVerification.verify(result, original: model, rewriter: "remove")
         return result
     }
 }

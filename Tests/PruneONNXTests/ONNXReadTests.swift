@@ -93,7 +93,7 @@ struct ONNXReadTests {
         #expect(document.warnings.first?.contains("m (MatMul)") == true)
     }
 
-    @Test("Weights held in Constant nodes are not parameters, and a warning says so")
+    @Test("Weights held in Constant nodes become initializers, parameters with their reader's layout")
     func constantNodeWeights() throws {
         var value = Onnx_AttributeProto()
         value.name = "value"
@@ -111,14 +111,41 @@ struct ONNXReadTests {
         let url = directory.file("constant.onnx")
         try TestModels.write(TestModels.model(graph), to: url)
         let document = try ONNXDocument(url: url)
-        #expect(document.model.parameters.isEmpty)
-        #expect(
-            document.warnings == [
-                "\(url.path): weight 'W' (read by mm (MatMul)) comes from a Constant node; "
-                    + "PruneKit prunes initializers only"
-            ])
+        #expect(document.model.parameters.map(\.name) == ["W"])
+        #expect(document.model["W"]?.layout == WeightLayout(outputAxis: 1, inputAxis: 0))
+        #expect(document.model["W"]?.tensor.floatValues() == TestModels.values(8, seed: 1))
+        #expect(document.warnings.isEmpty)
         let compute = document.inspectionSections().first { $0.title == "Compute" }
         #expect(compute?.rows.first == ["mm", "MatMul", "W", "8"])
+
+        let output = directory.file("out.onnx")
+        _ = try document.write(document.model, to: output, metadata: [:], overwrite: false)
+        let written = try TestModels.decode(output)
+        #expect(written.graph.node.map(\.opType) == ["MatMul"])
+        #expect(written.graph.initializer.map(\.name) == ["W"])
+    }
+
+    @Test("Identity chains from an initializer are bypassed; one whose output is a graph output stays")
+    func identityChains() throws {
+        let graph = TestModels.graph(
+            "identity",
+            nodes: [
+                TestModels.node("Identity", ["W"], ["W1"], name: "id1"),
+                TestModels.node("Identity", ["W1"], ["W2"], name: "id2"),
+                TestModels.node("MatMul", ["x", "W2"], ["y"], name: "mm"),
+                TestModels.node("Identity", ["W"], ["z"], name: "exposed"),
+            ],
+            inputs: [TestModels.valueInfo("x", [1, 4])],
+            outputs: [TestModels.valueInfo("y", [1, 2]), TestModels.valueInfo("z", [4, 2])],
+            initializers: [TestModels.floatTensor("W", [4, 2], seed: 2)])
+        let directory = try TemporaryDirectory()
+        let url = directory.file("identity.onnx")
+        try TestModels.write(TestModels.model(graph), to: url)
+        let document = try ONNXDocument(url: url)
+        #expect(document.model["W"]?.layout == WeightLayout(outputAxis: 1, inputAxis: 0))
+        let canonical = try #require(document.model.graph as? ONNXModelGraph).proto
+        #expect(canonical.node.map(\.name) == ["mm", "exposed"])
+        #expect(canonical.node.first?.input == ["x", "W"])
     }
 
     @Test(

@@ -52,6 +52,25 @@ public struct Model: Sendable {
         parameters[position].tensor = tensor
     }
 
+    /// Appends a parameter (a structural rewrite giving one reader of a shared tensor its own copy).
+    ///
+    /// - Throws: `PruneError.Kind.invalidInput` when a parameter already has that name.
+    public mutating func addParameter(_ parameter: Parameter) throws {
+        guard indexByName[parameter.name] == nil else {
+            throw PruneError(.invalidInput, "two parameters are named '\(parameter.name)'")
+        }
+        indexByName[parameter.name] = parameters.count
+        parameters.append(parameter)
+    }
+
+    /// Removes parameter `name` (one nothing reads any more after a structural rewrite); no-op when absent.
+    public mutating func removeParameter(named name: String) {
+        guard let position = indexByName[name] else { return }
+        parameters.remove(at: position)
+        indexByName = [:]
+        for (index, parameter) in parameters.enumerated() { indexByName[parameter.name] = index }
+    }
+
     /// The parameter called `name`, or an error naming it.
     public func parameter(named name: String) throws -> Parameter {
         guard let parameter = self[name] else {

@@ -43,9 +43,12 @@ public struct ONNXDocument: ModelDocument {
         let path = url.path
         let file = try MappedFile(url: url)
         self.file = file
-        let (proto, rawRanges) = try ONNXDocument.decode(file, path: path)
+        let (decoded, rawRanges) = try ONNXDocument.decode(file, path: path)
+        var proto = decoded
         guard proto.hasGraph else { throw PruneError(.corruptFile, "\(path): the model has no graph") }
         var warnings = try ONNXOpsetPolicy.warnings(for: proto, path: path)
+        _ = ONNXCanonicalization.apply(to: &proto.graph)
+        if let note = ONNXDocument.subgraphNote(proto.graph) { warnings.append("\(path): \(note)") }
 
         var resolver = ONNXExternalDataResolver(modelURL: url)
         var initializers: [ONNXInitializer] = []
@@ -54,8 +57,9 @@ public struct ONNXDocument: ModelDocument {
         var ranks: [String: Int] = [:]
         var floating = Set<String>()
         for (index, tensorProto) in proto.graph.initializer.enumerated() {
+            let raw = rawRanges.flatMap { index < $0.count ? $0[index] : nil }
             var (initializer, tensor) = try ONNXInitializer.read(
-                tensorProto, raw: rawRanges?[index], file: file, resolver: &resolver, modelPath: path)
+                tensorProto, raw: raw, file: file, resolver: &resolver, modelPath: path)
             if !initializer.name.isEmpty {
                 guard seen.insert(initializer.name).inserted else {
                     throw PruneError(.corruptFile, "\(path): two initializers are named '\(initializer.name)'")
@@ -121,6 +125,32 @@ public struct ONNXDocument: ModelDocument {
     /// Format-specific sections for `prune inspect`: inputs, outputs, operators, compute, initializers, notes.
     public func inspectionSections() -> [InspectionSection] {
         ONNXInspection(document: self).sections()
+    }
+
+    /// A note when subgraphs (If, Loop, Scan bodies) hold tensors, which are kept but never pruned.
+    private static func subgraphNote(_ graph: Onnx_GraphProto) -> String? {
+        var owners: [String] = []
+        var count = 0
+        func visit(_ graph: Onnx_GraphProto) {
+            for (index, node) in graph.node.enumerated() {
+                for attribute in node.attribute {
+                    for body in (attribute.hasG ? [attribute.g] : []) + attribute.graphs {
+                        let held =
+                            body.initializer.count
+                            + body.node.filter { $0.opType == "Constant" && $0.attribute.first?.hasT == true }.count
+                        if held > 0 {
+                            count += held
+                            owners.append(node.name.isEmpty ? "\(node.opType) #\(index)" : node.name)
+                        }
+                        visit(body)
+                    }
+                }
+            }
+        }
+        visit(graph)
+        guard count > 0 else { return nil }
+        let named = owners.prefix(3).map { "'\($0)'" }.joined(separator: ", ") + (owners.count > 3 ? ", …" : "")
+        return "\(count) tensors inside the subgraphs of \(named) are kept as they are but are not pruning candidates"
     }
 
     /// Decodes the model without copying the main graph's `raw_data`: returns the message and, for each

@@ -24,6 +24,10 @@ package struct ONNXShapeInference {
     package private(set) var macs: [Int: Int] = [:]
     /// Symbolic dimension names taken as 1: the leading dimension of the graph inputs.
     package private(set) var batchSymbols: Set<String> = []
+    /// Disagreements found while propagating, each naming the node: an inferred shape that contradicts the one
+    /// the graph declares, or operands whose extents do not fit (a Conv's input channels against its weight, a
+    /// normalisation's parameters against the channels, a matrix product's inner extents, broadcasting operands).
+    package private(set) var conflicts: [String] = []
     private var declared: [String: ONNXShape] = [:]
 
     /// Propagates shapes through `graph`.
@@ -49,6 +53,12 @@ package struct ONNXShapeInference {
             let inferred = ONNXWeightLayouts.isDefaultDomain(node.domain) ? infer(node, index: index) : []
             for (position, output) in node.output.enumerated() where !output.isEmpty {
                 if position < inferred.count, let shape = inferred[position] {
+                    if let expected = declared[output], !ONNXShapeInference.agree(shape, expected) {
+                        conflict(
+                            node, index,
+                            "output '\(output)' has shape \(ONNXShapeInference.text(shape)) but the graph declares "
+                                + ONNXShapeInference.text(expected))
+                    }
                     shapes[output] = shape
                 } else if let shape = declared[output] {
                     shapes[output] = shape
@@ -104,10 +114,30 @@ package struct ONNXShapeInference {
         let op = node.opType
         if ONNXShapeInference.sameShape.contains(op) {
             let input = shape(node, 0)
+            if ["BatchNormalization", "InstanceNormalization"].contains(op), let x = input, x.count >= 2,
+                let channels = x[1]
+            {
+                for position in 1..<node.input.count {
+                    if let parameter = shape(node, position), parameter != [channels] {
+                        conflict(
+                            node, index,
+                            "'\(node.input[position])' has shape \(ONNXShapeInference.text(parameter)) but the input "
+                                + "has \(channels) channels")
+                    }
+                }
+            }
             return Array(repeating: input, count: max(1, node.output.count))
         }
         if ONNXShapeInference.broadcasting.contains(op) {
             let inputs = node.input.indices.map { shape(node, $0) }
+            if inputs.allSatisfy({ $0 != nil }),
+                inputs.dropFirst().reduce(inputs.first ?? nil, { ONNXShapeInference.broadcast($0, $1) }) == nil
+            {
+                conflict(
+                    node, index,
+                    "operands of shapes " + inputs.map { ONNXShapeInference.text($0 ?? []) }.joined(separator: ", ")
+                        + " do not broadcast")
+            }
             return [inputs.dropFirst().reduce(inputs.first ?? nil) { ONNXShapeInference.broadcast($0, $1) }]
         }
         if ONNXShapeInference.reductions.contains(op) { return [reduce(node)] }
@@ -153,6 +183,16 @@ package struct ONNXShapeInference {
         guard let spatial = window(node, input: Array(x.dropFirst(2)), kernel: kernel, ceilMode: false) else {
             return nil
         }
+        let groups = Int(node.intAttribute("group") ?? 1)
+        if let channels = x[1], let perGroup = w[1], channels != perGroup * groups {
+            conflict(
+                node, index,
+                "input '\(node.input[0])' has \(channels) channels but the weight '\(node.input[1])' expects "
+                    + "\(perGroup * groups) (\(perGroup) per group × group=\(groups))")
+        }
+        if let outputs = w[0], let bias = shape(node, 2), bias != [outputs] {
+            conflict(node, index, "bias '\(node.input[2])' has shape \(ONNXShapeInference.text(bias)), expected [\(outputs)]")
+        }
         let out: ONNXShape = [x[0], w[0]] + spatial
         if let batch = x[0], let outputs = ONNXShapeInference.product(spatial[...]),
             let weights = ONNXShapeInference.product(w[...])
@@ -166,6 +206,10 @@ package struct ONNXShapeInference {
         guard let a = shape(node, 0), let b = shape(node, 1), a.count == 2, b.count == 2 else { return nil }
         let (m, k) = node.intAttribute("transA") ?? 0 != 0 ? (a[1], a[0]) : (a[0], a[1])
         let n = node.intAttribute("transB") ?? 0 != 0 ? b[0] : b[1]
+        let inner = node.intAttribute("transB") ?? 0 != 0 ? b[1] : b[0]
+        if let k, let inner, k != inner {
+            conflict(node, index, "A has \(k) columns but B has \(inner) rows")
+        }
         if let m, let n, let k { macs[index] = ONNXShapeInference.multiply([m, n, k]) }
         return [m, n]
     }
@@ -184,6 +228,9 @@ package struct ONNXShapeInference {
         let m = a[a.count - 2]
         let k = a[a.count - 1]
         let n = b[b.count - 1]
+        if let k, let inner = b[b.count - 2], k != inner {
+            conflict(node, index, "'\(node.input[0])' has \(k) columns but '\(node.input[1])' has \(inner) rows")
+        }
         if let m, let n, let k, let batchCount = ONNXShapeInference.product(batch[...]) {
             macs[index] = ONNXShapeInference.multiply([batchCount, m, n, k])
         }
@@ -524,6 +571,22 @@ package struct ONNXShapeInference {
             }
         }
         return out
+    }
+
+    /// Whether two shapes can describe the same value: equal ranks, and equal extents wherever both are known.
+    static func agree(_ a: ONNXShape, _ b: ONNXShape) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { x, y in x == nil || y == nil || x == y }
+    }
+
+    /// A shape as text, `?` for unknown extents.
+    static func text(_ shape: ONNXShape) -> String {
+        "[" + shape.map { $0.map(String.init) ?? "?" }.joined(separator: ", ") + "]"
+    }
+
+    /// Records a conflict at `node`.
+    private mutating func conflict(_ node: Onnx_NodeProto, _ index: Int, _ message: String) {
+        let label = node.name.isEmpty ? "#\(index)" : node.name
+        conflicts.append("node '\(label)' (\(node.opType)): \(message)")
     }
 
     /// The product of known extents; nil when one is unknown or the product overflows.

@@ -17,36 +17,60 @@ extension ONNXWriter {
         var total: Int
     }
 
-    /// One entry per initializer of the document: its message with the payload taken out, and the payload.
+    /// One entry per initializer of the output: its message with the payload taken out, and the payload.
     ///
-    /// - Throws: `.invalidInput` for a parameter of `model` the document does not have, `.unsupported` for a
-    ///   parameter whose element type changed (the graph's type constraints would no longer hold).
+    /// The initializers are those the model's graph lists (the document's own list when the model carries no
+    /// graph), in that order: a structural rewrite may add initializers (a private copy of a shared tensor) and
+    /// drop ones nothing reads any more.
+    ///
+    /// - Throws: `.invalidInput` for a parameter of `model` that neither the document nor the model's graph has,
+    ///   `.unsupported` for a parameter whose element type changed (the graph's type constraints would no longer
+    ///   hold).
     func plan(_ model: Model, output url: URL) throws -> [Planned] {
-        var exposed: [String: Int] = [:]
-        for (index, initializer) in document.initializers.enumerated() where initializer.parameterIndex != nil {
-            exposed[initializer.name] = index
-        }
+        var documentIndex: [String: Int] = [:]
+        for (index, initializer) in document.initializers.enumerated() { documentIndex[initializer.name] = index }
+        let listed = (model.graph as? ONNXModelGraph)?.proto.initializer ?? document.proto.graph.initializer
+        var added: [String: Onnx_TensorProto] = [:]
+        for message in listed where documentIndex[message.name] == nil { added[message.name] = message }
         var tensors: [String: Tensor] = [:]
         for parameter in model.parameters {
-            guard let index = exposed[parameter.name], let position = document.initializers[index].parameterIndex
-            else {
+            if let index = documentIndex[parameter.name], let position = document.initializers[index].parameterIndex {
+                let original = document.model.parameters[position].tensor
+                guard parameter.tensor.dtype == original.dtype else {
+                    throw PruneError(
+                        .unsupported,
+                        "\(url.path): parameter '\(parameter.name)' changed from \(original.dtype.rawValue) to "
+                            + "\(parameter.tensor.dtype.rawValue); ONNX initializers keep their element type")
+                }
+            } else if added[parameter.name] == nil {
                 throw PruneError(
                     .invalidInput,
                     "\(url.path): parameter '\(parameter.name)' is not an initializer of \(document.url.path); "
                         + "an ONNX model cannot gain parameters without graph changes")
             }
-            let original = document.model.parameters[position].tensor
-            guard parameter.tensor.dtype == original.dtype else {
-                throw PruneError(
-                    .unsupported,
-                    "\(url.path): parameter '\(parameter.name)' changed from \(original.dtype.rawValue) to "
-                        + "\(parameter.tensor.dtype.rawValue); ONNX initializers keep their element type")
-            }
             tensors[parameter.name] = parameter.tensor
         }
 
         var plan: [Planned] = []
-        for (index, initializer) in document.initializers.enumerated() {
+        for message in listed {
+            guard let index = documentIndex[message.name] else {
+                guard let tensor = tensors[message.name] else {
+                    throw PruneError(
+                        .invalidInput,
+                        "\(url.path): the graph lists initializer '\(message.name)', which has no data")
+                }
+                var planned = Planned(message: message)
+                planned.message.dims = tensor.shape.map { Int64($0) }
+                planned.message.dataLocation = .default
+                planned.message.externalData = []
+                ONNXWriter.clearValues(&planned.message)
+                planned.payload = .tensor(tensor)
+                planned.tensor = tensor
+                planned.changed = true
+                plan.append(planned)
+                continue
+            }
+            let initializer = document.initializers[index]
             var planned = Planned(message: document.proto.graph.initializer[index])
             planned.external = initializer.isExternal
             if let position = initializer.parameterIndex {

@@ -1,0 +1,104 @@
+import ONNXProto
+
+/// Rewrites applied to an ONNX graph when it is opened, none of which changes an output: they put the model's
+/// weights where analysis and pruning look for them.
+///
+/// - A `Constant` node of the main graph whose value is a floating-point tensor of rank ≥ 1 becomes an initializer
+///   of the same name (PaddlePaddle's exporter, among others, stores every weight this way).
+/// - An `Identity` node whose input is an initializer is bypassed: its readers read the initializer directly
+///   (exporters write such chains when they de-duplicate equal initializers). Chains collapse fully.
+///
+/// Nodes whose output is a graph output are kept, as are nodes outside the default domain. Subgraphs (If, Loop,
+/// Scan bodies) that read a bypassed value from the outer scope are renamed too. The written file carries the
+/// rewritten graph (`Docs/ONNX.md`).
+package enum ONNXCanonicalization {
+    /// What canonicalisation did, for notes.
+    package struct Summary: Sendable, Equatable {
+        /// Constant nodes turned into initializers.
+        package var promotedConstants = 0
+        /// Identity nodes bypassed.
+        package var bypassedIdentities = 0
+    }
+
+    /// Canonicalises `graph` in place; promoted initializers are appended to `graph.initializer`.
+    package static func apply(to graph: inout Onnx_GraphProto) -> Summary {
+        var summary = Summary()
+        let outputs = Set(graph.output.map(\.name))
+        var initializers = Set(graph.initializer.map(\.name))
+        var kept: [Onnx_NodeProto] = []
+        kept.reserveCapacity(graph.node.count)
+        for node in graph.node {
+            if let tensor = promotable(node, outputs: outputs, initializers: initializers) {
+                graph.initializer.append(tensor)
+                initializers.insert(tensor.name)
+                summary.promotedConstants += 1
+            } else {
+                kept.append(node)
+            }
+        }
+        var renames: [String: String] = [:]
+        var remaining: [Onnx_NodeProto] = []
+        remaining.reserveCapacity(kept.count)
+        for node in kept {
+            if ONNXWeightLayouts.isDefaultDomain(node.domain), node.opType == "Identity", node.input.count == 1,
+                node.output.count == 1, !outputs.contains(node.output[0]), !initializers.contains(node.output[0])
+            {
+                let source = renames[node.input[0]] ?? node.input[0]
+                if initializers.contains(source) {
+                    renames[node.output[0]] = source
+                    summary.bypassedIdentities += 1
+                    continue
+                }
+            }
+            remaining.append(node)
+        }
+        if !renames.isEmpty {
+            for index in remaining.indices { rename(&remaining[index], renames) }
+        }
+        graph.node = remaining
+        return summary
+    }
+
+    /// The initializer a `Constant` node becomes, or nil when it stays a node.
+    private static func promotable(
+        _ node: Onnx_NodeProto, outputs: Set<String>, initializers: Set<String>
+    ) -> Onnx_TensorProto? {
+        guard ONNXWeightLayouts.isDefaultDomain(node.domain), node.opType == "Constant", node.output.count == 1,
+            let name = node.output.first, !name.isEmpty, !outputs.contains(name), !initializers.contains(name),
+            node.attribute.count == 1, let attribute = node.attribute.first, attribute.name == "value",
+            attribute.hasT
+        else { return nil }
+        var tensor = attribute.t
+        guard !tensor.dims.isEmpty, !tensor.hasSegment, floatingTypes.contains(tensor.dataType) else { return nil }
+        tensor.name = name
+        return tensor
+    }
+
+    /// FLOAT, FLOAT16, DOUBLE, BFLOAT16.
+    private static let floatingTypes: Set<Int32> = [1, 10, 11, 16]
+
+    /// Renames the inputs of `node`, and the outer-scope reads of its subgraphs, by `renames`.
+    private static func rename(_ node: inout Onnx_NodeProto, _ renames: [String: String]) {
+        for position in node.input.indices {
+            if let target = renames[node.input[position]] { node.input[position] = target }
+        }
+        for position in node.attribute.indices {
+            if node.attribute[position].hasG { renameOuterReads(&node.attribute[position].g, renames) }
+            for graph in node.attribute[position].graphs.indices {
+                renameOuterReads(&node.attribute[position].graphs[graph], renames)
+            }
+        }
+    }
+
+    /// Renames reads of outer-scope values inside a subgraph, leaving names the subgraph defines itself alone.
+    private static func renameOuterReads(_ graph: inout Onnx_GraphProto, _ renames: [String: String]) {
+        var local = Set(graph.input.map(\.name)).union(graph.initializer.map(\.name))
+        for node in graph.node { local.formUnion(node.output) }
+        let outer = renames.filter { !local.contains($0.key) }
+        guard !outer.isEmpty else { return }
+        for index in graph.node.indices { rename(&graph.node[index], outer) }
+        for index in graph.output.indices {
+            if let target = outer[graph.output[index].name] { graph.output[index].name = target }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import ONNXProto
+import PruneCore
+import PruneFormats
+import PruneRuntime
+
+/// Checks a structurally rewritten model before anything is written, so that a rewrite that broke the graph ends
+/// in an error naming the node instead of a file no runtime loads.
+///
+/// Two checks, both on the edited graph with its new parameters:
+/// 1. **Shapes**: static shape inference over the whole graph; every shape the inference derives must agree with
+///    what the graph declares for that value (`value_info`, graph outputs), and every Conv, normalisation, Gemm,
+///    MatMul and broadcasting operator must receive operands whose extents fit one another.
+/// 2. **A run**: one batch of synthetic inputs goes through the interpreter. When the rewritten model fails but the
+///    original model runs on the same inputs, the failure is the rewrite's; when the original fails too, another
+///    extent for symbolic dimensions is tried; when no input the original accepts can be found, or the
+///    interpreter does not support an operator, the rewrite cannot be verified and is refused.
+package enum RewriteVerification {
+    /// Extents tried for symbolic non-batch input dimensions (image sides, sequence lengths).
+    static let extents = [64, 224, 16]
+
+    /// Throws unless `rewritten` (made from `original` by `rewriter`) passes both checks.
+    ///
+    /// - Throws: `PruneError.Kind.unsupported` naming the node when the shapes disagree or the rewritten model
+    ///   fails where the original runs, and when the rewrite cannot be verified.
+    package static func verify(_ rewritten: Model, original: Model, rewriter: String) throws {
+        guard rewritten.graph is ONNXModelGraph else { return }
+        if let problem = ShapeConsistency.firstProblem(in: rewritten, original: original) {
+            throw PruneError(
+                .unsupported, "'\(rewriter)' produced an inconsistent graph, so nothing was written: \(problem)")
+        }
+        let pruned: ONNXGraph
+        let interpreter: Interpreter
+        do {
+            pruned = try ONNXGraph.of(rewritten)
+            interpreter = try Interpreter(graph: pruned, options: .init(threads: 2))
+        } catch let error as PruneError {
+            throw PruneError(
+                .unsupported,
+                "'\(rewriter)' cannot verify the rewritten model by running it, so nothing was written: "
+                    + error.message)
+        }
+        var originalInterpreter: Interpreter?
+        var lastOriginalError: PruneError?
+        for extent in extents {
+            let inputs = try pruned.syntheticInputs(batch: 1, extent: extent)
+            do {
+                _ = try interpreter.run(inputs)
+                return
+            } catch let failure as PruneError {
+                if originalInterpreter == nil {
+                    do {
+                        originalInterpreter = try Interpreter(graph: try ONNXGraph.of(original), options: .init(threads: 2))
+                    } catch let error as PruneError {
+                        throw PruneError(
+                            .unsupported,
+                            "'\(rewriter)' cannot verify the rewritten model (the interpreter cannot load the "
+                                + "original: \(error.message)), so nothing was written")
+                    }
+                }
+                do {
+                    _ = try originalInterpreter?.run(inputs)
+                } catch let error as PruneError {
+                    lastOriginalError = error
+                    continue
+                }
+                throw PruneError(
+                    .unsupported,
+                    "'\(rewriter)' broke the model, so nothing was written: the original runs on a test batch but "
+                        + "the rewritten model fails at \(failure.message)")
+            }
+        }
+        throw PruneError(
+            .unsupported,
+            "'\(rewriter)' cannot verify the rewritten model, so nothing was written: the interpreter cannot run "
+                + "the original on synthetic inputs (\(lastOriginalError?.message ?? "unknown error"))")
+    }
+}
