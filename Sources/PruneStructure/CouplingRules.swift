@@ -52,6 +52,7 @@ extension GroupBuilder {
         case "Reshape": reshape(n, layout, isOutput: isOutput)
         default:
             if Self.broadcasting.contains(op) { return broadcast(n, value, layout) }
+            if coupleLayout(op, node: n, through: value, layout) { return }
             excludeNode(n, "the structure analysis does not understand this operator")
         }
     }
@@ -233,14 +234,14 @@ extension GroupBuilder {
         let isOutput = value == output
         let axis = isOutput ? layout.axis : layout.axis + outputRank - valueRank
         for input in node.input where !input.isEmpty && input != value {
-            let shape =
-                index.parameterShape(input)
-                ?? index.shapes[input].flatMap { dims in
-                    dims.allSatisfy { $0 != nil } ? dims.map { $0! } : nil
-                }
+            let shape: [Int?]? = index.parameterShape(input).map { $0.map { Optional($0) } } ?? index.shapes[input]
             guard let shape else { return excludeNode(n, "the shape of '\(input)' is unknown") }
             let dimension = axis - (outputRank - shape.count)
-            if dimension < 0 || shape[dimension] == 1 { continue }
+            if dimension < 0 { continue }
+            guard let extent = shape[dimension] else {
+                return excludeNode(n, "the extent of '\(input)' on the group's axis is unknown")
+            }
+            if extent == 1 { continue }
             if index.isParameter(input) {
                 slice(input, axis: dimension, offset: layout.offset, width: layout.width, scored: false, node: n)
             } else if let producer = index.producer[input], index.graph.node[producer].opType == "Constant" {
@@ -295,17 +296,19 @@ extension GroupBuilder {
 
     private mutating func flatten(_ n: Int, _ layout: Layout, isOutput: Bool, axis: Int) {
         let node = index.graph.node[n]
-        guard let shape = index.staticShape(node.input[0]) else {
-            return excludeNode(n, "the input shape is unknown")
-        }
+        guard let shape = index.shapes[node.input[0]] else { return excludeNode(n, "the input shape is unknown") }
         let start = axis < 0 ? axis + shape.count : axis
-        flattened(n, layout, isOutput: isOutput, start: start, inputShape: shape)
+        guard start >= 0, start < shape.count else { return excludeNode(n, "its axis is outside the input") }
+        let trailing = shape[(start + 1)...].compactMap { $0 }
+        guard trailing.count == shape.count - start - 1 else {
+            return excludeNode(n, "the extents it flattens into the channels are unknown")
+        }
+        flattened(n, layout, isOutput: isOutput, start: start, inner: trailing.reduce(1, *))
     }
 
     /// `[d0, …, C, h, w] → [d0, …, C·h·w]`: channel c becomes the block of h·w features starting at c·h·w.
-    private mutating func flattened(_ n: Int, _ layout: Layout, isOutput: Bool, start: Int, inputShape shape: [Int]) {
+    private mutating func flattened(_ n: Int, _ layout: Layout, isOutput: Bool, start: Int, inner: Int) {
         let node = index.graph.node[n]
-        let inner = shape[(start + 1)...].reduce(1, *)
         if isOutput {
             guard layout.axis == start, layout.offset % inner == 0, layout.width % inner == 0 else {
                 return excludeNode(n, "the group does not cover whole channels of the input")
@@ -331,11 +334,11 @@ extension GroupBuilder {
         guard node.input.count > 1, shapeArgumentIsEditable(node.input[1]) else {
             return excludeNode(n, "its shape is computed in the graph and cannot be rewritten")
         }
-        flattened(n, layout, isOutput: isOutput, start: start, inputShape: input)
+        flattened(n, layout, isOutput: isOutput, start: start, inner: input[(start + 1)...].reduce(1, *))
     }
 
     /// Whether a Reshape's shape comes from an INT64 initializer or a Constant node read by this node only.
-    private func shapeArgumentIsEditable(_ name: String) -> Bool {
+    func shapeArgumentIsEditable(_ name: String) -> Bool {
         guard (index.consumers[name] ?? []).count == 1 else { return false }
         if let parameter = index.model[name] { return parameter.tensor.dtype == .i64 }
         guard let producer = index.producer[name] else { return false }

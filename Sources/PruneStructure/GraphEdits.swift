@@ -35,7 +35,11 @@ enum GraphEdits {
             case "Reshape":
                 let changes = plan.removedAxes(value: node.output[0])
                 guard !changes.isEmpty, node.input.count > 1 else { continue }
-                try reshape(node, n, changes, constantNodes: constantNodes, graph: &graph, model: &model)
+                try reshape(node, n, changes, position: 1, constantNodes: constantNodes, graph: &graph, model: &model)
+            case "Resize":
+                let changes = plan.removedAxes(value: node.output[0])
+                guard !changes.isEmpty, node.input.count > 3, !node.input[3].isEmpty else { continue }
+                try reshape(node, n, changes, position: 3, constantNodes: constantNodes, graph: &graph, model: &model)
             case "Split":
                 try split(node, n, plan, index: index, editor: &editor, graph: &graph, model: &model)
             case "Slice":
@@ -160,16 +164,19 @@ enum GraphEdits {
         }
     }
 
+    /// Lowers the extents of the axes in `changes` in the INT64 shape argument at input `position` (a Reshape's
+    /// shape, a Resize's sizes), held in an initializer or a Constant node.
     private static func reshape(
-        _ node: Onnx_NodeProto, _ n: Int, _ changes: [(axis: Int, count: Int)], constantNodes: [String: Int],
-        graph: inout Onnx_GraphProto, model: inout Model
+        _ node: Onnx_NodeProto, _ n: Int, _ changes: [(axis: Int, count: Int)], position: Int,
+        constantNodes: [String: Int], graph: inout Onnx_GraphProto, model: inout Model
     ) throws {
-        let name = node.input[1]
+        let name = node.input[position]
         func edited(_ values: [Int64]) throws -> [Int64] {
             var values = values
             for (axis, count) in changes {
                 guard axis < values.count else {
-                    throw PruneError(.unsupported, "node '\(node.name)' (Reshape): shape '\(name)' has no axis \(axis)")
+                    throw PruneError(
+                        .unsupported, "node '\(node.name)' (\(node.opType)): shape '\(name)' has no axis \(axis)")
                 }
                 if values[axis] > 0 { values[axis] -= Int64(count) }
             }
@@ -194,7 +201,8 @@ enum GraphEdits {
             graph.node[c].attribute[a].t = tensor
         } else {
             throw PruneError(
-                .unsupported, "node '\(node.name)' (Reshape): shape '\(name)' is computed and cannot be rewritten")
+                .unsupported,
+                "node '\(node.name)' (\(node.opType)): shape '\(name)' is computed and cannot be rewritten")
         }
     }
 }

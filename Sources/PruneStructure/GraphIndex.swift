@@ -49,19 +49,9 @@ struct GraphIndex {
         self.constants = inference.values
     }
 
-    /// Static shape inference over `graph`, with the dims and small INT64 values of `model`'s parameters (current
-    /// after a rewrite, unlike the dims in the graph's initializer messages).
+    /// Static shape inference over `graph` with `model`'s current parameters.
     static func shapeInference(_ graph: Onnx_GraphProto, model: Model) -> ONNXShapeInference {
-        var dims: [String: [Int64]] = [:]
-        var constants: [String: [Int64]] = [:]
-        for initializer in graph.initializer { dims[initializer.name] = initializer.dims }
-        for parameter in model.parameters {
-            dims[parameter.name] = parameter.tensor.shape.map { Int64($0) }
-            let tensor = parameter.tensor
-            guard tensor.dtype == .i64, tensor.elementCount <= 64 else { continue }
-            constants[parameter.name] = tensor.withInt64Values { Array($0) }
-        }
-        return ONNXShapeInference(graph: graph, initializerDims: dims, constants: constants)
+        ONNXShapeInference(graph: graph, model: model)
     }
 
     /// Whether `name` is an initializer exposed as a parameter.
@@ -86,24 +76,14 @@ struct GraphIndex {
     /// The integer list held by `name` (an INT64 initializer or a value folded at load time).
     func int64s(_ name: String) -> [Int64]? { constants[name] }
 
+    /// The values of a small float32 parameter (at most 64 elements), such as Resize scales.
+    func floats(_ name: String) -> [Float]? {
+        guard let tensor = model[name]?.tensor, tensor.dtype == .f32, tensor.elementCount <= 64 else { return nil }
+        return tensor.floatValues()
+    }
+
     /// The rank of `value`, when known.
     func rank(_ value: String) -> Int? { shapes[value]?.count ?? parameterShape(value)?.count }
-}
-
-extension Tensor {
-    /// The values of an INT64 tensor (masked elements read as 0).
-    func withInt64Values<R>(_ body: (UnsafeBufferPointer<Int64>) throws -> R) rethrows -> R {
-        var values = [Int64](repeating: 0, count: elementCount)
-        var offset = 0
-        forEachByteChunk { chunk in
-            values.withUnsafeMutableBytes { target in
-                UnsafeMutableRawBufferPointer(rebasing: target[offset..<(offset + chunk.count)]).copyMemory(
-                    from: chunk)
-            }
-            offset += chunk.count
-        }
-        return try values.withUnsafeBufferPointer(body)
-    }
 }
 
 extension Onnx_NodeProto {

@@ -104,6 +104,8 @@ public struct StructureAnalysis: Sendable {
         switch node.opType {
         case "Conv" where weight.count >= 3:
             return (output, 1, weight[0])
+        case "ConvTranspose" where weight.count >= 3 && node.int("group", 1) == 1:
+            return (output, 1, weight[1])
         case "Gemm" where weight.count == 2:
             return (output, 1, node.int("transB", 0) != 0 ? weight[0] : weight[1])
         case "MatMul" where weight.count == 2:

@@ -80,15 +80,17 @@ struct AnalysisTests {
         #expect(groups["mm2"]?.isPrunable == false)
     }
 
-    @Test("An operator without a rule blocks the group and is named with its op")
+    @Test("An operator that mixes the channels, or has no rule, blocks the group and is named with its op")
     func unknownOperator() throws {
         let groups = try groups(TestGraphs.blocked())
-        #expect(
-            groups["conv1"]?.exclusion
-                == "node 'mystery' (Softmax): the structure analysis does not understand this operator")
+        #expect(groups["conv1"]?.exclusion == "node 'mystery' (Softmax): normalises across the group's channels")
         #expect(groups["conv2"]?.isPrunable == true)
         let custom = try self.groups(TestGraphs.blocked(op: "Fancy", domain: "com.example"))
         #expect(custom["conv1"]?.exclusion?.contains("node 'mystery' (Fancy)") == true)
+        let unknown = try self.groups(TestGraphs.blocked(op: "LpNormalization"))
+        #expect(
+            unknown["conv1"]?.exclusion
+                == "node 'mystery' (LpNormalization): the structure analysis does not understand this operator")
     }
 
     @Test("--ignore patterns protect every group that touches a matching name")

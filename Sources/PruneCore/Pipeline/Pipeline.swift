@@ -37,12 +37,37 @@ public struct Pipeline: Sendable {
         return PipelineResult(model: current, stages: reports)
     }
 
+    /// Exclusion reasons counted by kind, most frequent first: `12 × (Pad): …; 3 × …`. The node named at the start
+    /// of a reason (`node 'X' (Op): why`) is left out so that one cause counts once per kind.
+    static func countedReasons(_ reasons: [String]) -> String {
+        var counts: [String: Int] = [:]
+        var order: [String] = []
+        for reason in reasons {
+            var kind = Substring(reason)
+            if reason.hasPrefix("node '"), let end = reason.range(of: "' (") {
+                kind = reason[reason.index(before: end.upperBound)...]
+            }
+            let key = String(kind)
+            if counts[key] == nil { order.append(key) }
+            counts[key, default: 0] += 1
+        }
+        let sorted = order.enumerated().sorted { (counts[$0.element]!, -$0.offset) > (counts[$1.element]!, -$1.offset) }
+        return sorted.prefix(8).map { "\(counts[$0.element]!) × \($0.element)" }.joined(separator: "; ")
+            + (sorted.count > 8 ? "; …" : "")
+    }
+
     private func run(_ stage: Stage, on model: Model, context base: PruneContext) throws -> (Model, StageReport) {
         var context = base
         context.model = model
         let (targets, passedOver) =
             try stage.targetProvider?.targets(in: model, filter: stage.targets) ?? stage.targets.resolve(in: model)
         guard !targets.isEmpty else {
+            guard passedOver.isEmpty else {
+                throw PruneError(
+                    .noCandidates,
+                    "stage '\(stage.name)' has nothing to prune: all \(passedOver.count) candidates were passed over ("
+                        + Pipeline.countedReasons(passedOver.map(\.reason)) + ")")
+            }
             throw PruneError(
                 .noCandidates,
                 "stage '\(stage.name)' has no tensors to prune (include: \(stage.targets.include), exclude: \(stage.targets.exclude))"

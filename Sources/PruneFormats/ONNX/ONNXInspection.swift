@@ -31,19 +31,7 @@ package struct ONNXInspection {
 
     /// Shapes propagated from the graph inputs, with small INT64 initializers folded in as shape arguments.
     package func shapeInference() -> ONNXShapeInference {
-        var dims: [String: [Int64]] = [:]
-        var constants: [String: [Int64]] = [:]
-        for initializer in document.initializers {
-            dims[initializer.name] = initializer.dims
-            guard let position = initializer.parameterIndex else { continue }
-            let tensor = document.model.parameters[position].tensor
-            guard tensor.dtype == .i64, tensor.elementCount <= 64 else { continue }
-            let raw = tensor.bytes.raw
-            constants[initializer.name] = (0..<tensor.elementCount).map {
-                Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self))
-            }
-        }
-        return ONNXShapeInference(graph: document.proto.graph, initializerDims: dims, constants: constants)
+        ONNXShapeInference(graph: document.proto.graph, model: document.model)
     }
 
     private func modelSection(shapes: ONNXShapeInference) -> InspectionSection {

@@ -20,6 +20,8 @@ package struct ONNXShapeInference {
     package private(set) var shapes: [String: ONNXShape] = [:]
     /// Integer values known at load time (shape arguments), by value name.
     package private(set) var values: [String: [Int64]] = [:]
+    /// Small float values known at load time (Resize scales), by value name.
+    package private(set) var floatValues: [String: [Float]] = [:]
     /// Multiply-accumulates of each Conv, Gemm and MatMul node (by index) whose shapes are all known.
     package private(set) var macs: [Int: Int] = [:]
     /// Symbolic dimension names taken as 1: the leading dimension of the graph inputs.
@@ -35,9 +37,14 @@ package struct ONNXShapeInference {
     /// - Parameters:
     ///   - initializerDims: the dimensions of every initializer.
     ///   - constants: the values of small INT64 initializers.
-    package init(graph: Onnx_GraphProto, initializerDims: [String: [Int64]], constants: [String: [Int64]]) {
+    ///   - floatConstants: the values of small FLOAT initializers (Resize scales).
+    package init(
+        graph: Onnx_GraphProto, initializerDims: [String: [Int64]], constants: [String: [Int64]],
+        floatConstants: [String: [Float]] = [:]
+    ) {
         for (name, dims) in initializerDims { shapes[name] = dims.map { Int($0) } }
         values = constants
+        floatValues = floatConstants
         for input in graph.input where shapes[input.name] == nil {
             guard input.type.tensorType.hasShape else { continue }
             let dims = input.type.tensorType.shape.dim
@@ -173,8 +180,84 @@ package struct ONNXShapeInference {
             guard let x = shape(node, 0) else { return [] }
             return [[ONNXShapeInference.shapeRange(node, rank: x.count).count]]
         case "Constant": return [constantShape(node)]
+        case "Resize", "Upsample": return [resize(node)]
+        case "ConvTranspose": return [convTranspose(node, index: index)]
+        case "ConstantOfShape": return [value(node, 0).map { $0.map { Int($0) } }]
+        case "Expand":
+            guard let x = shape(node, 0), let target = value(node, 1) else { return [] }
+            return [ONNXShapeInference.broadcast(x, target.map { Int($0) })]
+        case "Tile":
+            guard let x = shape(node, 0), let repeats = value(node, 1), repeats.count == x.count else { return [] }
+            return [zip(x, repeats).map { extent, factor in extent.map { $0 * Int(factor) } }]
+        case "Range":
+            return [[value(node, 0).flatMap { start in
+                value(node, 1).flatMap { end in value(node, 2).map { (start, end, $0) } }
+            }.flatMap { start, end, delta -> Int? in
+                guard let s = start.first, let e = end.first, let d = delta.first, d != 0 else { return nil }
+                return Int(Swift.max(0, (e - s + d - (d > 0 ? 1 : -1)) / d))
+            }]]
+        case "LSTM", "GRU", "RNN":
+            guard let x = shape(node, 0), x.count == 3, let hidden = node.intAttribute("hidden_size") else { return [] }
+            let directions = node.stringAttribute("direction") == "bidirectional" ? 2 : 1
+            let h = Int(hidden)
+            let layout = node.intAttribute("layout") ?? 0
+            let (sequence, batch) = layout == 0 ? (x[0], x[1]) : (x[1], x[0])
+            let state: ONNXShape = layout == 0 ? [directions, batch, h] : [batch, directions, h]
+            let output: ONNXShape = layout == 0 ? [sequence, directions, batch, h] : [batch, sequence, directions, h]
+            return [output, state, state]
         default: return []
         }
+    }
+
+    /// Resize (scales or sizes, opset 10 on) and Upsample (scales attribute or input): the spatial extents scaled
+    /// and floored, or the given sizes.
+    private func resize(_ node: Onnx_NodeProto) -> ONNXShape? {
+        guard let x = shape(node, 0) else { return nil }
+        if node.opType == "Resize", node.input.count > 3, let sizes = value(node, 3), sizes.count == x.count {
+            return sizes.map { Int($0) }
+        }
+        let scales: [Float]?
+        if let attribute = node.attribute(named: "scales"), !attribute.floats.isEmpty {
+            scales = attribute.floats
+        } else {
+            let position = node.opType == "Upsample" || node.input.count == 2 ? 1 : 2
+            scales = position < node.input.count ? floatValues[node.input[position]] : nil
+        }
+        guard let scales, scales.count == x.count else { return x.map { _ in nil } }
+        return zip(x, scales).map { extent, scale in extent.map { Int((Float($0) * scale).rounded(.down)) } }
+    }
+
+    /// ConvTranspose: output channels from the weight `[C_in, C_out/group, k…]`; spatial extents from
+    /// `output_shape` or stride·(in − 1) + output_padding + (k − 1)·dilation + 1 − pads.
+    private mutating func convTranspose(_ node: Onnx_NodeProto, index: Int) -> ONNXShape? {
+        guard let x = shape(node, 0), let w = shape(node, 1), x.count >= 3, w.count == x.count else { return nil }
+        let rank = x.count - 2
+        let groups = Int(node.intAttribute("group") ?? 1)
+        let channels = w[1].map { $0 * groups }
+        if let given = node.intsAttribute("output_shape"), given.count == rank {
+            return [x[0], channels] + given.map { Int($0) }
+        }
+        let strides = (node.intsAttribute("strides") ?? []).map { Int($0) }
+        let dilations = (node.intsAttribute("dilations") ?? []).map { Int($0) }
+        let pads = (node.intsAttribute("pads") ?? []).map { Int($0) }
+        let extra = (node.intsAttribute("output_padding") ?? []).map { Int($0) }
+        let kernel = node.intsAttribute("kernel_shape").map { $0.map { Int($0) } } ?? Array(w.dropFirst(2))
+        let autoPad = node.stringAttribute("auto_pad") ?? "NOTSET"
+        let spatial: ONNXShape = (0..<rank).map { axis -> Int? in
+            guard let extent = x[axis + 2], axis < kernel.count, let k = kernel[axis] else { return nil }
+            let stride = strides.count == rank ? strides[axis] : 1
+            if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" { return extent * stride }
+            let dilation = dilations.count == rank ? dilations[axis] : 1
+            let padding = pads.count == 2 * rank ? pads[axis] + pads[axis + rank] : 0
+            let outputPadding = extra.count == rank ? extra[axis] : 0
+            return stride * (extent - 1) + outputPadding + (k - 1) * dilation + 1 - padding
+        }
+        if let batch = x[0], let inputs = ONNXShapeInference.product(x.dropFirst(2)),
+            let weights = ONNXShapeInference.product(w[...])
+        {
+            macs[index] = ONNXShapeInference.multiply([batch, inputs, weights])
+        }
+        return [x[0], channels] + spatial
     }
 
     private mutating func conv(_ node: Onnx_NodeProto, index: Int) -> ONNXShape? {
@@ -511,6 +594,110 @@ package struct ONNXShapeInference {
                 out += part
             }
             return out
+        default:
+            return foldArithmetic(node)
+        }
+    }
+
+    /// Folding of the shape arithmetic exporters write around computed pads, sizes and reshape targets: integer
+    /// Add/Sub/Mul/Div/Mod/Max/Min/Neg/Abs, Equal/Where, Slice of a 1-D list, Reshape/Flatten/Squeeze of a list,
+    /// a 2-D Transpose, ConstantOfShape, Range, Expand, ReduceProd/ReduceSum and Size. Values stay small (≤ 64).
+    private func foldArithmetic(_ node: Onnx_NodeProto) -> [Int64]? {
+        let limit = 64
+        switch node.opType {
+        case "Add", "Sub", "Mul", "Div", "Mod", "Max", "Min", "Equal", "Less", "Greater":
+            guard node.input.count == 2, let a = value(node, 0), let b = value(node, 1),
+                a.count == b.count || a.count == 1 || b.count == 1
+            else { return nil }
+            let count = max(a.count, b.count)
+            var out: [Int64] = []
+            for position in 0..<count {
+                let x = a[a.count == 1 ? 0 : position]
+                let y = b[b.count == 1 ? 0 : position]
+                switch node.opType {
+                case "Add": out.append(x &+ y)
+                case "Sub": out.append(x &- y)
+                case "Mul": out.append(x &* y)
+                case "Div":
+                    let (quotient, overflow) = x.dividedReportingOverflow(by: y)
+                    guard y != 0, !overflow else { return nil }
+                    out.append(quotient)
+                case "Mod":
+                    let (remainder, overflow) = x.remainderReportingOverflow(dividingBy: y)
+                    guard y != 0, !overflow else { return nil }
+                    out.append(remainder)
+                case "Max": out.append(Swift.max(x, y))
+                case "Min": out.append(Swift.min(x, y))
+                case "Equal": out.append(x == y ? 1 : 0)
+                case "Less": out.append(x < y ? 1 : 0)
+                default: out.append(x > y ? 1 : 0)
+                }
+            }
+            return out
+        case "Neg": return value(node, 0)?.map { 0 &- $0 }
+        case "Abs": return value(node, 0)?.map { $0 == .min ? $0 : Swift.abs($0) }
+        case "Where":
+            guard node.input.count == 3, let c = value(node, 0), let x = value(node, 1), let y = value(node, 2)
+            else { return nil }
+            let count = Swift.max(c.count, x.count, y.count)
+            guard [c, x, y].allSatisfy({ $0.count == count || $0.count == 1 }) else { return nil }
+            return (0..<count).map { i in
+                c[c.count == 1 ? 0 : i] != 0 ? x[x.count == 1 ? 0 : i] : y[y.count == 1 ? 0 : i]
+            }
+        case "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Cast":
+            return value(node, 0)
+        case "Transpose":
+            guard let data = value(node, 0), let x = shape(node, 0) else { return nil }
+            if x.count <= 1 { return data }
+            guard x.count == 2, let rows = x[0], let columns = x[1], rows * columns == data.count else { return nil }
+            return (0..<columns).flatMap { c in (0..<rows).map { r in data[r * columns + c] } }
+        case "Slice":
+            guard let data = value(node, 0), shape(node, 0)?.count ?? 1 <= 1 else { return nil }
+            let starts = node.intsAttribute("starts") ?? value(node, 1)
+            let ends = node.intsAttribute("ends") ?? value(node, 2)
+            let axes = node.intsAttribute("axes") ?? value(node, 3) ?? [0]
+            let steps = value(node, 4) ?? [1]
+            guard let starts, let ends, starts.count == 1, ends.count == 1, axes.count == 1, axes[0] == 0 || axes[0] == -1,
+                steps.count == 1, steps[0] != 0
+            else { return nil }
+            let count = ONNXShapeInference.sliceCount(start: starts[0], end: ends[0], step: Int(steps[0]), extent: data.count)
+            let e = Int64(data.count)
+            var first = starts[0] < 0 ? starts[0] + e : starts[0]
+            first = steps[0] > 0 ? Swift.min(Swift.max(first, 0), e) : Swift.min(Swift.max(first, 0), e - 1)
+            return (0..<count).map { data[Int(first + Int64($0) * steps[0])] }
+        case "ConstantOfShape":
+            guard let dims = value(node, 0), dims.allSatisfy({ $0 >= 0 && $0 <= Int64(limit) }) else { return nil }
+            let count = dims.reduce(1, { Swift.min($0 * $1, Int64(limit) + 1) })
+            guard count <= limit else { return nil }
+            var fill: Int64 = 0
+            if let attribute = node.attribute(named: "value"), attribute.hasT {
+                guard let values = ONNXShapeInference.int64Values(attribute.t), values.count == 1 else { return nil }
+                fill = values[0]
+            }
+            return Array(repeating: fill, count: Int(count))
+        case "Range":
+            guard let start = value(node, 0)?.first, let end = value(node, 1)?.first, let delta = value(node, 2)?.first,
+                delta != 0
+            else { return nil }
+            let (span, overflow) = end.subtractingReportingOverflow(start)
+            guard !overflow else { return nil }
+            let (rounded, wrapped) = span.addingReportingOverflow(delta - (delta > 0 ? 1 : -1))
+            guard !wrapped else { return nil }
+            let count = Swift.max(0, rounded / delta)
+            guard count <= limit else { return nil }
+            return (0..<count).map { start + $0 * delta }
+        case "Expand":
+            guard let data = value(node, 0), let target = value(node, 1), data.count == 1 else { return nil }
+            guard target.allSatisfy({ $0 >= 0 && $0 <= Int64(limit) }) else { return nil }
+            let count = target.reduce(1, { Swift.min($0 * Swift.max($1, 1), Int64(limit) + 1) })
+            guard count <= limit else { return nil }
+            return Array(repeating: data[0], count: Int(count))
+        case "ReduceProd", "ReduceSum":
+            guard let data = value(node, 0), shape(node, 0)?.count ?? 1 <= 1 else { return nil }
+            return [node.opType == "ReduceProd" ? data.reduce(1, { $0 &* $1 }) : data.reduce(0, { $0 &+ $1 })]
+        case "Size":
+            guard let x = shape(node, 0), let count = ONNXShapeInference.product(x[...]) else { return nil }
+            return [Int64(count)]
         default:
             return nil
         }

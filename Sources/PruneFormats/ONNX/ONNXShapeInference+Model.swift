@@ -1,0 +1,38 @@
+import ONNXProto
+import PruneCore
+
+extension ONNXShapeInference {
+    /// Static shape inference over `graph` with `model`'s parameters: their current dims (which a rewrite may have
+    /// changed since the graph's initializer messages were written) and the values of the small INT64 and FLOAT
+    /// ones (shape arguments, Resize scales).
+    package init(graph: Onnx_GraphProto, model: Model) {
+        var dims: [String: [Int64]] = [:]
+        var constants: [String: [Int64]] = [:]
+        var floats: [String: [Float]] = [:]
+        for initializer in graph.initializer { dims[initializer.name] = initializer.dims }
+        for parameter in model.parameters {
+            let tensor = parameter.tensor
+            dims[parameter.name] = tensor.shape.map { Int64($0) }
+            guard tensor.elementCount <= 64 else { continue }
+            if tensor.dtype == .i64 { constants[parameter.name] = tensor.withInt64Values { Array($0) } }
+            if tensor.dtype == .f32 { floats[parameter.name] = tensor.floatValues() }
+        }
+        self.init(graph: graph, initializerDims: dims, constants: constants, floatConstants: floats)
+    }
+}
+
+extension Tensor {
+    /// The values of an INT64 tensor (masked elements read as 0).
+    package func withInt64Values<R>(_ body: (UnsafeBufferPointer<Int64>) throws -> R) rethrows -> R {
+        var values = [Int64](repeating: 0, count: elementCount)
+        var offset = 0
+        forEachByteChunk { chunk in
+            values.withUnsafeMutableBytes { target in
+                UnsafeMutableRawBufferPointer(rebasing: target[offset..<(offset + chunk.count)]).copyMemory(
+                    from: chunk)
+            }
+            offset += chunk.count
+        }
+        return try values.withUnsafeBufferPointer(body)
+    }
+}

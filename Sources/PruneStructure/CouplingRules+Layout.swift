@@ -1,0 +1,235 @@
+import ONNXProto
+import PruneCore
+import PruneFormats
+
+/// Rules for operators that move, keep or reduce axes around the group's channels: Transpose, Squeeze, Unsqueeze,
+/// reductions, Softmax, LayerNormalization, Pad, Resize/Upsample and ConvTranspose.
+extension GroupBuilder {
+    /// Reductions that keep every axis they do not reduce.
+    static let reductions: Set<String> = [
+        "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum",
+        "ReduceLogSumExp", "ReduceSumSquare",
+    ]
+
+    /// Applies a rule of this file; false when `op` has none here.
+    mutating func coupleLayout(_ op: String, node n: Int, through value: String, _ layout: Layout) -> Bool {
+        let isOutput = index.graph.node[n].output.contains(value)
+        switch op {
+        case "Transpose": transpose(n, layout, isOutput: isOutput)
+        case "Squeeze", "Unsqueeze": squeezeOrUnsqueeze(n, layout, isOutput: isOutput, squeezes: op == "Squeeze")
+        case "Softmax", "LogSoftmax", "Hardmax": softmax(n, layout)
+        case "LayerNormalization": layerNormalization(n, layout)
+        case "Pad": pad(n, layout)
+        case "Resize", "Upsample": resize(n, layout)
+        case "ConvTranspose": convTranspose(n, layout, isOutput: isOutput)
+        default:
+            guard Self.reductions.contains(op) else { return false }
+            reduction(n, layout, isOutput: isOutput)
+        }
+        return true
+    }
+
+    /// Carries the group from input 0 to output 0 (or back) on the same axis.
+    private mutating func passAlong(_ n: Int, _ layout: Layout, inputAxis: Int, outputAxis: Int) {
+        let node = index.graph.node[n]
+        if node.output.dropFirst().contains(where: { !$0.isEmpty && index.consumers[$0] != nil }) {
+            return excludeNode(n, "its second output is used")
+        }
+        add(node.input[0], axis: inputAxis, offset: layout.offset, width: layout.width)
+        add(node.output[0], axis: outputAxis, offset: layout.offset, width: layout.width)
+    }
+
+    private mutating func transpose(_ n: Int, _ layout: Layout, isOutput: Bool) {
+        let node = index.graph.node[n]
+        guard let rank = index.rank(node.input[0]) else { return excludeNode(n, "the input rank is unknown") }
+        let perm = node.ints("perm") ?? Array((0..<rank).reversed())
+        guard perm.count == rank, Set(perm) == Set(0..<rank) else { return excludeNode(n, "its perm is invalid") }
+        if isOutput {
+            passAlong(n, layout, inputAxis: perm[layout.axis], outputAxis: layout.axis)
+        } else if let outputAxis = perm.firstIndex(of: layout.axis) {
+            passAlong(n, layout, inputAxis: layout.axis, outputAxis: outputAxis)
+        }
+    }
+
+    /// The axes argument of Squeeze, Unsqueeze and reductions: the attribute before opset 13 (18 for most
+    /// reductions), input 1 after; nil when absent, `[]`-like unknown when it is not a known constant.
+    private func axesArgument(_ node: Onnx_NodeProto) -> (known: Bool, axes: [Int]?) {
+        if let attribute = node.ints("axes") { return (true, attribute) }
+        guard node.input.count > 1, !node.input[1].isEmpty else { return (true, nil) }
+        guard let values = index.int64s(node.input[1]) else { return (false, nil) }
+        return (true, values.map { Int($0) })
+    }
+
+    private mutating func squeezeOrUnsqueeze(_ n: Int, _ layout: Layout, isOutput: Bool, squeezes: Bool) {
+        let node = index.graph.node[n]
+        guard let inputRank = index.rank(node.input[0]), let outputRank = index.rank(node.output[0]) else {
+            return excludeNode(n, "the ranks are unknown")
+        }
+        let argument = axesArgument(node)
+        guard argument.known else { return excludeNode(n, "its axes are not known at load time") }
+        // Map every axis of the input to the output: the axes that are kept keep their order.
+        let squeezedRank = squeezes ? inputRank : outputRank
+        let listed = (argument.axes ?? []).map { $0 < 0 ? $0 + squeezedRank : $0 }
+        var mapping: [Int: Int] = [:]
+        if squeezes {
+            guard let shape = index.shapes[node.input[0]] else { return excludeNode(n, "the input shape is unknown") }
+            let removed = argument.axes == nil ? Set(shape.indices.filter { shape[$0] == 1 }) : Set(listed)
+            var next = 0
+            for axis in 0..<inputRank where !removed.contains(axis) {
+                mapping[axis] = next
+                next += 1
+            }
+        } else {
+            let inserted = Set(listed)
+            var next = 0
+            for axis in 0..<outputRank where !inserted.contains(axis) {
+                mapping[next] = axis
+                next += 1
+            }
+        }
+        if isOutput {
+            guard let inputAxis = mapping.first(where: { $0.value == layout.axis })?.key else { return }
+            passAlong(n, layout, inputAxis: inputAxis, outputAxis: layout.axis)
+        } else {
+            guard let outputAxis = mapping[layout.axis] else {
+                return excludeNode(n, "squeezes the group's axis")
+            }
+            passAlong(n, layout, inputAxis: layout.axis, outputAxis: outputAxis)
+        }
+    }
+
+    private mutating func reduction(_ n: Int, _ layout: Layout, isOutput: Bool) {
+        let node = index.graph.node[n]
+        guard let rank = index.rank(node.input[0]) else { return excludeNode(n, "the input rank is unknown") }
+        let argument = axesArgument(node)
+        guard argument.known else { return excludeNode(n, "its axes are not known at load time") }
+        let keep = node.int("keepdims", 1) != 0
+        var axes = Set((argument.axes ?? []).map { $0 < 0 ? $0 + rank : $0 })
+        if argument.axes == nil || axes.isEmpty {
+            if node.int("noop_with_empty_axes", 0) != 0 { return passAlong(n, layout, inputAxis: layout.axis, outputAxis: layout.axis) }
+            axes = Set(0..<rank)
+        }
+        let kept = (0..<rank).filter { !axes.contains($0) }
+        func outputAxis(_ inputAxis: Int) -> Int { keep ? inputAxis : kept.firstIndex(of: inputAxis)! }
+        if isOutput {
+            let inputAxis = keep ? layout.axis : kept[layout.axis]
+            guard !axes.contains(inputAxis) else { return }
+            passAlong(n, layout, inputAxis: inputAxis, outputAxis: layout.axis)
+        } else {
+            guard !axes.contains(layout.axis) else { return excludeNode(n, "reduces over the group's channels") }
+            passAlong(n, layout, inputAxis: layout.axis, outputAxis: outputAxis(layout.axis))
+        }
+    }
+
+    private mutating func softmax(_ n: Int, _ layout: Layout) {
+        let node = index.graph.node[n]
+        guard let rank = index.rank(node.input[0]) else { return excludeNode(n, "the input rank is unknown") }
+        let raw = node.int("axis", index.opset >= 13 ? -1 : 1)
+        let axis = raw < 0 ? raw + rank : raw
+        // Before opset 13 the input is coerced to 2-D at `axis`: every axis from there on is normalised together.
+        let normalised = index.opset >= 13 ? layout.axis == axis : layout.axis >= axis
+        guard !normalised else { return excludeNode(n, "normalises across the group's channels") }
+        passAlong(n, layout, inputAxis: layout.axis, outputAxis: layout.axis)
+    }
+
+    /// LayerNormalization over the channel axis alone (ConvNeXt's after a Transpose, a transformer's hidden width):
+    /// scale and bias follow the channels. Removing channels changes the statistics the remaining ones are
+    /// normalised with, as it does in Torch-Pruning.
+    private mutating func layerNormalization(_ n: Int, _ layout: Layout) {
+        let node = index.graph.node[n]
+        guard let rank = index.rank(node.input[0]) else { return excludeNode(n, "the input rank is unknown") }
+        let raw = node.int("axis", -1)
+        let first = raw < 0 ? raw + rank : raw
+        guard layout.axis >= first else { return passAlong(n, layout, inputAxis: layout.axis, outputAxis: layout.axis) }
+        guard first == rank - 1, layout.axis == first else {
+            return excludeNode(n, "normalises over several axes including the group's")
+        }
+        for position in [1, 2] where position < node.input.count && !node.input[position].isEmpty {
+            slice(
+                node.input[position], axis: 0, offset: layout.offset, width: layout.width, scored: position == 1,
+                node: n)
+        }
+        passAlong(n, layout, inputAxis: layout.axis, outputAxis: layout.axis)
+    }
+
+    private mutating func pad(_ n: Int, _ layout: Layout) {
+        let node = index.graph.node[n]
+        guard let rank = index.rank(node.input[0]) else { return excludeNode(n, "the input rank is unknown") }
+        let pads: [Int]
+        if let attribute = node.ints("pads") {
+            pads = attribute
+        } else if node.input.count > 1, let values = index.int64s(node.input[1]) {
+            pads = values.map { Int($0) }
+        } else {
+            return excludeNode(n, "its pads are not known at load time")
+        }
+        var axes = Array(0..<rank)
+        if node.input.count > 3, !node.input[3].isEmpty {
+            guard let values = index.int64s(node.input[3]) else {
+                return excludeNode(n, "its axes are not known at load time")
+            }
+            axes = values.map { Int($0) < 0 ? Int($0) + rank : Int($0) }
+        }
+        guard pads.count == 2 * axes.count else { return excludeNode(n, "its pads do not match its axes") }
+        if let k = axes.firstIndex(of: layout.axis), pads[k] != 0 || pads[k + axes.count] != 0 {
+            return excludeNode(n, "pads the group's channel axis")
+        }
+        passAlong(n, layout, inputAxis: layout.axis, outputAxis: layout.axis)
+    }
+
+    /// Resize and Upsample scale spatial axes; the channel axis must keep scale 1. A constant `sizes` is rewritten
+    /// with the channels.
+    private mutating func resize(_ n: Int, _ layout: Layout) {
+        let node = index.graph.node[n]
+        let op = node.opType
+        var scales: [Float]?
+        if op == "Upsample", let attribute = node.attribute.first(where: { $0.name == "scales" }) {
+            scales = attribute.floats
+        }
+        let scalesInput = op == "Upsample" ? 1 : (index.opset >= 11 ? 2 : 1)
+        if scales == nil, scalesInput < node.input.count, !node.input[scalesInput].isEmpty {
+            guard let values = index.floats(node.input[scalesInput]) else {
+                if index.opset >= 11, node.input.count > 3, !node.input[3].isEmpty {
+                    return resizeBySizes(n, layout)
+                }
+                return excludeNode(n, "its scales are not known at load time")
+            }
+            if !values.isEmpty { scales = values }
+        }
+        if let scales {
+            guard layout.axis < scales.count, scales[layout.axis] == 1 else {
+                return excludeNode(n, "scales the group's channel axis")
+            }
+            return passAlong(n, layout, inputAxis: layout.axis, outputAxis: layout.axis)
+        }
+        resizeBySizes(n, layout)
+    }
+
+    private mutating func resizeBySizes(_ n: Int, _ layout: Layout) {
+        let node = index.graph.node[n]
+        guard node.input.count > 3, !node.input[3].isEmpty else { return excludeNode(n, "has neither scales nor sizes") }
+        guard shapeArgumentIsEditable(node.input[3]) else {
+            return excludeNode(n, "its sizes are computed in the graph and cannot be rewritten")
+        }
+        passAlong(n, layout, inputAxis: layout.axis, outputAxis: layout.axis)
+    }
+
+    /// ConvTranspose with group 1: weight `[C_in, C_out, k…]`, so output channels are weight axis 1 and input
+    /// channels weight axis 0.
+    private mutating func convTranspose(_ n: Int, _ layout: Layout, isOutput: Bool) {
+        let node = index.graph.node[n]
+        guard node.input.count >= 2, index.parameterShape(node.input[1]) != nil else {
+            return excludeNode(n, "its weight is not an initializer")
+        }
+        guard node.int("group", 1) == 1 else { return excludeNode(n, "grouped transposed convolutions are not analysed") }
+        guard layout.axis == 1 else { return excludeNode(n, "the group runs along a spatial axis") }
+        if isOutput {
+            slice(node.input[1], axis: 1, offset: layout.offset, width: layout.width, scored: true, node: n)
+            if node.input.count > 2, !node.input[2].isEmpty {
+                slice(node.input[2], axis: 0, offset: layout.offset, width: layout.width, scored: false, node: n)
+            }
+        } else {
+            slice(node.input[1], axis: 0, offset: layout.offset, width: layout.width, scored: true, node: n)
+        }
+    }
+}
