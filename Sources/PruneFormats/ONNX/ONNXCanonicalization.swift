@@ -14,6 +14,9 @@ import ONNXProto
 package enum ONNXCanonicalization {
     /// What canonicalisation did, for notes.
     package struct Summary: Sendable, Equatable {
+        /// Nothing done.
+        package init() {}
+
         /// Constant nodes turned into initializers.
         package var promotedConstants = 0
         /// Identity nodes bypassed.
@@ -21,7 +24,10 @@ package enum ONNXCanonicalization {
     }
 
     /// Canonicalises `graph` in place; promoted initializers are appended to `graph.initializer`.
-    package static func apply(to graph: inout Onnx_GraphProto) -> Summary {
+    ///
+    /// - Parameter irVersion: the model's IR version; before IR 4 every initializer must also be a graph input, so
+    ///   promoted ones are declared there too.
+    package static func apply(to graph: inout Onnx_GraphProto, irVersion: Int64 = 8) -> Summary {
         var summary = Summary()
         let outputs = Set(graph.output.map(\.name))
         var initializers = Set(graph.initializer.map(\.name))
@@ -31,6 +37,7 @@ package enum ONNXCanonicalization {
             if let tensor = promotable(node, outputs: outputs, initializers: initializers) {
                 graph.initializer.append(tensor)
                 initializers.insert(tensor.name)
+                if irVersion < 4 { graph.input.append(declaration(of: tensor)) }
                 summary.promotedConstants += 1
             } else {
                 kept.append(node)
@@ -72,6 +79,19 @@ package enum ONNXCanonicalization {
         guard !tensor.dims.isEmpty, !tensor.hasSegment, floatingTypes.contains(tensor.dataType) else { return nil }
         tensor.name = name
         return tensor
+    }
+
+    /// A graph input declaring `tensor`'s element type and shape.
+    private static func declaration(of tensor: Onnx_TensorProto) -> Onnx_ValueInfoProto {
+        var info = Onnx_ValueInfoProto()
+        info.name = tensor.name
+        info.type.tensorType.elemType = tensor.dataType
+        info.type.tensorType.shape.dim = tensor.dims.map { extent in
+            var dim = Onnx_TensorShapeProto.Dimension()
+            dim.dimValue = extent
+            return dim
+        }
+        return info
     }
 
     /// FLOAT, FLOAT16, DOUBLE, BFLOAT16.

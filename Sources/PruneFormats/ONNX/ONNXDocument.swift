@@ -47,7 +47,7 @@ public struct ONNXDocument: ModelDocument {
         var proto = decoded
         guard proto.hasGraph else { throw PruneError(.corruptFile, "\(path): the model has no graph") }
         var warnings = try ONNXOpsetPolicy.warnings(for: proto, path: path)
-        _ = ONNXCanonicalization.apply(to: &proto.graph)
+        _ = ONNXCanonicalization.apply(to: &proto.graph, irVersion: proto.irVersion)
         if let note = ONNXDocument.subgraphNote(proto.graph) { warnings.append("\(path): \(note)") }
 
         var resolver = ONNXExternalDataResolver(modelURL: url)
