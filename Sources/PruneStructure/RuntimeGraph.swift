@@ -13,32 +13,17 @@ extension ONNXGraph {
         guard let onnx = model.graph as? ONNXModelGraph else {
             throw PruneError(.unsupported, "running a model needs an ONNX model")
         }
-        var proto = onnx.proto
-        for index in proto.initializer.indices {
-            let name = proto.initializer[index].name
-            guard let parameter = model[name] else { continue }
-            var data = Data(capacity: parameter.tensor.byteCount)
-            parameter.tensor.forEachByteChunk { data.append(contentsOf: $0) }
-            proto.initializer[index].rawData = data
-            proto.initializer[index].dims = parameter.tensor.shape.map(Int64.init)
-            proto.initializer[index].dataLocation = .default
-            proto.initializer[index].externalData = []
-            ONNXGraph.clearTypedValues(&proto.initializer[index])
+        let directory = model.sourceURL?.deletingLastPathComponent()
+        let initializers = try onnx.proto.initializer.map { proto -> (String, RuntimeTensor) in
+            if let parameter = model[proto.name] {
+                do {
+                    return (proto.name, try RuntimeTensor(parameter.tensor))
+                } catch let error as PruneError {
+                    throw PruneError(error.kind, "initializer '\(proto.name)': \(error.message)")
+                }
+            }
+            return (proto.name, try RuntimeTensor(proto: proto, baseDirectory: directory))
         }
-        var message = Onnx_ModelProto()
-        message.irVersion = 8
-        message.graph = proto
-        var opset = Onnx_OperatorSetIdProto()
-        opset.version = Int64(onnx.opset)
-        message.opsetImport = [opset]
-        return try ONNXGraph(model: message, baseDirectory: model.sourceURL?.deletingLastPathComponent())
-    }
-
-    private static func clearTypedValues(_ message: inout Onnx_TensorProto) {
-        message.floatData = []
-        message.int32Data = []
-        message.int64Data = []
-        message.doubleData = []
-        message.uint64Data = []
+        return try ONNXGraph(graph: onnx.proto, opset: onnx.opset, initializers: initializers, baseDirectory: directory)
     }
 }

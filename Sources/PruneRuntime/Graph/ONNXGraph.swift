@@ -44,24 +44,35 @@ public final class ONNXGraph: Sendable {
     }
 
     /// Decodes a model message; `baseDirectory` locates external tensor data.
-    package init(model: Onnx_ModelProto, baseDirectory: URL? = nil) throws {
-        let graph = model.graph
+    package convenience init(model: Onnx_ModelProto, baseDirectory: URL? = nil) throws {
         var opset = 0
         for entry in model.opsetImport where entry.domain.isEmpty || entry.domain == "ai.onnx" {
             opset = Int(entry.version)
         }
+        let initializers = try model.graph.initializer.map { proto in
+            (proto.name, try RuntimeTensor(proto: proto, baseDirectory: baseDirectory))
+        }
+        try self.init(graph: model.graph, opset: opset, initializers: initializers, baseDirectory: baseDirectory)
+    }
+
+    /// A graph whose initializer values are already decoded: `initializers` gives one tensor per entry of
+    /// `graph.initializer` (whose own payloads are not read), in any order.
+    ///
+    /// This is how a model held in memory (a pruned model's parameters) is run without serialising it again.
+    ///
+    /// - Throws: `PruneError` for a sparse initializer, a graph value that is not a tensor, or a node the runtime
+    ///   cannot decode.
+    package init(
+        graph: Onnx_GraphProto, opset: Int, initializers list: [(String, RuntimeTensor)], baseDirectory: URL?
+    ) throws {
         opsetVersion = opset
         var initializers: [String: RuntimeTensor] = [:]
-        var initializerNames: [String] = []
-        for proto in graph.initializer {
-            initializers[proto.name] = try RuntimeTensor(proto: proto, baseDirectory: baseDirectory)
-            initializerNames.append(proto.name)
-        }
+        for (name, tensor) in list { initializers[name] = tensor }
         if let sparse = graph.sparseInitializer.first {
             throw PruneError(.unsupported, "sparse initializer '\(sparse.values.name)' is not supported")
         }
         self.initializers = initializers
-        self.initializerNames = initializerNames
+        self.initializerNames = graph.initializer.map(\.name)
         inputNames = graph.input.map(\.name).filter { initializers[$0] == nil }
         outputNames = graph.output.map(\.name)
         inputDeclarations = graph.input.filter { initializers[$0.name] == nil }.map(ValueDeclaration.init(proto:))
