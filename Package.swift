@@ -27,19 +27,22 @@ let package = Package(
         .target(
             name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["README.md"]),
-        .target(name: "PruneFormats", dependencies: ["PruneCore", "ONNXProto"], swiftSettings: strict),
+        .target(name: "ONNXOperators", swiftSettings: strict),
+        .target(name: "PruneFormats", dependencies: ["PruneCore", "ONNXProto", "ONNXOperators"], swiftSettings: strict),
         .target(
             name: "PruneBuiltins", dependencies: ["PruneCore", "PruneStructure", "PruneReconstruct"],
             swiftSettings: strict),
         .target(
-            name: "PruneStructure", dependencies: ["PruneCore", "PruneFormats", "PruneRuntime", "ONNXProto"],
+            name: "PruneStructure",
+            dependencies: ["PruneCore", "PruneFormats", "PruneRuntime", "ONNXProto", "ONNXOperators"],
             swiftSettings: strict),
         .systemLibrary(
             name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .target(
             name: "PruneRuntime",
             dependencies: [
-                "PruneCore", "ONNXProto", "CPruneKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+                "PruneCore", "ONNXProto", "ONNXOperators", "CPruneKernels",
+                .target(name: "CBLAS", condition: .when(platforms: [.linux])),
             ],
             exclude: ["README.md"], swiftSettings: strict),
         .target(name: "CPruneKernels", exclude: ["README.md"]),

@@ -1,3 +1,4 @@
+import ONNXOperators
 import ONNXProto
 import PruneCore
 import PruneFormats
@@ -5,12 +6,6 @@ import PruneFormats
 /// Rules for operators that move, keep or reduce axes around the group's channels: Transpose, Squeeze, Unsqueeze,
 /// reductions, Softmax, LayerNormalization, Pad, Resize/Upsample and ConvTranspose.
 extension GroupBuilder {
-    /// Reductions that keep every axis they do not reduce.
-    static let reductions: Set<String> = [
-        "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum",
-        "ReduceLogSumExp", "ReduceSumSquare",
-    ]
-
     /// Applies a rule of this file; false when `op` has none here.
     mutating func coupleLayout(_ op: String, node n: Int, through value: String, _ layout: Layout) -> Bool {
         let isOutput = index.graph.node[n].output.contains(value)
@@ -23,7 +18,7 @@ extension GroupBuilder {
         case "Resize", "Upsample": resize(n, layout)
         case "ConvTranspose": convTranspose(n, layout, isOutput: isOutput)
         default:
-            guard Self.reductions.contains(op) else { return false }
+            guard ONNXOperators.reductions.contains(op) else { return false }
             reduction(n, layout, isOutput: isOutput)
         }
         return true

@@ -1,3 +1,4 @@
+import ONNXOperators
 import ONNXProto
 import PruneCore
 import PruneFormats
@@ -6,17 +7,11 @@ import PruneFormats
 /// parameter slices carry them too. An operator without a rule excludes the group.
 extension GroupBuilder {
     /// Operators whose output 0 has the same channels as input 0, element for element.
-    static let passThrough: Set<String> = [
-        "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Elu", "Selu", "Celu", "Gelu",
-        "Softplus", "Softsign", "Mish", "Abs", "Neg", "Exp", "Log", "Sqrt", "Identity", "Erf", "Floor", "Ceil",
-        "Round", "Reciprocal", "Sign", "Sin", "Cos", "ThresholdedRelu", "Clip", "Cast", "Dropout",
-    ]
+    static let passThrough = ONNXOperators.elementwise
     /// Pooling keeps channels on axis 1.
-    static let pooling: Set<String> = [
-        "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool",
-    ]
+    static let pooling = ONNXOperators.pooling.union(ONNXOperators.globalPooling)
     /// Broadcasting elementwise operators: every operand with the channel axis is coupled.
-    static let broadcasting: Set<String> = ["Add", "Sub", "Mul", "Div", "Max", "Min", "Sum", "Mean", "PRelu", "Pow"]
+    static let broadcasting = ONNXOperators.broadcasting
 
     /// Applies the rule of node `node`, reached through `value`.
     mutating func couple(node n: Int, through value: String) {
@@ -41,7 +36,7 @@ extension GroupBuilder {
             return
         }
         switch op {
-        case "BatchNormalization", "InstanceNormalization": normalization(n, layout)
+        case _ where ONNXOperators.channelAffine.contains(op): normalization(n, layout)
         case "Conv": conv(n, layout, isOutput: isOutput)
         case "Gemm": gemm(n, layout, isOutput: isOutput)
         case "MatMul": matMul(n, layout, isOutput: isOutput)

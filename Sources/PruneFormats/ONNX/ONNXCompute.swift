@@ -1,3 +1,4 @@
+import ONNXOperators
 import PruneCore
 
 /// Multiply-accumulate counts of an ONNX model, from the static shape propagation `prune inspect` uses.
@@ -12,7 +13,7 @@ public enum ONNXCompute {
         guard let graph = model.graph as? ONNXModelGraph else { return nil }
         let inference = ONNXShapeInference(graph: graph.proto, model: model)
         let counted = graph.proto.node.indices.filter {
-            ["Conv", "ConvTranspose", "Gemm", "MatMul"].contains(graph.proto.node[$0].opType)
+            ONNXOperators.layers.contains(graph.proto.node[$0].opType)
         }
         guard counted.allSatisfy({ inference.macs[$0] != nil }) else { return nil }
         return inference.macs.values.reduce(0, +)

@@ -1,3 +1,4 @@
+import ONNXOperators
 import ONNXProto
 
 /// A shape as static propagation knows it: one entry per dimension, nil where unknown.
@@ -99,22 +100,9 @@ package struct ONNXShapeInference {
 
     // MARK: - Operators
 
-    private static let sameShape: Set<String> = [
-        "Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Elu", "Selu", "Celu", "Gelu",
-        "Mish", "Softplus", "Softsign", "ThresholdedRelu", "Shrink", "Erf", "Exp", "Log", "Abs", "Neg", "Sqrt",
-        "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Tan", "Not", "IsNaN", "IsInf", "Clip",
-        "Identity", "Cast", "CastLike", "Softmax", "LogSoftmax", "Hardmax", "Dropout", "BatchNormalization",
-        "InstanceNormalization", "LayerNormalization", "GroupNormalization", "LpNormalization", "LRN",
-        "MeanVarianceNormalization", "QuantizeLinear", "DequantizeLinear",
-    ]
-    private static let broadcasting: Set<String> = [
-        "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Max", "Min", "Sum", "Mean", "Where", "Equal", "Less",
-        "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor", "BitShift",
-    ]
-    private static let reductions: Set<String> = [
-        "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum",
-        "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin",
-    ]
+    private static let sameShape = ONNXOperators.elementwise.union(ONNXOperators.shapePreserving)
+    private static let broadcasting = ONNXOperators.broadcasting
+    private static let reductions = ONNXOperators.reductions.union(["ArgMax", "ArgMin"])
 
     /// The shapes of `node`'s outputs, as far as known; records MACs for Conv, Gemm and MatMul.
     private mutating func infer(_ node: Onnx_NodeProto, index: Int) -> [ONNXShape?] {
@@ -152,10 +140,10 @@ package struct ONNXShapeInference {
         case "Conv": return [conv(node, index: index)]
         case "Gemm": return [gemm(node, index: index)]
         case "MatMul": return [matMul(node, index: index)]
-        case "MaxPool", "AveragePool", "LpPool":
+        case _ where ONNXOperators.pooling.contains(op):
             let pooled = pool(node)
             return [pooled, pooled]
-        case "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool":
+        case _ where ONNXOperators.globalPooling.contains(op):
             guard let x = shape(node, 0), x.count >= 2 else { return [] }
             return [Array(x.prefix(2)) + Array(repeating: 1, count: x.count - 2)]
         case "Flatten":

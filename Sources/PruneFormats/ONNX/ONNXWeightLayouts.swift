@@ -1,3 +1,4 @@
+import ONNXOperators
 import ONNXProto
 import PruneCore
 
@@ -6,6 +7,7 @@ import PruneCore
 /// - Gemm, input B: `transB = 1` stores `[out, in]` (output axis 0, input axis 1); `transB = 0` stores `[in, out]`.
 /// - MatMul, input 1 of rank r ≥ 2: `[…, in, out]` (input axis r − 2, output axis r − 1).
 /// - Conv, input W: `[out, in/group, k…]` (output axis 0, input axis 1), PyTorch's convention.
+/// - ConvTranspose, input W: `[in, out/group, k…]` (output axis 1, input axis 0).
 ///
 /// An initializer two such nodes read with different layouts gets none, and a note says so. Only nodes of the
 /// main graph in the default domain count; subgraphs (If, Loop, Scan bodies) are not searched.
@@ -32,7 +34,7 @@ package struct ONNXWeightLayouts: Sendable {
             }
             guard ONNXWeightLayouts.isDefaultDomain(node.domain) else { continue }
             if node.opType == "Constant" { constants.formUnion(node.output) }
-            if ["Conv", "Gemm", "MatMul"].contains(node.opType), node.input.count > 1,
+            if ONNXOperators.layers.contains(node.opType), node.input.count > 1,
                 constants.contains(node.input[1])
             {
                 constantWeights.append("'\(node.input[1])' (read by \(label))")
@@ -52,6 +54,8 @@ package struct ONNXWeightLayouts: Sendable {
                 layout = WeightLayout(outputAxis: rank - 1, inputAxis: rank - 2)
             case "Conv" where rank >= 3:
                 layout = .pytorch
+            case "ConvTranspose" where rank >= 3:
+                layout = WeightLayout(outputAxis: 1, inputAxis: 0)
             default:
                 layout = nil
             }

@@ -1,3 +1,4 @@
+import ONNXOperators
 import PruneCore
 
 /// Where in a graph the statistics of each layer weight are read: which value feeds its input features and
@@ -42,10 +43,7 @@ struct CalibrationPlan {
     private(set) var weights: [String] = []
 
     /// Operators treated as the ReLU-like activation after a layer.
-    static let activations: Set<String> = [
-        "Relu", "LeakyRelu", "PRelu", "Clip", "Gelu", "HardSwish", "HardSigmoid", "Sigmoid", "Tanh", "Elu", "Selu",
-        "Celu", "Softplus", "ThresholdedRelu", "Mish",
-    ]
+    static let activations = ONNXOperators.activations.union(["PRelu"])
     /// Per-unit operators looked through between a layer and its activation.
     static let passThrough: Set<String> = ["BatchNormalization", "Identity", "Dropout"]
     /// Binary operators looked through when their other operand is an initializer (a bias or a scale).
@@ -60,7 +58,7 @@ struct CalibrationPlan {
         }
         let graphOutputs = Set(graph.outputNames)
         for node in graph.nodes where node.domain.isEmpty || node.domain == "ai.onnx" {
-            guard ["Conv", "Gemm", "MatMul"].contains(node.opType), node.inputs.count > 1,
+            guard ONNXOperators.layers.subtracting(["ConvTranspose"]).contains(node.opType), node.inputs.count > 1,
                 let weightValue = graph.initializers[node.inputs[1]], weightValue.dtype == .f32,
                 !node.outputs.isEmpty
             else { continue }
