@@ -20,6 +20,8 @@ extension GroupBuilder {
         guard node.isDefaultDomain else { return excludeNode(n, "operators outside the ONNX domain are not analysed") }
         let isOutput = node.output.contains(value)
         let op = node.opType
+        // Shape and Size read only the extents, which the interpreter recomputes after a cut: nothing to couple.
+        if !isOutput, op == "Shape" || op == "Size" { return }
         if !isOutput, let position = node.input.firstIndex(of: value), position > 0,
             !Self.broadcasting.contains(op), op != "Concat"
         {
