@@ -88,6 +88,9 @@ extension GroupBuilder {
         guard weight[0] % groups == 0 else {
             return excludeNode(n, "\(weight[0]) output channels do not divide into \(groups) groups")
         }
+        if groups != inputChannels || weight[1] != 1, weight[0] == inputChannels {
+            return groupedConvChannelwise(n, layout, groups: groups, bias: bias)
+        }
         guard groups == inputChannels, weight[1] == 1 else {
             return groupedConv(n, layout, isOutput: isOutput, groups: groups, outputs: weight[0], bias: bias)
         }
@@ -109,6 +112,26 @@ extension GroupBuilder {
         if let bias { slice(bias, axis: 0, offset: output.offset, width: output.width, scored: false, node: n) }
         add(node.input[0], axis: 1, offset: input.offset, width: input.width)
         add(node.output[0], axis: 1, offset: output.offset, width: output.width)
+    }
+
+    /// A grouped Conv with as many output as input channels (ResNeXt's and RegNet's bottlenecks): input channel c
+    /// and output channel c are one unit, as Torch-Pruning couples them. The group is divided at the convolution's
+    /// group boundaries; the rewriter removes, inside each convolution group, the rows of the removed output
+    /// channels and the weight columns of the removed input channels (every group must lose as many).
+    private mutating func groupedConvChannelwise(_ n: Int, _ layout: Layout, groups: Int, bias: String?) {
+        let node = index.graph.node[n]
+        guard layout.axis == 1, let weight = index.parameterShape(node.input[1]) else {
+            return excludeNode(n, "the group runs along a spatial axis")
+        }
+        let perGroup = weight[1]
+        let boundaries = (1..<groups).map { $0 * perGroup }
+        if divide(layout, at: boundaries, node: n, reason: "grouped convolution (group=\(groups)) starts a group") {
+            return
+        }
+        slice(node.input[1], axis: 0, offset: layout.offset, width: layout.width, scored: true, node: n)
+        if let bias { slice(bias, axis: 0, offset: layout.offset, width: layout.width, scored: false, node: n) }
+        add(node.input[0], axis: 1, offset: layout.offset, width: layout.width)
+        add(node.output[0], axis: 1, offset: layout.offset, width: layout.width)
     }
 
     /// A grouped Conv (1 < group < C_in): its output channels are removed per group of the convolution (the

@@ -31,7 +31,13 @@ enum GraphEdits {
                 guard removed > 0, let a = node.attribute.firstIndex(where: { $0.name == "group" }),
                     node.attribute[a].i > 1
                 else { continue }
-                graph.node[n].attribute[a].i -= Int64(removed)
+                if let weight = index.parameterShape(index.graph.node[n].input[1]), weight[1] > 1 {
+                    try GroupedConvColumns.remove(
+                        plan.removed(value: node.input[0], axis: 1), from: node, groups: Int(node.attribute[a].i),
+                        perGroup: weight[1], model: &model)
+                } else {
+                    graph.node[n].attribute[a].i -= Int64(removed)
+                }
             case "Reshape":
                 let changes = plan.removedAxes(value: node.output[0])
                 guard !changes.isEmpty, node.input.count > 1 else { continue }

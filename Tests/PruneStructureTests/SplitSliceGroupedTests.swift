@@ -42,21 +42,76 @@ struct SplitSliceGroupedTests {
         #expect(groups.values.allSatisfy { $0.name == "conv2" || $0.isPrunable })
     }
 
-    @Test("A grouped Conv: output channels divide per convolution group; its input side blocks with a reason")
+    @Test("A grouped Conv with as many outputs as inputs couples channel c in and out, divided per convolution group")
     func groupedGroups() throws {
         let groups = try analysis(TestGraphs.groupedConv())
+        #expect(groups.keys.sorted() == ["conv1[0:4]", "conv1[4:8]", "conv3"])
+        #expect(
+            Set(slices(groups["conv1[0:4]"])) == [
+                "conv1.weight@0+0x1", "conv1.bias@0+0x1", "gconv.weight@0+0x1", "gconv.bias@0+0x1",
+                "conv3.weight@1+0x1",
+            ])
+        #expect(
+            Set(slices(groups["conv1[4:8]"])) == [
+                "conv1.weight@0+4x1", "conv1.bias@0+4x1", "gconv.weight@0+4x1", "gconv.bias@0+4x1",
+                "conv3.weight@1+4x1",
+            ])
+    }
+
+    @Test("A grouped Conv with fewer outputs than inputs: outputs divide per group; its input side blocks")
+    func groupedNarrowing() throws {
+        let groups = try analysis(TestGraphs.groupedConv(out: 4))
         #expect(
             groups["conv1"]?.exclusion
                 == "node 'gconv' (Conv): reads the group's channels as the input of a grouped convolution "
                 + "(group=2); only its output channels can be removed")
-        #expect(slices(groups["gconv[0:4]"]) == ["gconv.weight@0+0x1", "gconv.bias@0+0x1", "conv3.weight@1+0x1"])
-        #expect(slices(groups["gconv[4:8]"]) == ["gconv.weight@0+4x1", "gconv.bias@0+4x1", "conv3.weight@1+4x1"])
+        #expect(slices(groups["gconv[0:2]"]) == ["gconv.weight@0+0x1", "gconv.bias@0+0x1", "conv3.weight@1+0x1"])
+        #expect(slices(groups["gconv[2:4]"]) == ["gconv.weight@0+2x1", "gconv.bias@0+2x1", "conv3.weight@1+2x1"])
     }
 
     static let cases: [(String, Onnx_ModelProto)] = [
         ("split", TestGraphs.split()), ("split-equal", TestGraphs.split(equal: true)), ("slice", TestGraphs.slice()),
-        ("grouped", TestGraphs.groupedConv()),
+        ("grouped-narrowing", TestGraphs.groupedConv(out: 4)),
     ]
+
+    @Test("Removing channels through a grouped Conv equals zeroing them: rows, in-group columns and consumers")
+    func groupedChannelwiseRemovalIsExact() throws {
+        let harness = try Harness()
+        let document = try harness.open(TestGraphs.groupedConv(), as: "grouped")
+        let analysis = try StructureAnalysis(model: document.model)
+        let first = try #require(analysis.group(named: "conv1[0:4]"))
+        let second = try #require(analysis.group(named: "conv1[4:8]"))
+        let selection = Selection(entries: [
+            Selection.Entry(target: first.target, decision: .prune(Mask(count: 4, setting: [0, 1]))),
+            Selection.Entry(target: second.target, decision: .prune(Mask(count: 4, setting: [2, 3]))),
+        ])
+        let removed = try RemoveRewriter().rewrite(
+            document.model, applying: selection, in: PruneContext(model: document.model))
+        let removedURL = harness.directory.appendingPathComponent("grouped-exact.onnx")
+        _ = try document.write(removed, to: removedURL, metadata: [:], overwrite: true)
+
+        // The reference: channels 0, 1, 6, 7 silenced in the dense model by zeroing what produces them.
+        var zeroed = document.model
+        let channels: Set<Int> = [0, 1, 6, 7]
+        for (name, axis) in [("conv1.weight", 0), ("conv1.bias", 0), ("gconv.weight", 0), ("gconv.bias", 0)] {
+            let tensor = try zeroed.parameter(named: name).tensor
+            var mask: [Int] = []
+            UnitSlice(parameter: name, axis: axis).forEachElement(inShape: tensor.shape, units: tensor.shape[axis]) {
+                unit, element in if channels.contains(unit) { mask.append(element) }
+            }
+            try zeroed.setTensor(tensor.zeroing(Mask(count: tensor.elementCount, setting: mask)), for: name)
+        }
+        let zeroedURL = harness.directory.appendingPathComponent("grouped-zeroed.onnx")
+        _ = try document.write(zeroed, to: zeroedURL, metadata: [:], overwrite: true)
+
+        #expect(removed["gconv.weight"]?.tensor.shape == [4, 2, 3, 3])
+        let shape = [2, 3, 5, 5]
+        let input = Harness.inputs(shape.reduce(1, *))
+        let want = try Harness.run(zeroedURL, input: "input", shape: shape, values: input, output: "logits")
+        let got = try Harness.run(removedURL, input: "input", shape: shape, values: input, output: "logits")
+        #expect(close(got, want))
+        try RuntimeCheck.expect(removedURL, input: "input", shape: shape, values: input, output: "logits", want: want)
+    }
 
     @Test("Removing zero units keeps the outputs (interpreter and ONNX Runtime)", arguments: 0..<cases.count)
     func zeroUnitsRemoved(_ which: Int) throws {
@@ -108,19 +163,21 @@ struct SplitSliceGroupedTests {
         #expect(slice.model["conv1.weight"]?.tensor.shape == [4, 3, 3, 3])
     }
 
-    @Test("A grouped Conv loses as many output channels per group, or the rewrite is refused naming it")
+    @Test("A grouped Conv loses as many channels per group, or the rewrite is refused naming it")
     func groupedUniform() throws {
         let harness = try Harness()
         let document = try harness.open(TestGraphs.groupedConv(), as: "grouped")
         let removed = try harness.prune(
             document, selector: LayerSelector(sparsity: 0.5), rewriter: RemoveRewriter(), name: "grouped-removed")
         let written = try ONNXDocument(url: removed.url)
-        #expect(written.model["gconv.weight"]?.tensor.shape == [4, 4, 3, 3])
+        // 2 of each group's 4 channels go, in and out: rows 8 → 4, in-group columns 4 → 2, group stays 2.
+        #expect(written.model["gconv.weight"]?.tensor.shape == [4, 2, 3, 3])
+        #expect(written.model["conv1.weight"]?.tensor.shape == [4, 3, 3, 3])
         #expect(written.proto.graph.node.first { $0.name == "gconv" }?.attribute.first { $0.name == "group" }?.i == 2)
 
         let analysis = try StructureAnalysis(model: document.model)
-        let first = try #require(analysis.group(named: "gconv[0:4]"))
-        let second = try #require(analysis.group(named: "gconv[4:8]"))
+        let first = try #require(analysis.group(named: "conv1[0:4]"))
+        let second = try #require(analysis.group(named: "conv1[4:8]"))
         let selection = Selection(entries: [
             Selection.Entry(target: first.target, decision: .prune(Mask(count: 4, setting: [0, 1]))),
             Selection.Entry(target: second.target, decision: .prune(Mask(count: 4, setting: [3]))),

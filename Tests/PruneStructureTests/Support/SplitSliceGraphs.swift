@@ -43,14 +43,14 @@ extension TestGraphs {
     }
 
     /// conv1 → Relu → grouped Conv (8 → 8, group 2) → Relu → conv3 → Flatten.
-    static func groupedConv() -> Onnx_ModelProto {
+    static func groupedConv(out: Int = 8) -> Onnx_ModelProto {
         var b = LayerGraphBuilder(name: "grouped")
         b.input("input", [nil, 3, 5, 5])
         b.conv("input", "c1", name: "conv1", in: 3, out: 8)
         b.node("Relu", ["c1"], ["r1"], name: "relu1")
-        b.conv("r1", "g", name: "gconv", in: 8, out: 8, group: 2)
+        b.conv("r1", "g", name: "gconv", in: 8, out: out, group: 2)
         b.node("Relu", ["g"], ["r2"], name: "relu2")
-        b.conv("r2", "c3", name: "conv3", in: 8, out: 2)
+        b.conv("r2", "c3", name: "conv3", in: out, out: 2)
         b.node("Flatten", ["c3"], ["logits"], name: "flatten")
         b.output("logits", [nil, 50])
         return b.model
