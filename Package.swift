@@ -126,7 +126,7 @@ let package = Package(
                 "PruneKit", "PruneReconstruct", "PruneRuntime", "PruneFormats", "PruneCore", "ONNXProto",
                 "PruneTestSupport",
             ],
-            swiftSettings: strict),
+            exclude: ["Fixtures"], swiftSettings: strict),
         .target(
             name: "PruneTestSupport", dependencies: ["PruneCore", "PruneRuntime", "ONNXProto"],
             path: "Tests/PruneTestSupport", swiftSettings: strict),

@@ -4,7 +4,7 @@ import PruneCore
 /// A Conv, Gemm or MatMul node whose weight is a float parameter: what the least-squares fit needs to know.
 struct Layer {
     enum Form {
-        /// A 2-D convolution with one group; `pads` are explicit unless `autoPad` is `SAME_UPPER`/`SAME_LOWER`.
+        /// A 2-D convolution (any `groups`); `pads` are explicit unless `autoPad` is `SAME_UPPER`/`SAME_LOWER`.
         case convolution(kernel: [Int], strides: [Int], pads: [Int], dilations: [Int], autoPad: AutoPad)
         /// Y = X·Wᵀ (+ C) with W `[out, in]`.
         case transposedWeight
@@ -32,11 +32,6 @@ struct Layer {
     let groups: Int
     /// Why neither the OBS sweep nor the least-squares fit can handle this node, when they cannot.
     let problem: String?
-
-    /// Why the least-squares fit after unit removal cannot handle this node, when it cannot.
-    var refitProblem: String? {
-        problem ?? (groups != 1 ? "grouped and depthwise convolutions are not re-fitted" : nil)
-    }
 
     var inputAxis: Int {
         switch form {

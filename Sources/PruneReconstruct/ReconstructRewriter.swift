@@ -9,11 +9,12 @@ import PruneStructure
 ///
 /// **Unit selections** (group targets, `--granularity unit` on an ONNX model) are removed as ``RemoveRewriter``
 /// removes them; then, in graph order, so that every layer sees the already-updated layers before it:
-/// - each Conv (one group), Gemm (`transA = 0`, `alpha = beta = 1`) or MatMul whose input was cut or changed is
-///   re-fitted: its remaining weights and bias solve min ‖X·W − Y‖² + λ‖W − W₀‖², X its input in the pruned model
-///   (im2col rows for a Conv, plus a ones column when it has a bias), Y the dense model's output of the same node
-///   at the surviving output units, W₀ the surviving weights, λ = `lambda`·mean diag(XᵀX); solved by a Cholesky
-///   factorisation of XᵀX + λI (LAPACK `dpotrf`/`dpotrs`);
+/// - each Conv, Gemm (`transA = 0`, `alpha = beta = 1`) or MatMul whose input was cut or changed is re-fitted: its
+///   remaining weights and bias solve min ‖X·W − Y‖² + λ‖W − W₀‖², X its input in the pruned model (im2col rows
+///   for a Conv, plus a ones column when it has a bias), Y the dense model's output of the same node at the
+///   surviving output units, W₀ the surviving weights, λ = `lambda`·mean diag(XᵀX); solved by a Cholesky
+///   factorisation of XᵀX + λI (LAPACK `dpotrf`/`dpotrs`). A grouped or depthwise Conv is one such problem per
+///   convolution group (the group's output channels on the group's input channels only);
 /// - each BatchNormalization downstream of a change gets its running mean and (population) variance re-estimated
 ///   from its input over the calibration batches, when `reestimateBatchNorm` is set.
 ///
