@@ -127,6 +127,10 @@ let package = Package(
                 "PruneTestSupport",
             ],
             exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(
+            name: "PruneEvaluationTests",
+            dependencies: ["PruneEvaluation", "PruneRuntime", "PruneFormats", "PruneCore", "PruneTestSupport"],
+            swiftSettings: strict),
         .target(
             name: "PruneTestSupport", dependencies: ["PruneCore", "PruneRuntime", "ONNXProto"],
             path: "Tests/PruneTestSupport", swiftSettings: strict),
