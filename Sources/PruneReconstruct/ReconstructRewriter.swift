@@ -116,10 +116,11 @@ public struct ReconstructRewriter: ReconstructingRewriter {
             lambda: lambda)
         var changed = Set<String>()
         var report: [LayerReconstruction] = []
+        let readers = ParameterReaders(graph: onnx.proto, model: pruned)
         for node in onnx.proto.node {
             let inputs = node.input.filter { !$0.isEmpty }
             let inputChanged = inputs.contains { changed.contains($0) }
-            if let layer = try Layer(node: node, model: pruned) {
+            if let layer = try Layer(node: node, model: pruned, readers: readers) {
                 let cut = !(removed[RemovedKey(parameter: layer.weight, axis: layer.inputAxis)] ?? []).isEmpty
                 if cut || inputChanged {
                     report.append(try work.refit(layer))

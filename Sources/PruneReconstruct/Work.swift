@@ -42,7 +42,8 @@ struct Work {
         let perGroup = outputs / groups
         // Features of one group: its input channels × kernel for a Conv (the weight's axis 1 is per group).
         let features = shape.count == 4 ? shape[1] * shape[2] * shape[3] : shape[layer.inputAxis]
-        let withBias = layer.bias != nil
+        // A bias other nodes read too is kept: the weights are fitted to Y minus that bias.
+        let withBias = layer.bias != nil && !layer.biasIsShared
         let columns = features + (withBias ? 1 : 0)
         let values = weight.floatValues()
         let biasValues = try layer.bias.map { try model.parameter(named: $0).tensor.floatValues() }
@@ -66,7 +67,7 @@ struct Work {
             for local in 0..<perGroup {
                 let o = g * perGroup + local
                 for f in 0..<features { prior[f * perGroup + local] = Double(values[index(output: o, feature: f)]) }
-                if let biasValues { prior[features * perGroup + local] = Double(biasValues[o]) }
+                if withBias, let biasValues { prior[features * perGroup + local] = Double(biasValues[o]) }
             }
             return prior
         }
@@ -80,10 +81,18 @@ struct Work {
             let (xv, yv) = (x.floatValues(), y.floatValues())
             try LibraryThreads.with(threads) {
                 for g in 0..<groups {
-                    let (rowsX, rowsY, count) = try Self.rows(
+                    let (rowsX, fittedY, count) = try Self.rows(
                         layer: layer, x: x, xValues: xv, y: y, yValues: yv, features: features,
                         kept: Array(kept[(g * perGroup)..<((g + 1) * perGroup)]), denseOut: denseOut, bias: withBias,
                         group: g)
+                    var rowsY = fittedY
+                    if layer.biasIsShared, let biasValues {
+                        for row in 0..<count {
+                            for local in 0..<perGroup {
+                                rowsY[row * perGroup + local] -= Double(biasValues[g * perGroup + local])
+                            }
+                        }
+                    }
                     equations[g].add(x: rowsX, y: rowsY, count: count)
                 }
             }
@@ -114,7 +123,7 @@ struct Work {
 
         var replacements = [layer.weight: RuntimeTensor(shape: shape, floats: newWeights)]
         try model.setTensor(Tensor(shape: shape, values: newWeights), for: layer.weight)
-        if let bias = layer.bias {
+        if let bias = layer.bias, withBias {
             try model.setTensor(Tensor(shape: [outputs], values: newBias), for: bias)
             replacements[bias] = RuntimeTensor(shape: [outputs], floats: newBias)
         }

@@ -110,6 +110,37 @@ struct GroupedReconstructTests {
         #expect(close(bias, [0.25 + 3 * dwBias, -0.75 + 2 * dwBias], tolerance: 1e-4), "\(bias)")
         #expect(try #require(layers.last?.relativeErrorAfter) < 1e-9)
     }
+
+    /// x(2) → c0 1×1 (2 → 3, channel 2 = x0 + x1) → c1 1×1 (3 → 2, bias b); c2 1×1 (2 → 2) reads b through an
+    /// Identity (an exporter's de-duplicated zero biases look like this); y = c1 + c2. Removing c0's channel 2
+    /// re-fits c1's weights exactly to [w0 + w2, w1 + w2] with b held fixed, since c2 reads it too.
+    @Test func aBiasOtherNodesReadThroughIdentityIsKeptAndTheWeightsFitAround() throws {
+        var builder = LayerGraphBuilder()
+        builder.input("x", [nil, 2, 2, 2])
+        builder.output("y", [nil, 2, 2, 2])
+        builder.weight("c0.weight", [3, 2, 1, 1], values: [1, 0, 0, 1, 1, 1])
+        builder.node("Conv", ["x", "c0.weight"], ["h0"], name: "c0", lists: ["kernel_shape": [1, 1]])
+        builder.weight("c1.weight", [2, 3, 1, 1], values: [0.5, -1, 2, 1, 0.25, -0.5])
+        builder.weight("b", [2], values: [0.3, -0.7])
+        builder.node("Conv", ["h0", "c1.weight", "b"], ["h1"], name: "c1", lists: ["kernel_shape": [1, 1]])
+        builder.node("Identity", ["b"], ["b.alias"], name: "alias")
+        builder.weight("c2.weight", [2, 2, 1, 1], values: [1, 2, 3, 4])
+        builder.node("Conv", ["x", "c2.weight", "b.alias"], ["h2"], name: "c2", lists: ["kernel_shape": [1, 1]])
+        builder.node("Add", ["h1", "h2"], ["y"], name: "add")
+        let work = try Scratch()
+        let model = try work.open(builder.model, as: "shared").model
+        let batches = InMemoryBatches(batches: [
+            ["x": Tensor(shape: [2, 2, 2, 2], values: [0.1, 0.7, -0.9, 0.2, 0.4, -0.4, 0.3, 0.8, 0.6, 0.1, 0.2, -0.5, 0.8, 0.9, -0.3, 0.25])]
+        ])
+        let selection = try Self.removing(["c0": [2]], in: model)
+        let context = PruneContext(model: model, calibrationBatches: batches)
+        let (result, layers) = try ReconstructRewriter(lambda: 0).reconstruct(model, applying: selection, in: context)
+        #expect(layers.map(\.layer) == ["c1", "y"])
+        let weights = try #require(result["c1.weight"]).tensor.floatValues()
+        #expect(close(weights, [2.5, 1, 0.5, -0.25], tolerance: 1e-4), "\(weights)")
+        #expect(try #require(result["b"]).tensor.floatValues() == [0.3, -0.7])
+        #expect(try #require(layers.last?.relativeErrorAfter) < 1e-9)
+    }
 }
 
 /// `prune run … --granularity unit --rewriter reconstruct` on a tiny MobileNetV2-like model (inverted residual with
