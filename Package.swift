@@ -130,6 +130,10 @@ let package = Package(
                 "PruneKit", "PruneReconstruct", "PruneRuntime", "PruneFormats", "PruneCore", "ONNXProto",
                 "PruneTestSupport",
             ],
+            exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(
+            name: "PruneEvaluationTests",
+            dependencies: ["PruneEvaluation", "PruneRuntime", "PruneFormats", "PruneCore", "PruneTestSupport"],
             swiftSettings: strict),
         .target(
             name: "PruneTestSupport", dependencies: ["PruneCore", "PruneRuntime", "ONNXProto"],

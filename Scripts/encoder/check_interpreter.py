@@ -51,7 +51,7 @@ def main():
     session = ort.InferenceSession(args.model, providers=["CPUExecutionProvider"])
     inputs = [value.name for value in session.get_inputs()]
     files = sorted(name for name in os.listdir(args.data) if name.endswith(".safetensors"))
-    worst, weighted, samples = 0.0, 0.0, 0
+    worst, weighted, samples, rows = 0.0, 0.0, 0, 0
     lowest = 1.0
     with tempfile.TemporaryDirectory() as work:
         for name in files:
@@ -68,10 +68,11 @@ def main():
             agreement = json.loads(result.stdout)["agreement"]
             worst = max(worst, agreement["maxAbsDifference"])
             lowest = min(lowest, agreement["meanCosine"])
-            weighted += agreement["meanCosine"] * agreement["samples"]
+            weighted += agreement["meanCosine"] * agreement["rows"]
             samples += agreement["samples"]
+            rows += agreement["rows"]
     summary = {"model": args.model, "data": args.data, "batches": len(files), "samples": samples,
-               "meanCosine": weighted / samples, "lowestBatchMeanCosine": lowest, "maxAbsDifference": worst}
+               "meanCosine": weighted / rows, "lowestBatchMeanCosine": lowest, "maxAbsDifference": worst}
     if args.json:
         print(json.dumps(summary, indent=2, sort_keys=True))
     else:

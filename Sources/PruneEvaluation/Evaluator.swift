@@ -5,9 +5,11 @@ import PruneRuntime
 /// Runs a model, and optionally a reference model, over evaluation data and measures accuracy, agreement with
 /// the reference and latency.
 ///
-/// Metrics use each model's first graph output, read as one row of values per sample (dimension 0): accuracy
-/// compares each row's argmax with the sample's integer label; agreement compares the model's rows with the
-/// reference's. Latency is the wall time of each `Interpreter.run` call.
+/// Metrics use each model's first graph output (dimension 0 counts samples), read as its shape says
+/// (``OutputComparison``): accuracy compares each sample's argmax with its integer label and needs one class
+/// distribution per sample; agreement compares the model's rows (samples, or positions of a rank-3 output) with
+/// the reference's, with top-1 only where a row is a class distribution. Latency is the wall time of each
+/// `Interpreter.run` call.
 ///
 /// ```swift
 /// let graph = try ONNXGraph(contentsOf: modelURL)
@@ -27,17 +29,21 @@ public struct Evaluator {
     public var referenceName: String
     /// Batches run once before timing starts (their results are not counted either), to warm caches and threads.
     public var warmupBatches: Int
+    /// Whether a `[batch, positions, classes]` first output holds one class distribution per position (then top-1
+    /// agreement is counted per position).
+    public var classesPerPosition: Bool
 
     /// Creates an evaluator for `model`, optionally compared with `reference`.
     public init(
         model: Interpreter, name: String, reference: Interpreter? = nil, referenceName: String = "reference",
-        warmupBatches: Int = 0
+        warmupBatches: Int = 0, classesPerPosition: Bool = false
     ) {
         self.model = model
         self.name = name
         self.reference = reference
         self.referenceName = referenceName
         self.warmupBatches = max(0, warmupBatches)
+        self.classesPerPosition = classesPerPosition
     }
 
     /// Checks that `data` feeds both models (``EvaluationData/validate(for:modelName:)``) and that the
@@ -59,8 +65,8 @@ public struct Evaluator {
     /// Validates `data`, then runs every batch through the model (and the reference) and returns the metrics.
     ///
     /// - Parameter progress: told `evaluating k/n` after each batch.
-    /// - Throws: `PruneError` from validation, from a node that fails, or when the first outputs of the two
-    ///   models differ in shape.
+    /// - Throws: `PruneError` from validation, from a node that fails, when the first outputs of the two models
+    ///   differ in shape, or when labels are given for an output that is not one class distribution per sample.
     /// - Complexity: one pass over the data per model; memory is one batch's activations plus the outputs.
     public func evaluate(_ data: EvaluationData, progress: any ProgressSink = SilentProgress()) throws
         -> EvaluationResult
@@ -75,7 +81,8 @@ public struct Evaluator {
         }
         var accuracy = data.labelsName.map { Accuracy(labels: $0) }
         var referenceAccuracy = reference == nil ? nil : accuracy
-        var agreement = reference == nil ? nil : Agreement()
+        var comparison: OutputComparison?
+        var agreement: Agreement?
         var modelSeconds: [Double] = []
         var referenceSeconds: [Double] = []
         defer { progress.finish() }
@@ -85,7 +92,16 @@ public struct Evaluator {
             let outputs = try model.run(batch.inputs)
             modelSeconds.append((clock.now - started).seconds)
             let rows = try firstOutput(outputs, of: model, named: name, samples: batch.sampleCount)
+            let reading = try comparison ?? OutputComparison.of(
+                shape: rows.shape, output: model.graph.outputNames[0], classesPerPosition: classesPerPosition)
+            comparison = reading
             if let labels = batch.labels {
+                guard reading == .classesPerSample else {
+                    throw PruneError(
+                        .invalidInput,
+                        "labels '\(data.labelsName ?? "")' need one class distribution per sample, but output "
+                            + "'\(model.graph.outputNames[0])' of \(name) has shape \(Format.shape(rows.shape))")
+                }
                 accuracy?.add(predictions: (0..<rows.rowCount).map(rows.argmax), labels: labels)
             }
             if let reference {
@@ -94,13 +110,17 @@ public struct Evaluator {
                 referenceSeconds.append((clock.now - referenceStarted).seconds)
                 let referenceRows = try firstOutput(
                     referenceOutputs, of: reference, named: referenceName, samples: batch.sampleCount)
-                guard referenceRows.rowSize == rows.rowSize else {
+                guard referenceRows.shape == rows.shape else {
                     throw PruneError(
                         .shapeMismatch,
-                        "batch \(index) (\(batch.file.lastPathComponent)): \(name) gives \(rows.rowSize) values per sample, \(referenceName) \(referenceRows.rowSize)"
-                    )
+                        "batch \(index) (\(batch.file.lastPathComponent)): \(name) gives an output of shape "
+                            + "\(Format.shape(rows.shape)), \(referenceName) \(Format.shape(referenceRows.shape))")
                 }
-                agreement?.add(model: rows.values, reference: referenceRows.values, rowSize: rows.rowSize)
+                var tally = agreement ?? Agreement(comparison: reading)
+                tally.add(
+                    model: rows.values, reference: referenceRows.values, rowSize: reading.rowSize(shape: rows.shape),
+                    samples: batch.sampleCount)
+                agreement = tally
                 if let labels = batch.labels {
                     referenceAccuracy?.add(
                         predictions: (0..<referenceRows.rowCount).map(referenceRows.argmax), labels: labels)
@@ -110,7 +130,8 @@ public struct Evaluator {
         }
         return EvaluationResult(
             samples: data.sampleCount, batches: data.batchCount, accuracy: accuracy,
-            referenceAccuracy: reference == nil ? nil : referenceAccuracy, agreement: agreement,
+            referenceAccuracy: reference == nil ? nil : referenceAccuracy,
+            agreement: reference == nil ? nil : agreement ?? Agreement(comparison: comparison ?? .classesPerSample),
             latency: Latency(seconds: modelSeconds, samples: data.sampleCount),
             referenceLatency: reference == nil ? nil : Latency(seconds: referenceSeconds, samples: data.sampleCount))
     }

@@ -47,31 +47,47 @@ public struct Accuracy: Codable, Sendable, Hashable {
     }
 }
 
-/// How closely a model's outputs follow a reference model's, per sample: top-1 agreement, cosine similarity
-/// and the largest absolute difference.
+/// How closely a model's outputs follow a reference model's, row by row: top-1 agreement (only where a row is a
+/// class distribution), cosine similarity, and the largest absolute and relative differences.
+///
+/// A row is what ``OutputComparison`` says: a sample, or one position of a `[batch, positions, …]` output.
 public struct Agreement: Codable, Sendable, Hashable {
-    /// Samples whose argmax is the same in both outputs.
+    /// How the outputs are read and compared.
+    public var comparison: OutputComparison
+    /// Rows whose argmax is the same in both outputs (counted only when ``comparison`` classifies).
     public var top1Matches: Int = 0
+    /// Rows compared (samples, or samples × positions).
+    public var rows: Int = 0
     /// Samples compared.
     public var samples: Int = 0
-    /// The sum of per-sample cosine similarities (for the mean).
+    /// The sum of per-row cosine similarities (for the mean).
     var cosineSum: Double = 0
     /// The largest |model − reference| over every output value.
     public var maxAbsDifference: Double = 0
+    /// The largest |model − reference| / max(1, |reference|) over every output value.
+    public var maxRelativeDifference: Double = 0
 
-    /// The fraction of samples with the same argmax (1 when nothing was compared).
-    public var top1: Double { samples == 0 ? 1 : Double(top1Matches) / Double(samples) }
-    /// The mean over samples of cos(model row, reference row); two all-zero rows count as 1, one as 0.
-    public var meanCosine: Double { samples == 0 ? 1 : cosineSum / Double(samples) }
+    /// The fraction of rows with the same argmax (1 when nothing was compared); nil when rows are not class
+    /// distributions.
+    public var top1: Double? {
+        guard comparison.classifies else { return nil }
+        return rows == 0 ? 1 : Double(top1Matches) / Double(rows)
+    }
+    /// The mean over rows of cos(model row, reference row); two all-zero rows count as 1, one as 0.
+    public var meanCosine: Double { rows == 0 ? 1 : cosineSum / Double(rows) }
 
-    /// An empty tally.
-    public init() {}
+    /// An empty tally for outputs read as `comparison` says.
+    public init(comparison: OutputComparison = .classesPerSample) { self.comparison = comparison }
 
-    /// Adds the samples of one batch: `model` and `reference` hold `rowSize` values per sample, row-major.
+    /// Adds the samples of one batch: `model` and `reference` hold `samples` samples of `rowSize` values per row,
+    /// row-major (``OutputComparison/rowSize(shape:)``).
     ///
-    /// - Precondition: equal counts, a multiple of `rowSize`.
-    public mutating func add(model: [Float], reference: [Float], rowSize: Int) {
-        precondition(model.count == reference.count && rowSize > 0 && model.count % rowSize == 0, "rows do not match")
+    /// - Precondition: equal counts, a multiple of `rowSize` and of `samples`.
+    public mutating func add(model: [Float], reference: [Float], rowSize: Int, samples: Int) {
+        precondition(
+            model.count == reference.count && rowSize > 0 && model.count % rowSize == 0 && samples > 0
+                && model.count % samples == 0, "rows do not match")
+        let classifies = comparison.classifies
         for start in stride(from: 0, to: model.count, by: rowSize) {
             var dot = 0.0
             var modelNorm = 0.0
@@ -84,7 +100,9 @@ public struct Agreement: Codable, Sendable, Hashable {
                 dot += a * b
                 modelNorm += a * a
                 referenceNorm += b * b
-                maxAbsDifference = max(maxAbsDifference, abs(a - b))
+                let difference = abs(a - b)
+                maxAbsDifference = max(maxAbsDifference, difference)
+                maxRelativeDifference = max(maxRelativeDifference, difference / max(1, abs(b)))
                 if model[i] > model[modelBest] { modelBest = i }
                 if reference[i] > reference[referenceBest] { referenceBest = i }
             }
@@ -93,30 +111,40 @@ public struct Agreement: Codable, Sendable, Hashable {
             } else {
                 cosineSum += dot / (modelNorm.squareRoot() * referenceNorm.squareRoot())
             }
-            if modelBest == referenceBest { top1Matches += 1 }
-            samples += 1
+            if classifies, modelBest == referenceBest { top1Matches += 1 }
+            rows += 1
         }
+        self.samples += samples
     }
 
-    private enum CodingKeys: String, CodingKey { case top1, top1Matches, samples, meanCosine, maxAbsDifference }
+    private enum CodingKeys: String, CodingKey {
+        case comparison, top1, top1Matches, rows, samples, meanCosine, maxAbsDifference, maxRelativeDifference
+    }
 
-    /// Encodes the counts and the derived `top1` and `meanCosine`.
+    /// Encodes the counts and the derived `top1` and `meanCosine`; `top1` and `top1Matches` are null when rows are
+    /// not class distributions.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(comparison, forKey: .comparison)
         try container.encode(top1, forKey: .top1)
-        try container.encode(top1Matches, forKey: .top1Matches)
+        try container.encode(comparison.classifies ? top1Matches : nil, forKey: .top1Matches)
+        try container.encode(rows, forKey: .rows)
         try container.encode(samples, forKey: .samples)
         try container.encode(meanCosine, forKey: .meanCosine)
         try container.encode(maxAbsDifference, forKey: .maxAbsDifference)
+        try container.encode(maxRelativeDifference, forKey: .maxRelativeDifference)
     }
 
     /// Decodes what ``encode(to:)`` wrote.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        top1Matches = try container.decode(Int.self, forKey: .top1Matches)
+        comparison = try container.decode(OutputComparison.self, forKey: .comparison)
+        top1Matches = try container.decodeIfPresent(Int.self, forKey: .top1Matches) ?? 0
+        rows = try container.decode(Int.self, forKey: .rows)
         samples = try container.decode(Int.self, forKey: .samples)
-        cosineSum = try container.decode(Double.self, forKey: .meanCosine) * Double(samples)
+        cosineSum = try container.decode(Double.self, forKey: .meanCosine) * Double(rows)
         maxAbsDifference = try container.decode(Double.self, forKey: .maxAbsDifference)
+        maxRelativeDifference = try container.decode(Double.self, forKey: .maxRelativeDifference)
     }
 }
 

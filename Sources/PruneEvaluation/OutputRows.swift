@@ -6,6 +6,8 @@ struct OutputRows {
     let values: [Float]
     let rowCount: Int
     let rowSize: Int
+    /// The output's shape.
+    let shape: [Int]
 
     /// Reads `tensor`, which must be float32 with `samples` rows.
     init(_ tensor: RuntimeTensor, name: String, model: String, samples: Int) throws {
@@ -23,6 +25,7 @@ struct OutputRows {
         values = tensor.floatValues()
         rowCount = samples
         rowSize = tensor.sampleSize
+        shape = tensor.shape
     }
 
     /// The values of sample `row`.

@@ -5,14 +5,15 @@ import PruneRuntime
 /// into `(c, kh, kw)` columns in the weight's order), plus a ones column when `bias` is set.
 enum InputRows {
     /// X of `layer` for the captured input `x`, in double precision, row-major `count` × (`features` [+ 1]); for a
-    /// grouped convolution, of the input channels of `group` only.
+    /// grouped convolution, of the input channels of `group` only. `values` are `x`'s elements as floats, when the
+    /// caller already holds them (a grouped convolution reads the same input once per group).
     ///
     /// - Throws: `PruneError.Kind.shapeMismatch` naming the layer when `x` does not fit the weight.
-    static func rows(layer: Layer, x: RuntimeTensor, features: Int, bias: Bool, group: Int = 0) throws -> (
-        values: [Double], count: Int
-    ) {
+    static func rows(
+        layer: Layer, x: RuntimeTensor, values: [Float]? = nil, features: Int, bias: Bool, group: Int = 0
+    ) throws -> (values: [Double], count: Int) {
         let columns = features + (bias ? 1 : 0)
-        let xv = x.floatValues()
+        let xv = values ?? x.floatValues()
         func mismatch(_ detail: String) -> PruneError {
             PruneError(.shapeMismatch, "'reconstruct': layer '\(layer.name)': \(detail)")
         }

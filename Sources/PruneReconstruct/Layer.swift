@@ -4,7 +4,7 @@ import PruneCore
 /// A Conv, Gemm or MatMul node whose weight is a float parameter: what the least-squares fit needs to know.
 struct Layer {
     enum Form {
-        /// A 2-D convolution with one group; `pads` are explicit unless `autoPad` is `SAME_UPPER`/`SAME_LOWER`.
+        /// A 2-D convolution (any `groups`); `pads` are explicit unless `autoPad` is `SAME_UPPER`/`SAME_LOWER`.
         case convolution(kernel: [Int], strides: [Int], pads: [Int], dilations: [Int], autoPad: AutoPad)
         /// Y = X·Wᵀ (+ C) with W `[out, in]`.
         case transposedWeight
@@ -24,7 +24,10 @@ struct Layer {
 
     let name: String
     let weight: String
+    /// The bias parameter (seen through `Identity` chains when the layer was given its graph's readers).
     let bias: String?
+    /// Whether the bias parameter is read by other nodes too: the re-fit then keeps it and fits the weights alone.
+    let biasIsShared: Bool
     let input: String
     let output: String
     let form: Form
@@ -32,11 +35,6 @@ struct Layer {
     let groups: Int
     /// Why neither the OBS sweep nor the least-squares fit can handle this node, when they cannot.
     let problem: String?
-
-    /// Why the least-squares fit after unit removal cannot handle this node, when it cannot.
-    var refitProblem: String? {
-        problem ?? (groups != 1 ? "grouped and depthwise convolutions are not re-fitted" : nil)
-    }
 
     var inputAxis: Int {
         switch form {
@@ -69,7 +67,11 @@ struct Layer {
     }
 
     /// The layer `node` is, or nil when it is not a Conv/Gemm/MatMul with a float weight parameter.
-    init?(node: Onnx_NodeProto, model: Model) throws {
+    ///
+    /// With `readers`, a bias reached through `Identity` nodes is resolved to its parameter, a bias other nodes
+    /// read too is marked shared, and a weight other nodes read is a problem (re-fitting it for one would change
+    /// the others).
+    init?(node: Onnx_NodeProto, model: Model, readers: ParameterReaders? = nil) throws {
         guard ["Conv", "Gemm", "MatMul"].contains(node.opType), node.input.count >= 2, node.output.count >= 1,
             let weightParameter = model[node.input[1]], weightParameter.tensor.dtype == .f32
         else { return nil }
@@ -78,7 +80,10 @@ struct Layer {
         input = node.input[0]
         output = node.output[0]
         let shape = weightParameter.tensor.shape
-        let biasName = node.input.count >= 3 && !node.input[2].isEmpty ? node.input[2] : nil
+        let biasName = (node.input.count >= 3 && !node.input[2].isEmpty ? node.input[2] : nil).map {
+            readers?.parameter($0) ?? $0
+        }
+        biasIsShared = biasName.map { (readers?.readerCount($0) ?? 1) > 1 } ?? false
         func ints(_ attribute: String) -> [Int]? {
             node.attribute.first { $0.name == attribute }.map { $0.ints.map(Int.init) }
         }
@@ -130,6 +135,12 @@ struct Layer {
         }
         if let bias, model[bias]?.tensor.dtype != .f32 {
             problem = problem ?? "bias '\(bias)' is not a float32 parameter"
+        }
+        if let readers, readers.readerCount(weight) > 1 {
+            problem =
+                problem
+                ?? "weight '\(weight)' is read by \(readers.readerCount(weight)) nodes; re-fitting it for one would "
+                + "change the others"
         }
         self.problem = problem
     }

@@ -9,11 +9,12 @@ import PruneStructure
 ///
 /// **Unit selections** (group targets, `--granularity unit` on an ONNX model) are removed as ``RemoveRewriter``
 /// removes them; then, in graph order, so that every layer sees the already-updated layers before it:
-/// - each Conv (one group), Gemm (`transA = 0`, `alpha = beta = 1`) or MatMul whose input was cut or changed is
-///   re-fitted: its remaining weights and bias solve min ‖X·W − Y‖² + λ‖W − W₀‖², X its input in the pruned model
-///   (im2col rows for a Conv, plus a ones column when it has a bias), Y the dense model's output of the same node
-///   at the surviving output units, W₀ the surviving weights, λ = `lambda`·mean diag(XᵀX); solved by a Cholesky
-///   factorisation of XᵀX + λI (LAPACK `dpotrf`/`dpotrs`);
+/// - each Conv, Gemm (`transA = 0`, `alpha = beta = 1`) or MatMul whose input was cut or changed is re-fitted: its
+///   remaining weights and bias solve min ‖X·W − Y‖² + λ‖W − W₀‖², X its input in the pruned model (im2col rows
+///   for a Conv, plus a ones column when it has a bias), Y the dense model's output of the same node at the
+///   surviving output units, W₀ the surviving weights, λ = `lambda`·mean diag(XᵀX); solved by a Cholesky
+///   factorisation of XᵀX + λI (LAPACK `dpotrf`/`dpotrs`). A grouped or depthwise Conv is one such problem per
+///   convolution group (the group's output channels on the group's input channels only);
 /// - each BatchNormalization downstream of a change gets its running mean and (population) variance re-estimated
 ///   from its input over the calibration batches, when `reestimateBatchNorm` is set.
 ///
@@ -115,10 +116,11 @@ public struct ReconstructRewriter: ReconstructingRewriter {
             lambda: lambda)
         var changed = Set<String>()
         var report: [LayerReconstruction] = []
+        let readers = ParameterReaders(graph: onnx.proto, model: pruned)
         for node in onnx.proto.node {
             let inputs = node.input.filter { !$0.isEmpty }
             let inputChanged = inputs.contains { changed.contains($0) }
-            if let layer = try Layer(node: node, model: pruned) {
+            if let layer = try Layer(node: node, model: pruned, readers: readers) {
                 let cut = !(removed[RemovedKey(parameter: layer.weight, axis: layer.inputAxis)] ?? []).isEmpty
                 if cut || inputChanged {
                     report.append(try work.refit(layer))

@@ -124,9 +124,13 @@ struct SparseReconstruction {
         var hessians = [Hessian](repeating: Hessian(size: columns), count: layer.groups)
         for index in 0..<batches.batchCount {
             let x = try RuntimeModel.capture(layer.input, running: interpreter, batch: index, of: batches)
-            for group in 0..<layer.groups {
-                let (rows, count) = try InputRows.rows(layer: layer, x: x, features: columns, bias: false, group: group)
-                LibraryThreads.with(interpreter.options.threads) { hessians[group].add(rows, count: count) }
+            let values = x.floatValues()
+            try LibraryThreads.with(interpreter.options.threads) {
+                for group in 0..<layer.groups {
+                    let (rows, count) = try InputRows.rows(
+                        layer: layer, x: x, values: values, features: columns, bias: false, group: group)
+                    hessians[group].add(rows, count: count)
+                }
             }
         }
         return hessians

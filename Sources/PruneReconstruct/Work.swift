@@ -13,8 +13,12 @@ struct Work {
     let lambda: Double
 
     /// Re-fits `layer` to the dense model's outputs and installs the result in the model and the interpreter.
+    ///
+    /// A grouped or depthwise convolution is fitted group by group: the output channels of each convolution group
+    /// on that group's input channels only (one least-squares problem per group, each damped relative to its own
+    /// XᵀX), which is exactly the structure the convolution computes.
     mutating func refit(_ layer: Layer) throws -> LayerReconstruction {
-        if let problem = layer.refitProblem {
+        if let problem = layer.problem {
             throw PruneError(.unsupported, "'reconstruct': layer '\(layer.name)': \(problem)")
         }
         let weight = try model.parameter(named: layer.weight).tensor
@@ -29,81 +33,114 @@ struct Work {
                     + "has \(shape[layer.outputAxis])")
         }
         let outputs = kept.count
+        let groups = layer.groups
+        guard groups >= 1, outputs % groups == 0 else {
+            throw PruneError(
+                .shapeMismatch,
+                "'reconstruct': layer '\(layer.name)': \(outputs) surviving outputs do not divide into \(groups) groups")
+        }
+        let perGroup = outputs / groups
+        // Features of one group: its input channels × kernel for a Conv (the weight's axis 1 is per group).
         let features = shape.count == 4 ? shape[1] * shape[2] * shape[3] : shape[layer.inputAxis]
-        let withBias = layer.bias != nil
+        // A bias other nodes read too is kept: the weights are fitted to Y minus that bias.
+        let withBias = layer.bias != nil && !layer.biasIsShared
         let columns = features + (withBias ? 1 : 0)
-
-        // W₀ as a row-major (features [+ 1]) × outputs matrix.
         let values = weight.floatValues()
-        var prior = [Double](repeating: 0, count: columns * outputs)
-        for o in 0..<outputs {
-            for f in 0..<features {
-                let element =
-                    switch layer.form {
-                    case .convolution, .transposedWeight: values[o * features + f]
-                    case .plainWeight: values[f * outputs + o]
-                    }
-                prior[f * outputs + o] = Double(element)
-            }
+        let biasValues = try layer.bias.map { try model.parameter(named: $0).tensor.floatValues() }
+        if let bias = layer.bias, biasValues?.count != outputs {
+            throw PruneError(
+                .shapeMismatch,
+                "'reconstruct': layer '\(layer.name)': bias '\(bias)' has \(biasValues?.count ?? 0) values for "
+                    + "\(outputs) outputs")
         }
-        if let bias = layer.bias {
-            let biasValues = try model.parameter(named: bias).tensor.floatValues()
-            guard biasValues.count == outputs else {
-                throw PruneError(
-                    .shapeMismatch,
-                    "'reconstruct': layer '\(layer.name)': bias '\(bias)' has \(biasValues.count) values for "
-                        + "\(outputs) outputs")
+        /// Element `f` of output `o`'s weights in the tensor's layout.
+        func index(output o: Int, feature f: Int) -> Int {
+            switch layer.form {
+            case .convolution, .transposedWeight: o * features + f
+            case .plainWeight: f * outputs + o
             }
-            for o in 0..<outputs { prior[features * outputs + o] = Double(biasValues[o]) }
         }
 
-        var equations = NormalEquations(features: columns, outputs: outputs)
+        // W₀ of each group as a row-major (features [+ 1]) × perGroup matrix.
+        let priors = (0..<groups).map { g in
+            var prior = [Double](repeating: 0, count: columns * perGroup)
+            for local in 0..<perGroup {
+                let o = g * perGroup + local
+                for f in 0..<features { prior[f * perGroup + local] = Double(values[index(output: o, feature: f)]) }
+                if withBias, let biasValues { prior[features * perGroup + local] = Double(biasValues[o]) }
+            }
+            return prior
+        }
+
+        let threads = pruned.options.threads
+        var equations = [NormalEquations](
+            repeating: NormalEquations(features: columns, outputs: perGroup), count: groups)
         for index in 0..<batches.batchCount {
             let x = try RuntimeModel.capture(layer.input, running: pruned, batch: index, of: batches)
             let y = try RuntimeModel.capture(layer.output, running: dense, batch: index, of: batches)
-            let (rowsX, rowsY, count) = try Self.rows(
-                layer: layer, x: x, y: y, features: features, kept: kept, denseOut: denseOut, bias: withBias)
-            LibraryThreads.with(pruned.options.threads) { equations.add(x: rowsX, y: rowsY, count: count) }
-        }
-        let scale = equations.targetSquares > 0 ? equations.targetSquares : 1
-        let threads = pruned.options.threads
-        let before = LibraryThreads.with(threads) { equations.residual(prior) } / scale
-        let meanDiagonal = equations.meanDiagonal
-        let damping = lambda * (meanDiagonal > 0 ? meanDiagonal : 1)
-        let solution = try LibraryThreads.with(threads) {
-            try equations.solve(damping: damping, prior: prior, layer: layer.name)
-        }
-        let after = LibraryThreads.with(threads) { equations.residual(solution) } / scale
-
-        var newWeights = [Float](repeating: 0, count: values.count)
-        for o in 0..<outputs {
-            for f in 0..<features {
-                let value = Float(solution[f * outputs + o])
-                switch layer.form {
-                case .convolution, .transposedWeight: newWeights[o * features + f] = value
-                case .plainWeight: newWeights[f * outputs + o] = value
+            let (xv, yv) = (x.floatValues(), y.floatValues())
+            try LibraryThreads.with(threads) {
+                for g in 0..<groups {
+                    let (rowsX, fittedY, count) = try Self.rows(
+                        layer: layer, x: x, xValues: xv, y: y, yValues: yv, features: features,
+                        kept: Array(kept[(g * perGroup)..<((g + 1) * perGroup)]), denseOut: denseOut, bias: withBias,
+                        group: g)
+                    var rowsY = fittedY
+                    if layer.biasIsShared, let biasValues {
+                        for row in 0..<count {
+                            for local in 0..<perGroup {
+                                rowsY[row * perGroup + local] -= Double(biasValues[g * perGroup + local])
+                            }
+                        }
+                    }
+                    equations[g].add(x: rowsX, y: rowsY, count: count)
                 }
             }
         }
+        let targetSquares = equations.reduce(0) { $0 + $1.targetSquares }
+        let scale = targetSquares > 0 ? targetSquares : 1
+        var residualBefore = 0.0
+        var residualAfter = 0.0
+        var newWeights = [Float](repeating: 0, count: values.count)
+        var newBias = [Float](repeating: 0, count: outputs)
+        try LibraryThreads.with(threads) {
+            for g in 0..<groups {
+                let system = equations[g]
+                let meanDiagonal = system.meanDiagonal
+                let damping = lambda * (meanDiagonal > 0 ? meanDiagonal : 1)
+                let solution = try system.solve(damping: damping, prior: priors[g], layer: layer.name)
+                residualBefore += system.residual(priors[g])
+                residualAfter += system.residual(solution)
+                for local in 0..<perGroup {
+                    let o = g * perGroup + local
+                    for f in 0..<features {
+                        newWeights[index(output: o, feature: f)] = Float(solution[f * perGroup + local])
+                    }
+                    if withBias { newBias[o] = Float(solution[features * perGroup + local]) }
+                }
+            }
+        }
+
         var replacements = [layer.weight: RuntimeTensor(shape: shape, floats: newWeights)]
         try model.setTensor(Tensor(shape: shape, values: newWeights), for: layer.weight)
-        if let bias = layer.bias {
-            let newBias = (0..<outputs).map { Float(solution[features * outputs + $0]) }
+        if let bias = layer.bias, withBias {
             try model.setTensor(Tensor(shape: [outputs], values: newBias), for: bias)
             replacements[bias] = RuntimeTensor(shape: [outputs], floats: newBias)
         }
         try pruned.replaceInitializers(replacements)
         return LayerReconstruction(
-            layer: layer.name, action: .leastSquares, relativeErrorBefore: before, relativeErrorAfter: after,
-            rows: equations.rows)
+            layer: layer.name, action: .leastSquares, relativeErrorBefore: residualBefore / scale,
+            relativeErrorAfter: residualAfter / scale, rows: equations.first?.rows ?? 0)
     }
 
-    /// The rows of X (pruned input, im2col for a Conv, ones column for a bias) and Y (dense output at `kept`).
+    /// The rows of X (pruned input of convolution group `group`, im2col for a Conv, ones column for a bias) and Y
+    /// (dense output at `kept`, the group's surviving outputs); `xValues` and `yValues` are `x` and `y` as floats.
     static func rows(
-        layer: Layer, x: RuntimeTensor, y: RuntimeTensor, features: Int, kept: [Int], denseOut: Int, bias: Bool
+        layer: Layer, x: RuntimeTensor, xValues: [Float], y: RuntimeTensor, yValues yv: [Float], features: Int,
+        kept: [Int], denseOut: Int, bias: Bool, group: Int
     ) throws -> (x: [Double], y: [Double], count: Int) {
-        let (rowsX, count) = try InputRows.rows(layer: layer, x: x, features: features, bias: bias)
-        let yv = y.floatValues()
+        let (rowsX, count) = try InputRows.rows(
+            layer: layer, x: x, values: xValues, features: features, bias: bias, group: group)
         let outputs = kept.count
         func mismatch(_ detail: String) -> PruneError {
             PruneError(.shapeMismatch, "'reconstruct': layer '\(layer.name)': \(detail)")

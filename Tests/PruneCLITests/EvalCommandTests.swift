@@ -101,6 +101,9 @@ struct EvalCommandTests {
         #expect(agreement["top1Matches"] as? Int == 540)
         #expect(abs((agreement["meanCosine"] as? Double ?? 0) - 1) < 1e-12)
         #expect(agreement["maxAbsDifference"] as? Double == 0)
+        #expect(agreement["maxRelativeDifference"] as? Double == 0)
+        #expect(agreement["comparison"] as? String == "classesPerSample")
+        #expect(agreement["rows"] as? Int == 540)
         #expect(report["threads"] as? Int == 1)
         #expect(report["batches"] as? Int == 6)
         #expect(((report["latency"] as? [String: Any])?["reference"] as? [String: Any]) != nil)
@@ -171,5 +174,47 @@ struct EvalCommandTests {
             to: URL(fileURLWithPath: corrupt))
         message = try Self.evalError([Self.cnnModel, "--data", corrupt])
         #expect(message.contains(corrupt))
+    }
+
+    /// y = x against y = x + (0, 0.3) on x [1, 3, 2] = (0.9, 0.1), (0.2, 0.8), (0.6, 0.4): position 2 flips.
+    @Test("a [batch, positions, classes] output: top-1 per position when declared, none otherwise")
+    func sequenceOutputs() throws {
+        let workspace = try Workspace()
+        func write(_ builder: GraphBuilder, _ name: String) throws -> String {
+            let path = workspace.path(name)
+            try Data(builder.model.serializedBytes() as [UInt8]).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        var model = GraphBuilder()
+        model.input("x")
+        model.output("y")
+        model.node("Identity", ["x"], ["y"])
+        var reference = GraphBuilder()
+        reference.input("x")
+        reference.output("y")
+        reference.initializer("shift", shape: [2], floats: [0, 0.3])
+        reference.node("Add", ["x", "shift"], ["y"])
+        let (modelPath, referencePath) = (try write(model, "seq.onnx"), try write(reference, "dense.onnx"))
+        let data = workspace.path("seq.safetensors")
+        let x = Tensor(shape: [1, 3, 2], values: [0.9, 0.1, 0.2, 0.8, 0.6, 0.4])
+        _ = try SafetensorsWriter.write(
+            try Model(parameters: [Parameter(name: "x", tensor: x)]), to: URL(fileURLWithPath: data), overwrite: false)
+
+        let declared = try Self.evalJSON([modelPath, "--data", data, "--reference", referencePath, "--classes-per-position"])
+        let perPosition = try #require(declared["agreement"] as? [String: Any])
+        #expect(perPosition["comparison"] as? String == "classesPerPosition")
+        #expect(perPosition["top1Matches"] as? Int == 2 && perPosition["rows"] as? Int == 3)
+        #expect(abs((perPosition["maxRelativeDifference"] as? Double ?? 0) - 0.3) < 1e-6)
+
+        let plain = try Self.evalJSON([modelPath, "--data", data, "--reference", referencePath])
+        let values = try #require(plain["agreement"] as? [String: Any])
+        #expect(values["comparison"] as? String == "valuesPerPosition")
+        #expect(values["top1"] is NSNull)
+
+        let text = try PruneBinary.run(["eval", modelPath, "--data", data, "--reference", referencePath])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("agreement with the reference (first output, per position; not class distributions, so no top-1):"))
+        #expect(!text.stdout.contains("  top-1 "), "\(text.stdout)")
+        #expect(text.stdout.contains("max |difference| 0.3 (relative to max(1, |reference|): 0.3)"), "\(text.stdout)")
     }
 }

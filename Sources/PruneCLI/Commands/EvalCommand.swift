@@ -9,7 +9,9 @@ struct EvalCommand: ParsableCommand {
         discussion: """
             The data is a .safetensors file whose tensor names match the model's inputs (dimension 0 counts
             samples, split into batches of --batch), or a directory of such files (each file one batch).
-            Metrics use the first output: argmax against --labels, and per-sample agreement with --reference.
+            Metrics use the first output: argmax against --labels (which needs one class distribution per
+            sample, [batch, classes]), and agreement with --reference: top-1 only where each row is a class
+            distribution, per position for a [batch, positions, …] output, otherwise cosine and max differences.
             The JSON schema is in Docs/Eval.md.
             """)
 
@@ -34,6 +36,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Threads for the interpreter's kernels and BLAS (default: all cores).")
     var threads: Int?
 
+    @Flag(help: "The first output is [batch, positions, classes]: compare top-1 per position.")
+    var classesPerPosition = false
+
     @Flag(help: "Print the results as JSON on stdout instead of tables.")
     var json = false
 
@@ -51,7 +56,7 @@ struct EvalCommand: ParsableCommand {
         let evaluator = Evaluator(
             model: try Interpreter(graph: graph, options: options), name: model,
             reference: try referenceGraph.map { try Interpreter(graph: $0, options: options) },
-            referenceName: reference ?? "reference", warmupBatches: warmup)
+            referenceName: reference ?? "reference", warmupBatches: warmup, classesPerPosition: classesPerPosition)
         let dataset = try EvaluationData(
             url: URL(fileURLWithPath: data), batchSize: batch, labels: labels, inputNames: graph.inputNames)
         let progress = TerminalProgress()

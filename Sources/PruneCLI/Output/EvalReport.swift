@@ -70,13 +70,27 @@ struct EvalReport: Encodable {
         lines.append(table.render())
         if let agreement = result.agreement {
             lines.append("")
-            lines.append("agreement with the reference (first output, per sample):")
+            lines.append("agreement with the reference (first output, \(Self.reading(agreement.comparison))):")
+            let top1 = agreement.top1.map {
+                "top-1 \(String(format: "%.4f", $0)) (\(agreement.top1Matches)/\(agreement.rows)), "
+            }
             lines.append(
-                "  top-1 \(String(format: "%.4f", agreement.top1)) (\(agreement.top1Matches)/\(agreement.samples)), "
+                "  " + (top1 ?? "")
                     + "mean cosine \(String(format: "%.6f", agreement.meanCosine)), "
-                    + "max |difference| \(String(format: "%.3g", agreement.maxAbsDifference))")
+                    + "max |difference| \(String(format: "%.3g", agreement.maxAbsDifference)) "
+                    + "(relative to max(1, |reference|): \(String(format: "%.3g", agreement.maxRelativeDifference)))")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// How the rows were read, for the agreement heading.
+    private static func reading(_ comparison: OutputComparison) -> String {
+        switch comparison {
+        case .classesPerSample: "one class distribution per sample"
+        case .classesPerPosition: "one class distribution per position"
+        case .valuesPerPosition: "per position; not class distributions, so no top-1"
+        case .valuesPerSample: "per sample; not class distributions, so no top-1"
+        }
     }
 
     private static func accuracy(_ accuracy: Accuracy) -> String {
