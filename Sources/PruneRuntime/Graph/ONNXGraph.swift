@@ -44,12 +44,16 @@ public final class ONNXGraph: Sendable {
     }
 
     /// Decodes a model message; `baseDirectory` locates external tensor data.
-    package init(model: Onnx_ModelProto, baseDirectory: URL? = nil) throws {
-        let graph = model.graph
+    package convenience init(model: Onnx_ModelProto, baseDirectory: URL? = nil) throws {
         var opset = 0
         for entry in model.opsetImport where entry.domain.isEmpty || entry.domain == "ai.onnx" {
             opset = Int(entry.version)
         }
+        try self.init(graph: model.graph, opset: opset, outerScope: [], baseDirectory: baseDirectory)
+    }
+
+    /// Decodes a graph; `outerScope` names values of enclosing graphs that a subgraph reads (fed as extra inputs).
+    init(graph: Onnx_GraphProto, opset: Int, outerScope: [String], baseDirectory: URL?) throws {
         opsetVersion = opset
         var initializers: [String: RuntimeTensor] = [:]
         var initializerNames: [String] = []
@@ -62,9 +66,10 @@ public final class ONNXGraph: Sendable {
         }
         self.initializers = initializers
         self.initializerNames = initializerNames
-        inputNames = graph.input.map(\.name).filter { initializers[$0] == nil }
+        inputNames = graph.input.map(\.name).filter { initializers[$0] == nil } + outerScope
         outputNames = graph.output.map(\.name)
         inputDeclarations = graph.input.filter { initializers[$0.name] == nil }.map(ValueDeclaration.init(proto:))
+            + outerScope.map { ValueDeclaration(name: $0, dtype: nil, elementTypeName: nil, dimensions: nil) }
         for value in graph.input + graph.output {
             switch value.type.value {
             case .tensorType?, nil: break
@@ -79,6 +84,27 @@ public final class ONNXGraph: Sendable {
         }
         declaredInputTypes = declared
         nodes = try graph.node.enumerated().map { try GraphNode(proto: $1, index: $0, baseDirectory: baseDirectory) }
+    }
+
+    /// The names a subgraph's nodes (and their own subgraphs) read that nothing inside it defines: the values of
+    /// enclosing graphs it uses, in first-use order.
+    static func outerScopeNames(of graph: Onnx_GraphProto) -> [String] {
+        var defined = Set(graph.initializer.map(\.name)).union(graph.input.map(\.name))
+        var result: [String] = []
+        var seen = Set<String>()
+        func use(_ name: String) {
+            if !name.isEmpty, !defined.contains(name), seen.insert(name).inserted { result.append(name) }
+        }
+        for node in graph.node {
+            node.input.forEach(use)
+            for attribute in node.attribute {
+                if attribute.type == .graph { outerScopeNames(of: attribute.g).forEach(use) }
+                for g in attribute.graphs { outerScopeNames(of: g).forEach(use) }
+            }
+            defined.formUnion(node.output)
+        }
+        graph.output.map(\.name).forEach(use)
+        return result
     }
 
     /// The distinct operator types of the model at `url`, sorted, without checking anything else.
