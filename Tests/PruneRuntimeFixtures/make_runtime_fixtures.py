@@ -195,6 +195,24 @@ def gru_cases():
                  initializers=[("w", w), ("r", r), ("b", b), ("lens", lengths), ("h0", h0)])
 
 
+def einsum_cases():
+    forms = {
+        "attention_scores": ("bhid,bhjd->bhij", [(2, 3, 4, 5), (2, 3, 6, 5)]),
+        "attention_values": ("bhij,bhjd->bhid", [(2, 3, 4, 6), (2, 3, 6, 5)]),
+        "batched_matmul": ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
+        "outer_product": ("i,j->ij", [(3,), (4,)]),
+        "inner_product": ("i,i", [(5,), (5,)]),
+        "implicit_output": ("ij,jk", [(3, 4), (4, 2)]),
+        "sum_only_operand": ("bik,kj->bj", [(2, 3, 4), (4, 5)]),
+        "transpose": ("ijk->kji", [(2, 3, 4)]),
+        "reduce": ("ijk->j", [(2, 3, 4)]),
+    }
+    for name, (equation, shapes) in forms.items():
+        names = [f"x{i}" for i in range(len(shapes))]
+        save(f"einsum_{name}", [helper.make_node("Einsum", names, ["y"], equation=equation)], ["y"],
+             {n: rand(*s) for n, s in zip(names, shapes)})
+
+
 def variadic_cases():
     for exclusive, reverse in [(0, 0), (1, 1)]:
         save(f"cumsum_float_exclusive{exclusive}_reverse{reverse}",
@@ -214,5 +232,6 @@ if __name__ == "__main__":
     control_flow_cases()
     lstm_cases()
     gru_cases()
+    einsum_cases()
     variadic_cases()
     print("wrote", len([d for d in os.listdir(ROOT) if os.path.isdir(os.path.join(ROOT, d))]), "cases under", ROOT)

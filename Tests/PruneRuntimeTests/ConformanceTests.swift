@@ -13,6 +13,8 @@ struct ConformanceTests {
     static let coveredByUnitTestsOnly: [String: String] = [
         "Gelu": "Gelu is opset 20; the ONNX 1.12 test data predates it (see ActivationTests.gelu)",
         "Mish": "Mish is opset 18; the ONNX 1.12 test data predates it (see RuntimeFixtureTests, mish_opset18)",
+        "Einsum": "ONNX 1.12's Einsum node tests are all float64, which the runtime's Einsum does not take "
+            + "(float32 forms: RuntimeFixtureTests, einsum_*)",
     ]
 
     /// Node tests whose recorded outputs ONNX Runtime itself does not reproduce; the runtime follows ONNX Runtime.
