@@ -11,7 +11,22 @@ struct ConformanceTests {
 
     /// Claimed ops that ONNX 1.12's test data has no node test for; each has a hand-computed unit test instead.
     static let coveredByUnitTestsOnly: [String: String] = [
-        "Gelu": "Gelu is opset 20; the ONNX 1.12 test data predates it (see ActivationTests.gelu)"
+        "Gelu": "Gelu is opset 20; the ONNX 1.12 test data predates it (see ActivationTests.gelu)",
+        "Mish": "Mish is opset 18; the ONNX 1.12 test data predates it (see RuntimeFixtureTests, mish_opset18)",
+        "Einsum": "ONNX 1.12's Einsum node tests are all float64, which the runtime's Einsum does not take "
+            + "(float32 forms: RuntimeFixtureTests, einsum_*)",
+    ]
+
+    /// Node tests whose recorded outputs ONNX Runtime itself does not reproduce; the runtime follows ONNX Runtime.
+    /// They are reported as skipped with this reason, and RuntimeFixtureTests checks the same settings against
+    /// ONNX Runtime's outputs.
+    static let onnxRuntimeDiffers: [String: String] = [
+        "test_resize_downsample_scales_linear_align_corners":
+            "ONNX 1.12's reference used the unfloored output length for align_corners; ONNX Runtime 1.32 gives [1, 4] "
+            + "(see RuntimeFixtureTests, resize_linear_align_corners_down)",
+        "test_resize_downsample_scales_cubic_align_corners":
+            "ONNX 1.12's reference used the unfloored output length for align_corners; ONNX Runtime 1.32 differs "
+            + "(see RuntimeFixtureTests, resize_cubic_align_corners_down)",
     ]
 
     enum Outcome {
@@ -20,8 +35,8 @@ struct ConformanceTests {
         case failed(String)
     }
 
-    /// Runs one backend test folder: every `test_data_set_*` against `model.onnx`.
-    static func runCase(_ folder: URL) -> Outcome {
+    /// Runs one backend test folder: every `test_data_set_*` against `model.onnx`, within `rtol`/`atol`.
+    static func runCase(_ folder: URL, rtol: Float = 1e-3, atol: Float = 1e-5) -> Outcome {
         let graph: ONNXGraph
         do {
             graph = try ONNXGraph(contentsOf: folder.appendingPathComponent("model.onnx"))
@@ -74,14 +89,14 @@ struct ConformanceTests {
             }
             for (name, want) in expected {
                 guard let got = outputs[name] else { return .failed("\(set): output '\(name)' missing") }
-                if let problem = compare(got, want) { return .failed("\(set) output '\(name)': \(problem)") }
+                if let problem = compare(got, want, rtol: rtol, atol: atol) { return .failed("\(set) output '\(name)': \(problem)") }
             }
         }
         return .passed
     }
 
-    /// nil when `got` matches `want` within rtol 1e-3 and atol 1e-5 (NaN matches NaN), else what differs.
-    static func compare(_ got: RuntimeTensor, _ want: RuntimeTensor) -> String? {
+    /// nil when `got` matches `want` within `rtol` and `atol` (NaN matches NaN), else what differs.
+    static func compare(_ got: RuntimeTensor, _ want: RuntimeTensor, rtol: Float = 1e-3, atol: Float = 1e-5) -> String? {
         guard got.dtype == want.dtype else { return "dtype \(got.dtype.rawValue), expected \(want.dtype.rawValue)" }
         guard got.shape == want.shape else { return "shape \(got.shape), expected \(want.shape)" }
         let g = got.floatValues()
@@ -89,7 +104,7 @@ struct ConformanceTests {
         for i in 0..<g.count {
             if g[i].isNaN && w[i].isNaN { continue }
             if g[i] == w[i] { continue }
-            if !(abs(g[i] - w[i]) <= 1e-5 + 1e-3 * abs(w[i])) { return "element \(i) is \(g[i]), expected \(w[i])" }
+            if !(abs(g[i] - w[i]) <= atol + rtol * abs(w[i])) { return "element \(i) is \(g[i]), expected \(w[i])" }
         }
         return nil
     }
@@ -119,7 +134,7 @@ struct ConformanceTests {
             guard let ops = Self.operators(of: folder), !ops.isEmpty, ops.allSatisfy(claimed.contains) else { continue }
             let name = folder.lastPathComponent
             let key = ops.count == 1 ? ops[0] : nil
-            switch Self.runCase(folder) {
+            switch Self.onnxRuntimeDiffers[name].map(Outcome.skipped) ?? Self.runCase(folder) {
             case .passed:
                 if let key { passed[key, default: []].append(name) } else { graphsPassed += 1 }
             case .skipped(let reason):

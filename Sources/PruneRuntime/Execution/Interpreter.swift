@@ -84,7 +84,8 @@ public final class Interpreter {
         for (name, value) in graph.initializers { constants[slot(name)] = value }
         for name in graph.inputNames { _ = slot(name) }
         var available = Set(graph.initializers.keys).union(graph.inputNames)
-        var pending: [(GraphNode, any Kernel)] = []
+        // Each node with the names it reads: its inputs, then the outer-scope values its subgraphs read.
+        var pending: [(GraphNode, any Kernel, [String])] = []
         for node in graph.nodes {
             guard node.domain.isEmpty || node.domain == "ai.onnx" else {
                 throw node.error(.unsupported, "operator domain '\(node.domain)' is not supported")
@@ -92,14 +93,16 @@ public final class Interpreter {
             guard let factory = KernelRegistry.factories[node.opType] else {
                 throw node.error(.unsupported, "operator \(node.opType) is not supported by the runtime")
             }
-            pending.append((node, try factory(node, graph.opsetVersion)))
+            let kernel = try factory(node, graph.opsetVersion)
+            let outer = (kernel as? any OuterScopeReader)?.outerScopeNames ?? []
+            pending.append((node, kernel, node.inputs + outer))
         }
         // Topological order (ONNX requires it already; this also tolerates files that do not keep it).
-        var ordered: [(GraphNode, any Kernel)] = []
+        var ordered: [(GraphNode, any Kernel, [String])] = []
         while !pending.isEmpty {
             let before = pending.count
             pending.removeAll { entry in
-                let ready = entry.0.inputs.allSatisfy { $0.isEmpty || available.contains($0) }
+                let ready = entry.2.allSatisfy { $0.isEmpty || available.contains($0) }
                 if ready {
                     ordered.append(entry)
                     available.formUnion(entry.0.outputs.filter { !$0.isEmpty })
@@ -108,7 +111,7 @@ public final class Interpreter {
             }
             if pending.count == before {
                 let node = pending[0].0
-                let missing = node.inputs.first { !$0.isEmpty && !available.contains($0) } ?? "?"
+                let missing = pending[0].2.first { !$0.isEmpty && !available.contains($0) } ?? "?"
                 throw node.error(.invalidInput, "input '\(missing)' is produced by no node, initializer or graph input")
             }
         }
@@ -117,7 +120,7 @@ public final class Interpreter {
         }
         let keep = Set(graph.outputNames.map { slot($0) }).union(constants.keys)
         let plain = ordered.enumerated().map { position, entry in
-            (node: entry.0, kernel: entry.1, inputs: entry.0.inputs.map { $0.isEmpty ? nil : slot($0) },
+            (node: entry.0, kernel: entry.1, inputs: entry.2.map { $0.isEmpty ? nil : slot($0) },
              outputs: entry.0.outputs.map { slot($0) }, info: NodeInfo(
                 index: position, name: entry.0.name, opType: entry.0.opType, inputNames: entry.0.inputs,
                 outputNames: entry.0.outputs))
@@ -126,7 +129,9 @@ public final class Interpreter {
         // The fused plan: each chain's Conv step reads the Conv's and the BatchNormalization's inputs and writes
         // the last node's output; the BatchNormalization and Relu steps are dropped.
         let chains = FusionPlanner.chains(
-            ordered.map(\.0), initializers: Set(graph.initializers.keys), graphOutputs: Set(graph.outputNames))
+            ordered.map(\.0), initializers: Set(graph.initializers.keys),
+            // Values a subgraph reads must exist, so they are never fused away.
+            graphOutputs: Set(graph.outputNames).union(ordered.flatMap { $0.2.dropFirst($0.0.inputs.count) }))
         var fused = plain.map(Optional.some)
         for chain in chains {
             let conv = plain[chain.conv]
@@ -239,7 +244,8 @@ public final class Interpreter {
                 values[s] = outputs[position]
             }
             if let observer, observer.wantsToObserve(step.info) {
-                try observer.observe(node: step.info, inputs: stepInputs, outputs: outputs)
+                // Observers see the node's own inputs, not the outer-scope values its subgraphs read.
+                try observer.observe(node: step.info, inputs: Array(stepInputs.prefix(step.node.inputs.count)), outputs: outputs)
             }
             live += step.outputSlots.count
             peak = max(peak, live)

@@ -67,6 +67,11 @@ enum KernelRegistry {
             ElementwiseOps.factories, ActivationOps.factories, MatMulOps.factories, ConvOps.factories,
             PoolingOps.factories, NormalizationOps.factories, SoftmaxOps.factories, ShapeOps.factories,
             IndexingOps.factories, GeneratorOps.factories, LogicOps.factories, ReductionOps.factories,
+            PadOps.factories, ResizeOps.factories, ConvTransposeOps.factories, VariadicOps.factories,
+            ComparisonOps.factories, MoreActivationOps.factories, ControlFlowOps.factories, RecurrentOps.factories,
+            TileOps.factories, ArgReduceOps.factories, CumSumOps.factories, InstanceNormalizationOps.factories,
+            TriluOps.factories, ElementIndexingOps.factories, TopKOps.factories, GRUOps.factories,
+            EinsumOps.factories, LRNOps.factories,
         ] {
             all.merge(family) { first, _ in first }
         }

@@ -9,9 +9,18 @@ enum AttributeValue: Sendable {
     case string(String)
     case ints([Int])
     case floats([Float])
+    case strings([String])
     case tensor(RuntimeTensor)
-    /// Kinds the runtime does not use (graphs, sparse tensors, type protos, string lists).
+    /// A subgraph (If branches, Loop bodies), kept undecoded with the folder its external data is read from.
+    case graph(Subgraph)
+    /// Kinds the runtime does not use (sparse tensors, type protos, graph lists).
     case other(String)
+}
+
+/// A subgraph attribute as stored in the file; control-flow kernels decode it when the interpreter is built.
+struct Subgraph: @unchecked Sendable {
+    let proto: Onnx_GraphProto
+    let baseDirectory: URL?
 }
 
 /// A node of the graph in the runtime's own form: names, op type and decoded attributes.
@@ -55,6 +64,8 @@ struct GraphNode: Sendable {
                 } catch let error as PruneError {
                     value = .other("tensor attribute: \(error.message)")
                 }
+            case .strings: value = .strings(attribute.strings.map { String(decoding: $0, as: UTF8.self) })
+            case .graph: value = .graph(Subgraph(proto: attribute.g, baseDirectory: baseDirectory))
             default: value = .other("\(attribute.type)")
             }
             attributes[attribute.name] = value
@@ -118,6 +129,12 @@ struct GraphNode: Sendable {
         if let v = try optionalInt(key), v != neutral {
             throw error(.unsupported, "attribute \(key)=\(v) is not supported")
         }
+    }
+
+    /// The subgraph attribute `key`, or an error naming the node when it is missing or not a graph.
+    func subgraph(_ key: String) throws -> Subgraph {
+        guard case .graph(let g)? = attributes[key] else { throw error(.invalidInput, "attribute '\(key)' is not a graph") }
+        return g
     }
 
     /// Whether input `i` is present (not omitted).

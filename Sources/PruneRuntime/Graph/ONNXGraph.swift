@@ -49,21 +49,30 @@ public final class ONNXGraph: Sendable {
         for entry in model.opsetImport where entry.domain.isEmpty || entry.domain == "ai.onnx" {
             opset = Int(entry.version)
         }
-        let initializers = try model.graph.initializer.map { proto in
+        try self.init(graph: model.graph, opset: opset, outerScope: [], baseDirectory: baseDirectory)
+    }
+
+    /// Decodes a graph with its initializers; `outerScope` names values of enclosing graphs that a subgraph reads
+    /// (fed as extra inputs).
+    convenience init(graph: Onnx_GraphProto, opset: Int, outerScope: [String], baseDirectory: URL?) throws {
+        let initializers = try graph.initializer.map { proto in
             (proto.name, try RuntimeTensor(proto: proto, baseDirectory: baseDirectory))
         }
-        try self.init(graph: model.graph, opset: opset, initializers: initializers, baseDirectory: baseDirectory)
+        try self.init(
+            graph: graph, opset: opset, initializers: initializers, outerScope: outerScope,
+            baseDirectory: baseDirectory)
     }
 
     /// A graph whose initializer values are already decoded: `initializers` gives one tensor per entry of
-    /// `graph.initializer` (whose own payloads are not read), in any order.
+    /// `graph.initializer` (whose own payloads are not read), in any order; `outerScope` as above.
     ///
     /// This is how a model held in memory (a pruned model's parameters) is run without serialising it again.
     ///
     /// - Throws: `PruneError` for a sparse initializer, a graph value that is not a tensor, or a node the runtime
     ///   cannot decode.
     package init(
-        graph: Onnx_GraphProto, opset: Int, initializers list: [(String, RuntimeTensor)], baseDirectory: URL?
+        graph: Onnx_GraphProto, opset: Int, initializers list: [(String, RuntimeTensor)], outerScope: [String] = [],
+        baseDirectory: URL?
     ) throws {
         opsetVersion = opset
         var initializers: [String: RuntimeTensor] = [:]
@@ -73,9 +82,10 @@ public final class ONNXGraph: Sendable {
         }
         self.initializers = initializers
         self.initializerNames = graph.initializer.map(\.name)
-        inputNames = graph.input.map(\.name).filter { initializers[$0] == nil }
+        inputNames = graph.input.map(\.name).filter { initializers[$0] == nil } + outerScope
         outputNames = graph.output.map(\.name)
         inputDeclarations = graph.input.filter { initializers[$0.name] == nil }.map(ValueDeclaration.init(proto:))
+            + outerScope.map { ValueDeclaration(name: $0, dtype: nil, elementTypeName: nil, dimensions: nil) }
         for value in graph.input + graph.output {
             switch value.type.value {
             case .tensorType?, nil: break
@@ -90,6 +100,27 @@ public final class ONNXGraph: Sendable {
         }
         declaredInputTypes = declared
         nodes = try graph.node.enumerated().map { try GraphNode(proto: $1, index: $0, baseDirectory: baseDirectory) }
+    }
+
+    /// The names a subgraph's nodes (and their own subgraphs) read that nothing inside it defines: the values of
+    /// enclosing graphs it uses, in first-use order.
+    static func outerScopeNames(of graph: Onnx_GraphProto) -> [String] {
+        var defined = Set(graph.initializer.map(\.name)).union(graph.input.map(\.name))
+        var result: [String] = []
+        var seen = Set<String>()
+        func use(_ name: String) {
+            if !name.isEmpty, !defined.contains(name), seen.insert(name).inserted { result.append(name) }
+        }
+        for node in graph.node {
+            node.input.forEach(use)
+            for attribute in node.attribute {
+                if attribute.type == .graph { outerScopeNames(of: attribute.g).forEach(use) }
+                for g in attribute.graphs { outerScopeNames(of: g).forEach(use) }
+            }
+            defined.formUnion(node.output)
+        }
+        graph.output.map(\.name).forEach(use)
+        return result
     }
 
     /// The distinct operator types of the model at `url`, sorted, without checking anything else.

@@ -9,7 +9,7 @@ public struct ValueDeclaration: Sendable, Hashable {
         case fixed(Int)
         /// A named symbolic extent (`dim_param`), such as `batch`.
         case symbolic(String)
-        /// Neither a value nor a name.
+        /// Neither a positive value nor a name (also `dim_value` -1 or 0, which exporters write for dynamic axes).
         case unknown
 
         /// The extent as written: a number, the symbol's name, or `?`.
@@ -62,7 +62,8 @@ public struct ValueDeclaration: Sendable, Hashable {
             tensorType.hasShape
             ? tensorType.shape.dim.map { dim in
                 switch dim.value {
-                case .dimValue(let value)?: .fixed(Int(value))
+                // Exporters write `dim_value: -1` (or 0) for a dynamic extent; only a positive value fixes one.
+                case .dimValue(let value)? where value > 0: .fixed(Int(value))
                 case .dimParam(let name)? where !name.isEmpty: .symbolic(name)
                 default: .unknown
                 }

@@ -88,7 +88,7 @@ enum ActivationOps {
         "Clip": clip,
     ]
 
-    private static func unary<F: UnaryFunction>(_ f: F) -> KernelFactory {
+    static func unary<F: UnaryFunction>(_ f: F) -> KernelFactory {
         { _, _ in
             ClosureKernel { inputs, context in
                 let x = try context.input(inputs, 0)

@@ -1,14 +1,16 @@
 import PruneCore
 
-/// ReduceMean, ReduceSum, ReduceMax, ReduceSumSquare and ReduceL2 over float32, with axes from the attribute or
+/// ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd, ReduceSumSquare and ReduceL2 over float32, with axes from the attribute or
 /// (newer opsets) input 1.
 enum ReductionOps {
-    enum Kind { case sum, mean, max, sumSquare, l2 }
+    enum Kind { case sum, mean, max, min, prod, sumSquare, l2 }
 
     static let factories: [String: KernelFactory] = [
         "ReduceSum": { node, opset in try reduce(node, .sum, axesAsInput: opset >= 13) },
         "ReduceMean": { node, opset in try reduce(node, .mean, axesAsInput: opset >= 18) },
         "ReduceMax": { node, opset in try reduce(node, .max, axesAsInput: opset >= 18) },
+        "ReduceMin": { node, opset in try reduce(node, .min, axesAsInput: opset >= 18) },
+        "ReduceProd": { node, opset in try reduce(node, .prod, axesAsInput: opset >= 18) },
         "ReduceSumSquare": { node, opset in try reduce(node, .sumSquare, axesAsInput: opset >= 18) },
         // PyTorch exports `Tensor.norm(dim=…)` and `F.normalize` (sentence-embedding heads) as ReduceL2.
         "ReduceL2": { node, opset in try reduce(node, .l2, axesAsInput: opset >= 18) },
@@ -32,7 +34,13 @@ enum ReductionOps {
             let keptShape = x.shape.enumerated().map { reduced.contains($0.offset) ? 1 : $0.element }
             let outShape = keepDims ? keptShape : x.shape.enumerated().filter { !reduced.contains($0.offset) }.map(\.element)
             let out = RuntimeTensor(uninitialized: .f32, shape: outShape)
-            out.f32.update(repeating: kind == .max ? -Float.infinity : 0, count: out.count)
+            let start: Float = switch kind {
+            case .max: -Float.infinity
+            case .min: Float.infinity
+            case .prod: 1
+            default: 0
+            }
+            out.f32.update(repeating: start, count: out.count)
             if x.count > 0 {
                 let (dims, strides) = Broadcast.plan([keptShape], output: x.shape)
                 let inner = dims[dims.count - 1]
@@ -55,6 +63,14 @@ enum ReductionOps {
 
     @inline(__always)
     private static func accumulate(_ s: UnsafeMutablePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int, _ step: Int, _ kind: Kind) {
+        if kind == .min || kind == .prod {
+            // Rarely hot; one plain loop for both strides.
+            for i in 0..<n {
+                let target = d + (step == 0 ? 0 : i)
+                target[0] = kind == .min ? Swift.min(target[0], s[i]) : target[0] * s[i]
+            }
+            return
+        }
         if step == 0 {
             if kind == .max {
                 var best = d[0]
