@@ -64,7 +64,7 @@ enum KernelRegistry {
     static let factories: [String: KernelFactory] = {
         var all: [String: KernelFactory] = [:]
         for family in [
-            ElementwiseOps.factories, ActivationOps.factories, MatMulOps.factories, ConvOps.factories,
+            ElementwiseOps.factories, ModOps.factories, ActivationOps.factories, MatMulOps.factories, ConvOps.factories,
             PoolingOps.factories, NormalizationOps.factories, SoftmaxOps.factories, ShapeOps.factories,
             IndexingOps.factories, GeneratorOps.factories, LogicOps.factories, ReductionOps.factories,
             PadOps.factories, ResizeOps.factories, ConvTransposeOps.factories, VariadicOps.factories,
