@@ -131,14 +131,19 @@ public struct EvaluationData {
         for name in inputNames {
             guard let tensor = model[name]?.tensor, let extent = tensor.shape.first else { continue }
             if let count, count != extent {
-                throw PruneError(
-                    .shapeMismatch,
-                    "\(file): tensor '\(name)' has \(extent) samples (dimension 0) but '\(first)' has \(count)")
+                // Labels fix the samples; without them the first input does, and an input whose dimension 0
+                // differs (a recurrent state, a sample rate) is fed whole to every batch.
+                guard labels == nil || first != labels else {
+                    throw PruneError(
+                        .shapeMismatch,
+                        "\(file): tensor '\(name)' has \(extent) samples (dimension 0) but '\(first)' has \(count)")
+                }
+                continue
             }
             if count == nil { first = name }
             count = extent
         }
-        return count ?? 0
+        return count ?? 1
     }
 
     /// Checks, before anything runs, that every file feeds every input of `graph` with the declared dtype and
@@ -169,12 +174,9 @@ public struct EvaluationData {
                         "\(file): tensor '\(declaration.name)' is \(tensor.dtype.rawValue), which the runtime does not compute with"
                     )
                 }
-                guard !tensor.shape.isEmpty else {
-                    throw PruneError(
-                        .shapeMismatch,
-                        "\(file): tensor '\(declaration.name)' is a scalar; dimension 0 must count samples")
-                }
                 guard let dimensions = declaration.dimensions else { continue }
+                let fileSamples = batchRanges.filter { $0.file == index }.reduce(0) { $0 + $1.samples.count }
+                let batched = EvaluationData.isBatched(tensor.shape, samples: fileSamples)
                 let shape = Format.shape(tensor.shape)
                 let expects = "\(input) expects \(declaration.shapeDescription)"
                 guard dimensions.count == tensor.shape.count else {
@@ -183,13 +185,13 @@ public struct EvaluationData {
                         "\(file): tensor '\(declaration.name)' has shape \(shape) (rank \(tensor.shape.count)) but \(expects) (rank \(dimensions.count))"
                     )
                 }
-                for axis in 1..<dimensions.count where !dimensions[axis].accepts(tensor.shape[axis]) {
+                for axis in (batched ? 1 : 0)..<dimensions.count where !dimensions[axis].accepts(tensor.shape[axis]) {
                     throw PruneError(
                         .shapeMismatch,
                         "\(file): tensor '\(declaration.name)' has shape \(shape) but \(expects) (dimension \(axis) differs)"
                     )
                 }
-                if let size = batchSizes.sorted().first(where: { !dimensions[0].accepts($0) }) {
+                if batched, let size = batchSizes.sorted().first(where: { !dimensions[0].accepts($0) }) {
                     throw PruneError(
                         .shapeMismatch,
                         "\(file): batches of tensor '\(declaration.name)' have \(size) samples but \(expects) (a fixed batch dimension; choose a batch size that fits)"
@@ -208,7 +210,10 @@ public struct EvaluationData {
         var labels: [Int64]?
         switch layout {
         case .split:
-            for name in inputNames { if let tensor = converted[name] { inputs[name] = tensor.samples(range) } }
+            for name in inputNames {
+                guard let tensor = converted[name] else { continue }
+                inputs[name] = EvaluationData.isBatched(tensor.shape, samples: sampleCount) ? tensor.samples(range) : tensor
+            }
             if let labelsName, let tensor = converted[labelsName] { labels = tensor.samples(range).int64Values() }
         case .filePerBatch:
             let model = documents[file].model
@@ -239,6 +244,10 @@ public struct EvaluationBatch: Sendable {
 }
 
 extension EvaluationData {
+    /// Whether a tensor of `shape` is split into batches along dimension 0 (it counts the file's `samples`);
+    /// scalars and tensors whose dimension 0 is something else (a recurrent state) are fed whole to every batch.
+    static func isBatched(_ shape: [Int], samples: Int) -> Bool { shape.first == samples }
+
     /// Names for a message: the first eight, then how many more.
     static func list(_ names: [String]) -> String {
         names.count <= 8

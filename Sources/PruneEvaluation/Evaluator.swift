@@ -93,7 +93,8 @@ public struct Evaluator {
             modelSeconds.append((clock.now - started).seconds)
             let rows = try firstOutput(outputs, of: model, named: name, samples: batch.sampleCount)
             let reading = try comparison ?? OutputComparison.of(
-                shape: rows.shape, output: model.graph.outputNames[0], classesPerPosition: classesPerPosition)
+                shape: rows.shape, output: model.graph.outputNames[0], classesPerPosition: classesPerPosition,
+                samples: batch.sampleCount)
             comparison = reading
             if let labels = batch.labels {
                 guard reading == .classesPerSample else {

@@ -86,7 +86,7 @@ public struct Agreement: Codable, Sendable, Hashable {
     public mutating func add(model: [Float], reference: [Float], rowSize: Int, samples: Int) {
         precondition(
             model.count == reference.count && rowSize > 0 && model.count % rowSize == 0 && samples > 0
-                && model.count % samples == 0, "rows do not match")
+                && (comparison == .valuesPerBatch || model.count % samples == 0), "rows do not match")
         let classifies = comparison.classifies
         for start in stride(from: 0, to: model.count, by: rowSize) {
             var dot = 0.0

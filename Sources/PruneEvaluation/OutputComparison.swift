@@ -19,13 +19,21 @@ public enum OutputComparison: String, Codable, Sendable, Hashable, CaseIterable 
     /// Anything else (detection heads, feature maps, one value per sample): cosine per sample over all its
     /// values, no top-1.
     case valuesPerSample
+    /// An output whose dimension 0 does not count the samples (a sequence-first `[positions, batch, classes]`
+    /// recogniser output): each batch's whole output is one row; cosine and differences, no top-1.
+    case valuesPerBatch
 
     /// The comparison for an output of `shape` (dimension 0 counts samples).
     ///
     /// - Parameter classesPerPosition: whether a rank-3 output holds one class distribution per position.
     /// - Throws: `PruneError.Kind.invalidInput` naming `output` when `classesPerPosition` is set and the output is
     ///   not `[batch, positions, classes]` with at least two classes.
-    public static func of(shape: [Int], output: String, classesPerPosition: Bool) throws -> OutputComparison {
+    /// - Parameter samples: the samples of the batch the output came from; an output whose dimension 0 differs
+    ///   is read as ``valuesPerBatch``.
+    public static func of(shape: [Int], output: String, classesPerPosition: Bool, samples: Int? = nil) throws
+        -> OutputComparison
+    {
+        if let samples, shape.first != samples { return .valuesPerBatch }
         if classesPerPosition {
             guard shape.count == 3, shape[2] >= 2 else {
                 throw PruneError(
@@ -47,6 +55,7 @@ public enum OutputComparison: String, Codable, Sendable, Hashable, CaseIterable 
         switch self {
         case .classesPerPosition, .valuesPerPosition: max(1, shape.last ?? 1)
         case .classesPerSample, .valuesPerSample: max(1, shape.dropFirst().reduce(1, *))
+        case .valuesPerBatch: max(1, shape.reduce(1, *))
         }
     }
 
@@ -55,6 +64,7 @@ public enum OutputComparison: String, Codable, Sendable, Hashable, CaseIterable 
         switch self {
         case .classesPerSample, .valuesPerSample: "sample"
         case .classesPerPosition, .valuesPerPosition: "position"
+        case .valuesPerBatch: "batch"
         }
     }
 }

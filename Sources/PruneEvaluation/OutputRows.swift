@@ -1,7 +1,7 @@
 import PruneCore
 import PruneRuntime
 
-/// A model output viewed as one row of float values per sample (dimension 0 counts samples).
+/// A model output viewed as one row of float values per sample (when dimension 0 counts samples), or as one row.
 struct OutputRows {
     let values: [Float]
     let rowCount: Int
@@ -9,23 +9,23 @@ struct OutputRows {
     /// The output's shape.
     let shape: [Int]
 
-    /// Reads `tensor`, which must be float32 with `samples` rows.
+    /// Reads `tensor`, which must be float32: one row per sample when dimension 0 counts `samples`, else one row.
     init(_ tensor: RuntimeTensor, name: String, model: String, samples: Int) throws {
         guard tensor.dtype == .f32 else {
             throw PruneError(
                 .unsupported,
                 "output '\(name)' of \(model) is \(tensor.dtype.rawValue); evaluation compares float32 outputs")
         }
-        guard tensor.shape.first == samples else {
-            throw PruneError(
-                .shapeMismatch,
-                "output '\(name)' of \(model) has shape \(Format.shape(tensor.shape)); dimension 0 should count the batch's \(samples) samples"
-            )
-        }
         values = tensor.floatValues()
-        rowCount = samples
-        rowSize = tensor.sampleSize
         shape = tensor.shape
+        if tensor.shape.first == samples {
+            rowCount = samples
+            rowSize = tensor.sampleSize
+        } else {
+            // Dimension 0 does not count samples (a sequence-first output): the whole output is one row.
+            rowCount = 1
+            rowSize = max(1, values.count)
+        }
     }
 
     /// The values of sample `row`.
