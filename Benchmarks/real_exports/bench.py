@@ -115,9 +115,10 @@ def run_model(name, work, prune, python):
     else:
         r["inspect_error"] = first_error(inspect["log"])
     for rewriter in ("remove", "mask"):
-        out = os.path.join(work, f"{rewriter}d.onnx")
+        written = {"remove": "removed", "mask": "masked"}[rewriter]
+        out = os.path.join(work, f"{written}.onnx")
         cmd = [prune, "run", model, "-o", out, "--force", "--granularity", "unit", "--scorer", SCORER,
-               "--selector", SELECTOR, "--rewriter", rewriter, "--report", os.path.join(work, f"{rewriter}d.json")]
+               "--selector", SELECTOR, "--rewriter", rewriter, "--report", os.path.join(work, f"{written}.json")]
         run = child(cmd, os.path.join(work, f"{rewriter}.log"))
         r[rewriter] = {k: run[k] for k in ("rc", "seconds", "rss_mb")}
         if run["rc"] != 0:
@@ -125,13 +126,6 @@ def run_model(name, work, prune, python):
         elif rewriter == "remove":
             r["remove"]["ort"], r["remove"]["ort_error"] = ort_runs(out, work, info)
             r["remove"]["parameter_ratio"] = float_parameters(out) / float_parameters(model)
-        else:
-            ours = kept_rows(out)
-            classifier = CLASSIFIERS[name]
-            theirs = r.get("tp", {}).get("kept", {})
-            compared = [m for m in ours if m in theirs and m != classifier]
-            r["kept_equal"] = sum(1 for m in compared if ours[m] == theirs[m])
-            r["kept_compared"] = len(compared)
     ev = child([prune, "eval", model, "--data", os.path.join(work, "input.safetensors"), "--batch", "1",
                 "--reference", ort_reference(work, info), "--json"], os.path.join(work, "eval.log"))
     if ev["rc"] == 0:
@@ -140,6 +134,16 @@ def run_model(name, work, prune, python):
     else:
         r["eval"] = {"error": first_error(ev["log"])}
     return r
+
+
+def kept_match(workdir, name):
+    """(layers whose kept output channels equal Torch-Pruning's, layers compared), the classifier left out."""
+    masked, tp = os.path.join(workdir, name, "masked.onnx"), os.path.join(workdir, name, "tp.json")
+    if not (os.path.exists(masked) and os.path.exists(tp)):
+        return 0, 0
+    ours, theirs = kept_rows(masked), json.load(open(tp))["kept"]
+    compared = [m for m in ours if m in theirs and m != CLASSIFIERS[name]]
+    return sum(1 for m in compared if ours[m] == theirs[m]), len(compared)
 
 
 def cell(text):
@@ -170,7 +174,8 @@ def table(workdir):
             ort, ours = f"prune run failed (exit {rem.get('rc')}): {rem.get('error')}", "-"
         tp = r.get("tp")
         theirs = f"{tp['after'] / tp['before']:.3f}" if tp else f"TP failed: {r.get('tp_error')}"
-        kept = f"{r['kept_equal']} / {r['kept_compared']}" if "kept_compared" in r else "-"
+        equal, compared = kept_match(workdir, name)
+        kept = f"{equal} / {compared}" if compared else "-"
         mine = f"{rem.get('seconds', 0):.1f} / {rem.get('rss_mb', 0):.0f}"
         tpp = r.get("tp_process", {})
         tptime = f"{tp['seconds']:.1f}; {tpp['seconds']:.1f} / {tpp['rss_mb']:.0f}" if tp else "-"

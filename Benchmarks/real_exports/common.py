@@ -55,16 +55,19 @@ def read_safetensors(path):
 
 
 def module_of_node(node_name):
-    """The torch module's qualified name from a TorchScript-exported node name ('/layer1/layer1.0/conv1/Conv')."""
+    """The torch module's qualified name from a TorchScript-exported node name.
+
+    Each scope part is the child's name as its parent's sequential names it ('/layer1/layer1.0/conv1/Conv',
+    '/features/features.1/conv/conv.0/conv.0.0/Conv'): a part that extends the previous part by '.NAME' adds NAME.
+    """
     parts = [p for p in node_name.split("/") if p][:-1]
-    qualified = ""
+    qualified, previous = "", ""
     for part in parts:
-        if qualified and part.startswith(qualified + "."):
-            qualified = part
-        elif not qualified and "." not in part:
-            qualified = part
+        if previous and part.startswith(previous + "."):
+            qualified += part[len(previous):]
         else:
-            qualified = part if not qualified else f"{qualified}.{part}"
+            qualified = f"{qualified}.{part}" if qualified else part
+        previous = part
     return qualified
 
 
