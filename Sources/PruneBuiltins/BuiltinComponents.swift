@@ -35,9 +35,14 @@ public enum BuiltinComponents {
     private static func registerScorers(_ registry: ComponentRegistry) throws {
         try registry.register(
             scorer: info(
-                .scorer, "magnitude", "|w| per element; the Lp norm of a unit's weights (p = 1, 2, inf)",
-                "p:f64[1..inf]=1")
-        ) { MagnitudeScorer(p: $0.double("p")) }
+                .scorer, "magnitude",
+                "|w| per element; the Lp norm of a unit's weights (p = 1, 2, inf; depthwise=exclude leaves depthwise "
+                    + "Conv weights out, as Torch-Pruning does)",
+                "p:f64[1..inf]=1,depthwise:str{include|exclude}=include")
+        ) { values in
+            let depthwise = MagnitudeScorer.Depthwise(rawValue: values.string("depthwise")) ?? .include
+            return MagnitudeScorer(p: values.double("p"), depthwise: depthwise)
+        }
         try registry.register(
             scorer: info(
                 .scorer, "energy", "w²·E[x²] (w² without calibration), normalised within each tensor the LAMP way", "")

@@ -3,17 +3,30 @@ import PruneCore
 /// Scores each weight by its absolute value |w|; a unit by the Lp norm of its weights.
 ///
 /// `magnitude:p=1` on units is PyTorch's `ln_structured(n=1)` criterion, `p=2` its `n=2` and Torch-Pruning's
-/// `MagnitudeImportance(p=2)`; on elements `p` does not matter (|w| either way).
+/// `MagnitudeImportance(p=2)`. Torch-Pruning leaves depthwise convolution weights out of a group's score;
+/// `depthwise: .exclude` (`magnitude:p=2,depthwise=exclude`) does the same, `.include` (the default) counts them
+/// like every other coupled weight. On elements `p` and `depthwise` do not matter (|w| either way).
 public struct MagnitudeScorer: ElementScorer {
+    /// Whether the weights of depthwise convolutions count towards a unit's score.
+    public enum Depthwise: String, Sendable, CaseIterable {
+        /// Count them like every other coupled weight.
+        case include
+        /// Leave them out, as Torch-Pruning 1.6's `MagnitudeImportance` does.
+        case exclude
+    }
+
     /// The norm a unit's weights reduce with (≥ 1; `.infinity` for the max norm).
     public let p: Double
+    /// Whether depthwise convolution weights count in a unit's score.
+    public let depthwise: Depthwise
 
     /// Creates the scorer.
     ///
     /// - Precondition: `p >= 1`.
-    public init(p: Double = 1) {
+    public init(p: Double = 1, depthwise: Depthwise = .include) {
         precondition(p >= 1, "the Lp norm needs p ≥ 1")
         self.p = p
+        self.depthwise = depthwise
     }
 
     /// The Lp norm of `p`.
@@ -22,6 +35,21 @@ public struct MagnitudeScorer: ElementScorer {
     /// |w| for every element.
     public func elementScores(of parameter: Parameter, in context: PruneContext) throws -> [Float] {
         ElementwiseKernels.map(parameter.tensor, ElementwiseKernels.absolute)
+    }
+
+    /// Element scores, or unit scores reduced over the unit's slices (without depthwise weights when excluded).
+    public func scores(for target: PruneTarget, in context: PruneContext) throws -> Scores {
+        var target = target
+        if depthwise == .exclude, case .units(let count, let slices) = target.kind {
+            let depthwiseWeights = DepthwiseWeights.names(in: context.model)
+            let kept = slices.filter { !depthwiseWeights.contains($0.parameter) }
+            if !kept.isEmpty, kept.count < slices.count {
+                target = .group(named: target.name, units: count, slices: kept)
+            }
+        }
+        return try ElementScores.scores(for: target, in: context, reduction: unitReduction) { parameter in
+            try elementScores(of: parameter, in: context)
+        }
     }
 }
 
