@@ -47,7 +47,7 @@ public struct ONNXDocument: ModelDocument {
         guard proto.hasGraph else { throw PruneError(.corruptFile, "\(path): the model has no graph") }
         var warnings = try ONNXOpsetPolicy.warnings(for: proto, path: path)
 
-        var resolver = ONNXExternalDataResolver(modelURL: url)
+        var resolver = ExternalDataResolver(modelURL: url)
         var initializers: [ONNXInitializer] = []
         var parameters: [Parameter] = []
         var seen = Set<String>()
@@ -115,7 +115,10 @@ public struct ONNXDocument: ModelDocument {
     ///   when either is an input file; `.invalidInput` for a parameter the document does not have;
     ///   `.unsupported` for a changed element type; `.writeFailed` for I/O errors.
     public func write(_ model: Model, to url: URL, metadata: [String: String], overwrite: Bool) throws -> Int {
-        try ONNXWriter(document: self).write(model, to: url, metadata: metadata, overwrite: overwrite)
+        if try ModelFiles.outputFormat(for: url, input: self.url) == "safetensors" {
+            return try SafetensorsWriter.write(model, to: url, metadata: metadata, overwrite: overwrite, sources: [self.url])
+        }
+        return try ONNXWriter(document: self).write(model, to: url, metadata: metadata, overwrite: overwrite)
     }
 
     /// Format-specific sections for `prune inspect`: inputs, outputs, operators, compute, initializers, notes.

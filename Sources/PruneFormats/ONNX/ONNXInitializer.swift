@@ -13,7 +13,7 @@ package struct ONNXInitializer: Sendable {
         /// The typed value fields (`float_data`, `int32_data`, …), or no data at all.
         case typed
         /// A range of a mapped side file.
-        case external(MappedFile, Range<Int>, ONNXExternalReference)
+        case external(MappedFile, Range<Int>, ExternalDataReference)
     }
 
     /// The initializer's name.
@@ -50,9 +50,9 @@ package struct ONNXInitializer: Sendable {
     ///   - raw: the file range of its `raw_data` payload, when it was cut out of the message.
     ///   - modelPath: the model file, for error messages.
     /// - Throws: `PruneError` naming the model file and the tensor for negative dimensions, data that does not
-    ///   match the shape and type, and every external-data problem ``ONNXExternalDataResolver`` reports.
+    ///   match the shape and type, and every external-data problem ``ExternalDataResolver`` reports.
     package static func read(
-        _ proto: Onnx_TensorProto, raw: Range<Int>?, file: MappedFile, resolver: inout ONNXExternalDataResolver,
+        _ proto: Onnx_TensorProto, raw: Range<Int>?, file: MappedFile, resolver: inout ExternalDataResolver,
         modelPath: String
     ) throws -> (ONNXInitializer, Tensor?) {
         let name = proto.name
@@ -82,7 +82,8 @@ package struct ONNXInitializer: Sendable {
         var tensor: Tensor? = nil
         if proto.hasDataLocation, proto.dataLocation == .external {
             if raw != nil || proto.hasRawData { throw corrupt("has both raw_data and external data") }
-            let reference = try ONNXExternalReference(proto.externalData, tensor: name, modelPath: modelPath)
+            let reference = try ExternalDataReference(
+                entries: proto.externalData.map { ($0.key, $0.value) }, tensor: name, modelPath: modelPath)
             let (side, range) = try resolver.bytes(of: reference, tensor: name, expectedBytes: byteCount)
             storage = .external(side, range, reference)
             if let dtype { tensor = Tensor(dtype: dtype, shape: shape, bytes: TensorBytes(mapped: side, range: range)) }

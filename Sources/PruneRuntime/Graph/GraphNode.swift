@@ -33,7 +33,7 @@ struct GraphNode: Sendable {
         PruneError(kind, "\(label): \(message)")
     }
 
-    init(proto: Onnx_NodeProto, index: Int, baseDirectory: URL?) throws {
+    init(proto: Onnx_NodeProto, index: Int, modelURL: URL?) throws {
         self.index = index
         name = proto.name
         opType = proto.opType
@@ -51,7 +51,7 @@ struct GraphNode: Sendable {
             case .floats: value = .floats(attribute.floats)
             case .tensor:
                 do {
-                    value = .tensor(try RuntimeTensor(proto: attribute.t, baseDirectory: baseDirectory))
+                    value = .tensor(try RuntimeTensor(proto: attribute.t, modelURL: modelURL))
                 } catch let error as PruneError {
                     value = .other("tensor attribute: \(error.message)")
                 }

@@ -28,24 +28,24 @@ public final class ONNXGraph: Sendable {
     /// - Throws: `PruneError` when the file cannot be read or decoded, or an initializer has a dtype the runtime
     ///   does not hold.
     public convenience init(contentsOf url: URL) throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
-        } catch {
-            throw PruneError(.fileUnreadable, "cannot read '\(url.path)': \(error.localizedDescription)")
-        }
+        let file = try MappedFile(url: url)
         let model: Onnx_ModelProto
         do {
+            let bytes = file.bytes(0..<file.size)
+            let data = bytes.baseAddress.map {
+                Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: bytes.count, deallocator: .none)
+            } ?? Data()
             model = try Onnx_ModelProto(serializedBytes: data)
         } catch {
             throw PruneError(.corruptFile, "'\(url.path)' is not an ONNX model: \(error)")
         }
-        try self.init(model: model, baseDirectory: url.deletingLastPathComponent())
+        try self.init(model: model, modelURL: url)
     }
 
-    /// Decodes a model message; `baseDirectory` locates external tensor data.
-    package init(model: Onnx_ModelProto, baseDirectory: URL? = nil) throws {
+    /// Decodes a model message of the file `modelURL`, which locates external tensor data and is named in errors.
+    package init(model: Onnx_ModelProto, modelURL: URL? = nil) throws {
         let graph = model.graph
+        try OpsetImportRule.check(model.opsetImport.map { ($0.domain, $0.version) }, path: modelURL?.path ?? "model")
         var opset = 0
         for entry in model.opsetImport where entry.domain.isEmpty || entry.domain == "ai.onnx" {
             opset = Int(entry.version)
@@ -54,7 +54,7 @@ public final class ONNXGraph: Sendable {
         var initializers: [String: RuntimeTensor] = [:]
         var initializerNames: [String] = []
         for proto in graph.initializer {
-            initializers[proto.name] = try RuntimeTensor(proto: proto, baseDirectory: baseDirectory)
+            initializers[proto.name] = try RuntimeTensor(proto: proto, modelURL: modelURL)
             initializerNames.append(proto.name)
         }
         if let sparse = graph.sparseInitializer.first {
@@ -78,7 +78,7 @@ public final class ONNXGraph: Sendable {
             declared[input.name] = input.type.tensorType.elemType
         }
         declaredInputTypes = declared
-        nodes = try graph.node.enumerated().map { try GraphNode(proto: $1, index: $0, baseDirectory: baseDirectory) }
+        nodes = try graph.node.enumerated().map { try GraphNode(proto: $1, index: $0, modelURL: modelURL) }
     }
 
     /// The distinct operator types of the model at `url`, sorted, without checking anything else.
