@@ -101,7 +101,8 @@ let package = Package(
             name: "PruneKMeans", dependencies: ["CPrunePlugin"], path: "Plugins/KMeans", exclude: ["README.md"],
             swiftSettings: strict),
         .testTarget(
-            name: "PrunePluginHostTests", dependencies: ["PrunePluginHost", "PruneCLI"], exclude: ["Fixtures"],
+            name: "PrunePluginHostTests", dependencies: ["PrunePluginHost", "PruneCLI", "PruneTestSupport"],
+            exclude: ["Fixtures"],
             swiftSettings: strict),
         .testTarget(
             name: "PruneONNXTests", dependencies: ["PruneFormats", "PruneCore", "ONNXProto", "PruneTestSupport"],
