@@ -124,3 +124,22 @@ struct HostileMessageTests {
         #expect(error?.message.contains("JSONValue") == false)
     }
 }
+
+@Suite("Declared sizes against the memory budget")
+struct HostileSizeTests {
+    @Test("a safetensors tensor of 10^12 elements (a sparse 2 TB file) is refused at open, not converted or scanned")
+    func hugeTensorRefusedAtOpen() throws {
+        let directory = try TemporaryDirectory()
+        let count = 1_000_000_000_000
+        var header = #"{"w":{"dtype":"BF16","shape":[1000000,1000000],"data_offsets":[0,\#(2 * count)]}}"#
+        while header.utf8.count % 8 != 0 { header += " " }
+        let url = try SafetensorsTestFile(header: header, data: []).write(in: directory.url)
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.truncate(atOffset: UInt64(8 + header.utf8.count + 2 * count))
+        try handle.close()
+        let started = Date()
+        let error = #expect(throws: PruneError.self) { try SafetensorsDocument(url: url) }
+        #expect(error?.message.hasPrefix("\(url.path): tensor 'w': shape [1000000, 1000000] as float32 needs") == true)
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+}

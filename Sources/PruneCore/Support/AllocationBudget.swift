@@ -57,4 +57,12 @@ package enum AllocationBudget {
         guard bytes <= maxTensorBytes else { throw .overBudget(bytes: bytes, budget: maxTensorBytes) }
         return bytes
     }
+
+    /// Checks that a tensor of `shape` read from a file can be worked on: pruning makes float32 scores (and, for
+    /// 16-bit and integer tensors, a float32 copy), 4 bytes per element, so a tensor whose float32 form exceeds
+    /// ``maxTensorBytes`` is refused when the file is opened, not when a conversion or a scan of terabytes of a
+    /// sparse file runs out of memory or time.
+    package static func checkWorkingCopy(shape: [Int]) throws(Refusal) {
+        _ = try byteCount(shape: shape, elementSize: 4)
+    }
 }

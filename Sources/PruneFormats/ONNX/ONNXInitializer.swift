@@ -76,6 +76,13 @@ package struct ONNXInitializer: Sendable {
             count.multipliedReportingOverflow(by: $0.byteSize).overflow ? nil : count * $0.byteSize
         }
         if dtype != nil, byteCount == nil { throw corrupt("dims \(proto.dims) are too large") }
+        if dtype != nil {
+            do {
+                try AllocationBudget.checkWorkingCopy(shape: shape)
+            } catch {
+                throw PruneError(.unsupported, "\(modelPath): tensor '\(name)': shape \(shape) as float32 \(error)")
+            }
+        }
         let typeName = ONNXDataType.name(proto.dataType)
 
         let storage: Storage

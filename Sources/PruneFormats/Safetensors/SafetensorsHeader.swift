@@ -119,6 +119,11 @@ package struct SafetensorsHeader: Sendable {
             throw corrupt(
                 "tensor '\(name)': shape \(shape) of \(dtypeName) does not match its \(end - begin) bytes of data")
         }
+        do {
+            try AllocationBudget.checkWorkingCopy(shape: shape)
+        } catch {
+            throw PruneError(.unsupported, "\(path): tensor '\(name)': shape \(shape) as float32 \(error)")
+        }
         return SafetensorsEntry(name: name, dtype: dtype, shape: shape, dataRange: begin..<end)
     }
 
