@@ -52,3 +52,12 @@ struct HostilePluginTests {
         try TestPlugins.load(copy.path, options: options)
     }
 }
+
+@Suite("Hostile plugin structs")
+struct HostileStructTests {
+    @Test("a component whose struct_size is 2^31 - 1 is refused at registration")
+    func nonsensicalStructSizeRefused() throws {
+        let error = #expect(throws: PluginError.self) { try TestPlugins.load(try TestPlugins.fixture("huge_struct_size")) }
+        #expect(error?.message.contains("prune_component.struct_size is 2147483647, expected") == true)
+    }
+}

@@ -6,12 +6,12 @@ import PruneCore
 /// `dlopen` maps every loadable segment as the program headers describe it; a segment that runs past the end of
 /// a truncated file faults (SIGBUS) inside the dynamic loader, where no error can be returned. Reading the
 /// headers first turns that into a ``PluginError`` naming the file.
-enum ELFCheck {
+package enum ELFCheck {
     /// Throws unless `path` starts with a well-formed 64-bit little-endian ELF header whose program and section
     /// header tables, and every loadable or dynamic segment, lie inside the file.
     ///
     /// - Throws: `PluginError.Kind.notSharedLibrary` naming the file and what is wrong.
-    static func validate(_ path: String) throws {
+    package static func validate(_ path: String) throws {
         let file: MappedFile
         do {
             file = try MappedFile(url: URL(fileURLWithPath: path))
@@ -22,7 +22,7 @@ enum ELFCheck {
     }
 
     /// The check on the file's bytes (exposed for tests and fuzzing).
-    static func validate(_ bytes: UnsafeRawBufferPointer, path: String) throws {
+    package static func validate(_ bytes: UnsafeRawBufferPointer, path: String) throws {
         func fail(_ why: String) -> PluginError { PluginError(.notSharedLibrary, path: path, why) }
         let size = bytes.count
         guard size >= 64 else { throw fail("\(size) bytes is too short for an ELF header") }
