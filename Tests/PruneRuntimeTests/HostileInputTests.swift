@@ -184,3 +184,13 @@ struct RuntimeModelRuleTests {
         }
     }
 }
+
+@Suite("Fuzzer findings")
+struct FuzzFindingTests {
+    @Test("Gather on scalar data is an error (the interpreter fuzz target's first crash: an index trap)")
+    func gatherOnScalar() throws {
+        let text = try HostileInputTests.runError(
+            "Gather", inputs: [("i", [], [0])], feed: ["d": RuntimeTensor(shape: [], floats: [1])])
+        #expect(text.contains("Gather needs rank ≥ 1"))
+    }
+}

@@ -171,6 +171,7 @@ enum IndexingOps {
             let data = try context.input(inputs, 0)
             let indices = try context.input(inputs, 1)
             let rank = data.shape.count
+            guard rank >= 1 else { throw context.error(.invalidInput, "input 0 (data) is a scalar; Gather needs rank ≥ 1") }
             let axis = try context.axis(axisAttribute, rank: rank)
             let positions = try context.intList(indices, "input 1 (indices)")
             let extent = data.shape[axis]
