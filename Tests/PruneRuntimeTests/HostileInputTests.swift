@@ -194,3 +194,15 @@ struct FuzzFindingTests {
         #expect(text.contains("Gather needs rank ≥ 1"))
     }
 }
+
+@Suite("Fuzzer findings, Split")
+struct FuzzSplitFindingTests {
+    @Test("Split on scalar data is an error, and huge split sizes cannot overflow their sum")
+    func splitOnScalar() throws {
+        let scalar = try HostileInputTests.runError("Split", feed: ["d": RuntimeTensor(shape: [], floats: [1])])
+        #expect(scalar.contains("Split needs rank ≥ 1"))
+        let huge = try HostileInputTests.runError(
+            "Split", inputs: [("s", [2], [Int64.max, Int64.max])], feed: ["d": RuntimeTensor(shape: [2], floats: [1, 2])])
+        #expect(huge.contains("does not divide extent 2"))
+    }
+}
