@@ -105,7 +105,8 @@ let package = Package(
             name: "PruneKMeans", dependencies: ["CPrunePlugin"], path: "Plugins/KMeans", exclude: ["README.md"],
             swiftSettings: strict),
         .testTarget(
-            name: "PrunePluginHostTests", dependencies: ["PrunePluginHost", "PruneCLI"], exclude: ["Fixtures"],
+            name: "PrunePluginHostTests", dependencies: ["PrunePluginHost", "PruneCLI", "PruneTestSupport"],
+            exclude: ["Fixtures"],
             swiftSettings: strict),
         .testTarget(
             name: "PruneONNXTests", dependencies: ["PruneFormats", "PruneCore", "ONNXProto", "PruneTestSupport"],
@@ -143,3 +144,13 @@ let package = Package(
             swiftSettings: strict),
     ]
 )
+
+/// Fuzz targets (`Scripts/fuzz`): only when `PRUNEKIT_FUZZ` is set, so ordinary builds never see them; the
+/// script builds them with `-sanitize=fuzzer` into `.build-fuzz`.
+if Context.environment["PRUNEKIT_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(
+            name: "prune-fuzz",
+            dependencies: ["PruneCore", "PruneFormats", "PruneRuntime", "PruneRecipes", "PrunePluginHost", "ONNXProto"],
+            path: "Fuzz/PruneFuzz", swiftSettings: strict + [.unsafeFlags(["-parse-as-library"])]))
+}

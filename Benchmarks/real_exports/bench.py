@@ -89,22 +89,29 @@ def ort_runs(path, work, info):
         return "no", str(error).splitlines()[0][:300]
 
 
-def run_model(name, work, prune, python):
+def run_model(name, work, prune, python, reuse=False):
     os.makedirs(work, exist_ok=True)
     script = os.path.join(HERE, "export_and_tp.py")
     r = {"model": name}
-    ex = child([python, script, name, work, "export"], os.path.join(work, "export.log"))
-    if ex["rc"] != 0:
-        r["export_error"] = first_error(ex["log"])
-        return r
-    info = json.load(open(os.path.join(work, "export.json")))
-    r["export"] = info
-    tp = child([python, script, name, work, "tp"], os.path.join(work, "tp.log"))
-    r["tp_process"] = {k: tp[k] for k in ("rc", "seconds", "rss_mb")}
-    if tp["rc"] == 0:
-        r["tp"] = json.load(open(os.path.join(work, "tp.json")))
+    previous_path = os.path.join(work, "result.json")
+    previous = json.load(open(previous_path)) if reuse and os.path.exists(previous_path) else {}
+    if previous.get("export") and previous.get("tp"):
+        # --reuse: the export and Torch-Pruning's run are the same as last time; only PruneKit is run again.
+        r["export"], r["tp"], r["tp_process"] = previous["export"], previous["tp"], previous["tp_process"]
+        info = r["export"]
     else:
-        r["tp_error"] = first_error(tp["log"])
+        ex = child([python, script, name, work, "export"], os.path.join(work, "export.log"))
+        if ex["rc"] != 0:
+            r["export_error"] = first_error(ex["log"])
+            return r
+        info = json.load(open(os.path.join(work, "export.json")))
+        r["export"] = info
+        tp = child([python, script, name, work, "tp"], os.path.join(work, "tp.log"))
+        r["tp_process"] = {k: tp[k] for k in ("rc", "seconds", "rss_mb")}
+        if tp["rc"] == 0:
+            r["tp"] = json.load(open(os.path.join(work, "tp.json")))
+        else:
+            r["tp_error"] = first_error(tp["log"])
     model = os.path.join(work, "model.onnx")
     inspect = child([prune, "inspect", "--groups", "--json", model], os.path.join(work, "inspect.log"))
     if inspect["rc"] == 0:
@@ -192,6 +199,9 @@ def main():
     parser.add_argument("--work", default=".cache/real_exports")
     parser.add_argument("--prune", default=".build/release/prune")
     parser.add_argument("--table", action="store_true")
+    parser.add_argument(
+        "--reuse", action="store_true",
+        help="keep each model's export and Torch-Pruning result from the last run; run only PruneKit again")
     args = parser.parse_args()
     if args.table:
         print(table(args.work))
@@ -201,7 +211,7 @@ def main():
             sys.exit(f"unknown model '{name}' (known: {', '.join(MODELS)})")
         work = os.path.join(args.work, name)
         print(f"== {name}", flush=True)
-        result = run_model(name, work, os.path.abspath(args.prune), sys.executable)
+        result = run_model(name, work, os.path.abspath(args.prune), sys.executable, reuse=args.reuse)
         with open(os.path.join(work, "result.json"), "w") as f:
             json.dump(result, f, indent=1)
         print(json.dumps({k: v for k, v in result.items() if k not in ("tp", "export")})[:1500], flush=True)

@@ -62,6 +62,17 @@ public struct Evaluator {
         try data.validate(for: reference.graph, modelName: referenceName)
     }
 
+    /// Runs `interpreter` on `batch`; a failure names the model file and the batch before the node.
+    private func run(_ interpreter: Interpreter, named modelName: String, _ batch: EvaluationBatch) throws
+        -> [String: RuntimeTensor]
+    {
+        do {
+            return try interpreter.run(batch.inputs)
+        } catch let error as PruneError {
+            throw PruneError(error.kind, "\(modelName): batch \(batch.file.lastPathComponent): \(error.message)")
+        }
+    }
+
     /// Validates `data`, then runs every batch through the model (and the reference) and returns the metrics.
     ///
     /// - Parameter progress: told `evaluating k/n` after each batch.
@@ -76,8 +87,8 @@ public struct Evaluator {
         let clock = ContinuousClock()
         for index in 0..<min(warmupBatches, data.batchCount) {
             let batch = try data.batch(index, inputNames: inputNames)
-            _ = try model.run(batch.inputs)
-            _ = try reference?.run(batch.inputs)
+            _ = try run(model, named: name, batch)
+            if let reference { _ = try run(reference, named: referenceName, batch) }
         }
         var accuracy = data.labelsName.map { Accuracy(labels: $0) }
         var referenceAccuracy = reference == nil ? nil : accuracy
@@ -89,7 +100,7 @@ public struct Evaluator {
         for index in 0..<data.batchCount {
             let batch = try data.batch(index, inputNames: inputNames)
             let started = clock.now
-            let outputs = try model.run(batch.inputs)
+            let outputs = try run(model, named: name, batch)
             modelSeconds.append((clock.now - started).seconds)
             let rows = try firstOutput(outputs, of: model, named: name, samples: batch.sampleCount)
             let reading = try comparison ?? OutputComparison.of(
@@ -107,7 +118,7 @@ public struct Evaluator {
             }
             if let reference {
                 let referenceStarted = clock.now
-                let referenceOutputs = try reference.run(batch.inputs)
+                let referenceOutputs = try run(reference, named: referenceName, batch)
                 referenceSeconds.append((clock.now - referenceStarted).seconds)
                 let referenceRows = try firstOutput(
                     referenceOutputs, of: reference, named: referenceName, samples: batch.sampleCount)

@@ -6,11 +6,13 @@ extension Recipe {
     /// Parses a YAML recipe.
     ///
     /// - Parameter file: the name errors use (a path, or `recipe`).
-    /// - Throws: `PruneError.Kind.invalidInput` naming `file` and the line for malformed YAML, an unknown key, a
+    /// - Throws: `PruneError.Kind.invalidInput` naming `file` and the line for a text over 1 MiB, nesting deeper
+    ///   than 64 levels or more than 1,000 stages (checked before parsing where possible), malformed YAML, an unknown key, a
     ///   value of the wrong type, a missing key or an invalid component spec. Components are not resolved here;
     ///   ``pipeline(registry:file:)`` does that.
     public init(yaml text: String, file: String = "recipe") throws {
         let reader = RecipeReader(file: file)
+        try RecipeLimits.check(text, fail: reader.fail)
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -58,6 +60,11 @@ private struct RecipeReader {
         }
         let stageNodes = try sequence(stagesNode, "'stages'")
         guard !stageNodes.isEmpty else { throw fail(line: line(stagesNode), "'stages' is empty") }
+        guard stageNodes.count <= RecipeLimits.maxStages else {
+            throw fail(
+                line: line(stagesNode),
+                "'stages' has \(stageNodes.count) entries, more than the limit of \(RecipeLimits.maxStages)")
+        }
         let stages = try stageNodes.enumerated().map { try stage($1, index: $0 + 1) }
         let plugins = try top["plugins"].map { try sequence($0, "'plugins'").map(plugin) } ?? []
         return Recipe(plugins: plugins, stages: stages)

@@ -13,7 +13,6 @@ extension ONNXGraph {
         guard let onnx = model.graph as? ONNXModelGraph else {
             throw PruneError(.unsupported, "running a model needs an ONNX model")
         }
-        let directory = model.sourceURL?.deletingLastPathComponent()
         let initializers = try onnx.proto.initializer.map { proto -> (String, RuntimeTensor) in
             if let parameter = model[proto.name] {
                 do {
@@ -22,8 +21,9 @@ extension ONNXGraph {
                     throw PruneError(error.kind, "initializer '\(proto.name)': \(error.message)")
                 }
             }
-            return (proto.name, try RuntimeTensor(proto: proto, baseDirectory: directory))
+            return (proto.name, try RuntimeTensor(proto: proto, modelURL: model.sourceURL))
         }
-        return try ONNXGraph(graph: onnx.proto, opset: onnx.opset, initializers: initializers, baseDirectory: directory)
+        return try ONNXGraph(
+            graph: onnx.proto, opset: onnx.opset, initializers: initializers, modelURL: model.sourceURL)
     }
 }

@@ -77,6 +77,9 @@ package struct GraphBuilder {
         model.graph.node.append(node)
     }
 
+    /// Writes the model as an `.onnx` file.
+    package func write(to url: URL) throws { try model.serializedData().write(to: url) }
+
     /// The model as the interpreter's graph.
     package func graph() throws -> ONNXGraph { try ONNXGraph(model: model) }
 }

@@ -30,7 +30,7 @@ public struct PruneCommand: ParsableCommand {
 
     /// Prints `message` as one line on stderr and exits with status 1.
     private static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("prune: error: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("prune: error: \(PrintableText.escaped(message))\n".utf8))
         Foundation.exit(1)
     }
 }

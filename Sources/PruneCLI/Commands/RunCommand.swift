@@ -217,6 +217,7 @@ struct RunCommand: ParsableCommand {
         if reportURL?.standardizedFileURL.path == outputURL.standardizedFileURL.path {
             throw PruneError(.invalidInput, "--report and --output name the same file")
         }
+        try ModelFiles.checkOutput(outputURL, input: inputURL, overwrite: force)
     }
 
     /// What the output file records about how it was made.

@@ -90,6 +90,7 @@ struct EvalReport: Encodable {
         case .classesPerPosition: "one class distribution per position"
         case .valuesPerPosition: "per position; not class distributions, so no top-1"
         case .valuesPerSample: "per sample; not class distributions, so no top-1"
+        case .valuesPerBatch: "the whole output per batch (dimension 0 does not count samples); no top-1"
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import PruneKit
 
 /// A plain-text table with right-aligned numeric columns, for terminal output.
 struct TextTable {
@@ -12,7 +13,7 @@ struct TextTable {
         self.leftAligned = leftAligned
     }
 
-    mutating func add(_ row: [String]) { rows.append(row) }
+    mutating func add(_ row: [String]) { rows.append(row.map(PrintableText.escaped)) }
 
     func render() -> String {
         let widths = columns.indices.map { c in

@@ -106,11 +106,33 @@ public struct PluginsCheckCommand: ParsableCommand {
     /// Creates the command (argument parsing fills it in).
     public init() {}
 
+    /// Seconds the checks may take before the child running them is stopped.
+    @Option(help: "Seconds the checks may take; a plugin that hangs longer fails the check.")
+    public var timeout: Double = 60
+
+    /// Run the checks in this process and write progress lines (the child side of the isolation).
+    @Flag(help: .hidden) public var child = false
+
     /// Prints the report; fails when a check failed.
+    ///
+    /// The checks run in a child `prune` process (`IsolatedConformance`), so a plugin that crashes, hangs or
+    /// calls `exit` fails its check instead of ending this command.
     public func run() throws {
-        let (text, passed) = render()
-        print(text, terminator: "")
-        if !passed { throw ExitCode.failure }
+        let options = PluginLoadOptions(allowInsecure: allowInsecurePlugins)
+        if child {
+            _ = PluginConformance.check(
+                path, options: options, baseRegistry: PluginsCommand.baseRegistry(), logger: PluginsCommand.logger,
+                progress: { FileHandle.standardOutput.write(Data(IsolatedConformance.childLine($0).utf8)) })
+            FileHandle.standardOutput.write(Data(IsolatedConformance.doneLine.utf8))
+            return
+        }
+        let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+        let report = IsolatedConformance.check(
+            path, executable: executable,
+            arguments: ["plugins", "check", "--child", path] + (allowInsecurePlugins ? ["--allow-insecure-plugins"] : []),
+            timeout: timeout)
+        print(PluginListing.report(report), terminator: "")
+        if !report.passed { throw ExitCode.failure }
     }
 
     /// The report as text, and whether every check passed.

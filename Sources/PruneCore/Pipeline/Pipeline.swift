@@ -111,7 +111,11 @@ public struct Pipeline: Sendable {
         let scored: [ScoredTarget] = try ParallelFor.map(targets.count, threads: context.threads) { i in
             let target = targets[i]
             let scores = try scorer.scores(for: target, in: context)
-            try scores.validate(for: target, source: scorerName)
+            do {
+                try scores.validate(for: target, source: scorerName)
+            } catch let error as PruneError where error.kind == .invalidOutput {
+                throw Pipeline.nonFiniteInput(of: target, in: model, scorer: scorerName) ?? error
+            }
             // The scorer is done with these weights for now: let their mapped pages go.
             for name in target.parameterNames { model[name]?.tensor.releaseResidentPages() }
             progress.advance()

@@ -23,10 +23,14 @@ package final class MappedFile: @unchecked Sendable {
 
     /// Maps `url` read-only.
     ///
+    /// A FIFO, device or socket is refused before it is opened (opening a FIFO for reading would block until a
+    /// writer appears), and the opened descriptor is checked again, so a file swapped in between is refused too.
+    ///
     /// - Throws: `PruneError` naming the file when it cannot be opened, is not a regular file, or cannot be mapped.
     package init(url: URL) throws {
         self.url = url
-        let fd = open(url.path, O_RDONLY)
+        try MappedFile.requireRegularFile(url)
+        let fd = open(url.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
             throw PruneError(.fileUnreadable, "\(url.path): \(String(cString: strerror(errno)))")
         }
@@ -36,7 +40,7 @@ package final class MappedFile: @unchecked Sendable {
             throw PruneError(.fileUnreadable, "\(url.path): \(String(cString: strerror(errno)))")
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw PruneError(.fileUnreadable, "\(url.path): not a regular file")
+            throw PruneError(.fileUnreadable, "\(url.path): not a regular file (\(MappedFile.fileKind(info.st_mode)))")
         }
         size = Int(info.st_size)
         if size == 0 {
@@ -48,6 +52,34 @@ package final class MappedFile: @unchecked Sendable {
             throw PruneError(.fileUnreadable, "\(url.path): cannot map file: \(String(cString: strerror(errno)))")
         }
         base = UnsafeRawPointer(address)
+    }
+
+    /// Throws unless `url` names a regular file (after following symbolic links); nothing is opened.
+    ///
+    /// - Throws: `PruneError.Kind.fileUnreadable` naming the file when it is missing or is a FIFO, device, socket
+    ///   or directory.
+    package static func requireRegularFile(_ url: URL) throws {
+        var info = stat()
+        guard stat(url.path, &info) == 0 else {
+            throw PruneError(.fileUnreadable, "\(url.path): \(String(cString: strerror(errno)))")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw PruneError(.fileUnreadable, "\(url.path): not a regular file (\(fileKind(info.st_mode)))")
+        }
+    }
+
+    /// A word for the kind of file `mode` describes.
+    package static func fileKind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFREG: "regular file"
+        case S_IFDIR: "a directory"
+        case S_IFIFO: "a FIFO"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        case S_IFLNK: "a symbolic link"
+        default: "an unknown kind of file"
+        }
     }
 
     deinit {

@@ -9,65 +9,80 @@ import PruneCore
     private let systemWrite = Darwin.write
 #endif
 
-/// Writes a file atomically: into a temporary file beside the destination, moved into place only when complete.
+/// Writes a file atomically: into an unnamed temporary file in the destination's folder, linked into place only
+/// when complete.
 ///
-/// Without `overwrite`, the final step is a hard link that fails if the destination appeared meanwhile, so an
-/// existing file is never replaced by accident. A failed write leaves no temporary file behind.
+/// - The temporary file has no name (`O_TMPFILE`) while it is written, so an interrupted run, even one killed
+///   with SIGKILL, leaves nothing behind; where the filesystem lacks `O_TMPFILE`, a named
+///   `.NAME.prunekit-PID-XXXXXX` file is used, removed on SIGINT, SIGTERM and SIGHUP (``TemporaryFiles``), and
+///   reclaimed by the next write to that folder once its process is gone.
+/// - Only regular files are written or replaced: a destination that is a FIFO, device, socket or directory is
+///   refused, whatever `overwrite` says.
+/// - The output's permission bits are those of the inputs (the bits all of them share, never execute bits) under
+///   the umask, or 0644 under the umask without inputs, so a 0600 input gives a 0600 output.
+/// - Without `overwrite`, the final step is a hard link that fails if the destination appeared meanwhile, so an
+///   existing file is never replaced by accident.
 public enum AtomicFileWriter {
     /// Writes the bytes `body` produces to `url`.
     ///
     /// - Parameters:
-    ///   - sources: input files that must never be the destination, whatever `overwrite` says.
-    ///   - overwrite: whether an existing file at `url` may be replaced.
+    ///   - sources: input files that must never be the destination, whatever `overwrite` says; their permission
+    ///     bits bound the output's.
+    ///   - overwrite: whether an existing regular file at `url` may be replaced.
     /// - Returns: the number of bytes written.
     /// - Throws: `PruneError.Kind.outputExists` or `.writeFailed`, naming the file; whatever `body` throws.
     public static func write(
         to url: URL, overwrite: Bool, sources: [URL] = [], _ body: (FileSink) throws -> Void
     ) throws -> Int {
         let destination = url.standardizedFileURL
-        for source in sources where sameFile(source, destination) {
-            throw PruneError(.outputExists, "\(url.path) is an input file; PruneKit never modifies its inputs")
-        }
-        if !overwrite, FileManager.default.fileExists(atPath: destination.path) {
-            throw PruneError(.outputExists, "\(url.path) already exists (use --force to overwrite it)")
-        }
+        try checkDestination(destination, overwrite: overwrite, sources: sources)
         let directory = destination.deletingLastPathComponent().path
-        var template = Array("\(directory)/.\(destination.lastPathComponent).prunekit-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else {
-            throw PruneError(.writeFailed, "\(url.path): cannot create a file in \(directory): \(errnoText())")
-        }
-        let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        var committed = false
-        defer {
-            if !committed { unlink(temporary) }
-        }
-        let sink = FileSink(fd: fd, path: url.path)
-        do {
-            try body(sink)
-            try sink.flush()
-            fchmod(fd, 0o644 & ~currentUmask())
-            guard fsync(fd) == 0 else { throw PruneError(.writeFailed, "\(url.path): \(errnoText())") }
-            close(fd)
-        } catch {
-            close(fd)
-            throw error
-        }
-        if overwrite {
-            guard rename(temporary, destination.path) == 0 else {
-                throw PruneError(.writeFailed, "\(url.path): cannot move the finished file into place: \(errnoText())")
-            }
-        } else {
-            guard link(temporary, destination.path) == 0 else {
-                if errno == EEXIST {
-                    throw PruneError(.outputExists, "\(url.path) already exists (use --force to overwrite it)")
-                }
-                throw PruneError(.writeFailed, "\(url.path): cannot move the finished file into place: \(errnoText())")
-            }
-            unlink(temporary)
-        }
-        committed = true
+        let mode = outputMode(sources: sources)
+        TemporaryFiles.reclaimStale(in: directory, for: destination.lastPathComponent)
+        let temporary = try TemporaryFile(directory: directory, name: destination.lastPathComponent, mode: mode)
+        defer { temporary.discard() }
+        let sink = FileSink(fd: temporary.fd, path: url.path)
+        try body(sink)
+        try sink.flush()
+        fchmod(temporary.fd, mode)
+        guard fsync(temporary.fd) == 0 else { throw PruneError(.writeFailed, "\(url.path): \(errnoText())") }
+        try temporary.commit(to: destination.path, overwrite: overwrite)
         return sink.bytesWritten
+    }
+
+    /// Refuses a destination that is an input, that exists without `overwrite`, or that is not a regular file.
+    static func checkDestination(_ destination: URL, overwrite: Bool, sources: [URL]) throws {
+        for source in sources where sameFile(source, destination) {
+            throw PruneError(.outputExists, "\(destination.path) is an input file; PruneKit never modifies its inputs")
+        }
+        var info = stat()
+        guard lstat(destination.path, &info) == 0 else { return }
+        if (info.st_mode & S_IFMT) == S_IFLNK {
+            var target = stat()
+            if stat(destination.path, &target) == 0 { info = target }
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG || (info.st_mode & S_IFMT) == S_IFLNK else {
+            throw PruneError(
+                .writeFailed,
+                "\(destination.path) is \(MappedFile.fileKind(info.st_mode)), not a regular file; PruneKit writes only regular files")
+        }
+        if !overwrite {
+            throw PruneError(.outputExists, "\(destination.path) already exists (use --force to overwrite it)")
+        }
+    }
+
+    /// The permission bits for an output written from `sources`: the read/write bits every source has, under the
+    /// umask; 0644 under the umask when there is no readable source.
+    static func outputMode(sources: [URL]) -> mode_t {
+        var bits: mode_t = 0o666
+        var found = false
+        for source in sources {
+            var info = stat()
+            guard stat(source.path, &info) == 0 else { continue }
+            bits &= info.st_mode & 0o666
+            found = true
+        }
+        return (found ? bits : 0o644) & ~currentUmask()
     }
 
     private static func sameFile(_ a: URL, _ b: URL) -> Bool {
@@ -138,4 +153,4 @@ public final class FileSink {
     }
 }
 
-private func errnoText() -> String { String(cString: strerror(errno)) }
+func errnoText() -> String { String(cString: strerror(errno)) }

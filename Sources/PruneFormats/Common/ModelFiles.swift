@@ -38,4 +38,37 @@ public enum ModelFiles {
         }
         return try format.open(url)
     }
+
+    /// The format a model read from `input` is written in at `output`, chosen by `output`'s extension.
+    ///
+    /// The same format is always possible; ONNX → safetensors converts (the weights are written, the graph is
+    /// not); anything else is refused, so a `.safetensors` name never holds ONNX bytes or the reverse.
+    ///
+    /// - Throws: `PruneError.Kind.unsupported` naming the output file for an unknown extension or a conversion
+    ///   PruneKit does not make.
+    public static func outputFormat(for output: URL, input: URL) throws -> String {
+        let inputExt = input.pathExtension.lowercased()
+        let outputExt = output.pathExtension.lowercased()
+        let known = formats.flatMap(\.extensions).map { "." + $0 }.joined(separator: ", ")
+        guard let target = formats.first(where: { $0.extensions.contains(outputExt) }) else {
+            throw PruneError(.unsupported, "\(output.path): unknown model format '.\(outputExt)'; PruneKit writes \(known)")
+        }
+        guard let source = formats.first(where: { $0.extensions.contains(inputExt) }) else { return target.name }
+        if source.name == target.name || (source.name == "onnx" && target.name == "safetensors") {
+            return target.name
+        }
+        throw PruneError(
+            .unsupported,
+            "\(output.path): cannot write \(target.name) from \(source.name) input; name the output .\(source.extensions[0])")
+    }
+
+    /// Refuses, before any work, an output PruneKit would not write: a format it cannot produce from `input`
+    /// (``outputFormat(for:input:)``), the input itself, an existing file without `overwrite`, or anything that is
+    /// not a regular file (a FIFO or device), even with `overwrite`.
+    ///
+    /// - Throws: `PruneError` naming the output file.
+    public static func checkOutput(_ output: URL, input: URL, overwrite: Bool) throws {
+        _ = try outputFormat(for: output, input: input)
+        try AtomicFileWriter.checkDestination(output.standardizedFileURL, overwrite: overwrite, sources: [input])
+    }
 }

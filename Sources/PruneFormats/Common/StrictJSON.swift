@@ -235,3 +235,20 @@ package struct StrictJSON {
         return out + "\""
     }
 }
+
+extension JSONValue: CustomStringConvertible {
+    /// The value as compact JSON text, so error messages quote what the file says (`[2, -1]`), never Swift's
+    /// enum spelling.
+    package var description: String {
+        switch self {
+        case .object(let members):
+            "{" + members.map { "\(StrictJSON.quoted($0.key)): \($0.value)" }.joined(separator: ", ") + "}"
+        case .array(let items): "[" + items.map(\.description).joined(separator: ", ") + "]"
+        case .string(let text): StrictJSON.quoted(text)
+        case .integer(let value): String(value)
+        case .number(let value): String(value)
+        case .bool(let value): String(value)
+        case .null: "null"
+        }
+    }
+}

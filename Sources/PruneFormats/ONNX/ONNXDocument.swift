@@ -50,7 +50,7 @@ public struct ONNXDocument: ModelDocument {
         _ = ONNXCanonicalization.apply(to: &proto.graph, irVersion: proto.irVersion)
         if let note = ONNXDocument.subgraphNote(proto.graph) { warnings.append("\(path): \(note)") }
 
-        var resolver = ONNXExternalDataResolver(modelURL: url)
+        var resolver = ExternalDataResolver(modelURL: url)
         var initializers: [ONNXInitializer] = []
         var parameters: [Parameter] = []
         var seen = Set<String>()
@@ -119,7 +119,10 @@ public struct ONNXDocument: ModelDocument {
     ///   when either is an input file; `.invalidInput` for a parameter the document does not have;
     ///   `.unsupported` for a changed element type; `.writeFailed` for I/O errors.
     public func write(_ model: Model, to url: URL, metadata: [String: String], overwrite: Bool) throws -> Int {
-        try ONNXWriter(document: self).write(model, to: url, metadata: metadata, overwrite: overwrite)
+        if try ModelFiles.outputFormat(for: url, input: self.url) == "safetensors" {
+            return try SafetensorsWriter.write(model, to: url, metadata: metadata, overwrite: overwrite, sources: [self.url])
+        }
+        return try ONNXWriter(document: self).write(model, to: url, metadata: metadata, overwrite: overwrite)
     }
 
     /// Format-specific sections for `prune inspect`: inputs, outputs, operators, compute, initializers, notes.

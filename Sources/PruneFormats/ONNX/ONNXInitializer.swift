@@ -13,7 +13,7 @@ package struct ONNXInitializer: Sendable {
         /// The typed value fields (`float_data`, `int32_data`, …), or no data at all.
         case typed
         /// A range of a mapped side file.
-        case external(MappedFile, Range<Int>, ONNXExternalReference)
+        case external(MappedFile, Range<Int>, ExternalDataReference)
     }
 
     /// The initializer's name.
@@ -50,9 +50,9 @@ package struct ONNXInitializer: Sendable {
     ///   - raw: the file range of its `raw_data` payload, when it was cut out of the message.
     ///   - modelPath: the model file, for error messages.
     /// - Throws: `PruneError` naming the model file and the tensor for negative dimensions, data that does not
-    ///   match the shape and type, and every external-data problem ``ONNXExternalDataResolver`` reports.
+    ///   match the shape and type, and every external-data problem ``ExternalDataResolver`` reports.
     package static func read(
-        _ proto: Onnx_TensorProto, raw: Range<Int>?, file: MappedFile, resolver: inout ONNXExternalDataResolver,
+        _ proto: Onnx_TensorProto, raw: Range<Int>?, file: MappedFile, resolver: inout ExternalDataResolver,
         modelPath: String
     ) throws -> (ONNXInitializer, Tensor?) {
         let name = proto.name
@@ -76,13 +76,21 @@ package struct ONNXInitializer: Sendable {
             count.multipliedReportingOverflow(by: $0.byteSize).overflow ? nil : count * $0.byteSize
         }
         if dtype != nil, byteCount == nil { throw corrupt("dims \(proto.dims) are too large") }
+        if dtype != nil {
+            do {
+                try AllocationBudget.checkWorkingCopy(shape: shape)
+            } catch {
+                throw PruneError(.unsupported, "\(modelPath): tensor '\(name)': shape \(shape) as float32 \(error)")
+            }
+        }
         let typeName = ONNXDataType.name(proto.dataType)
 
         let storage: Storage
         var tensor: Tensor? = nil
         if proto.hasDataLocation, proto.dataLocation == .external {
             if raw != nil || proto.hasRawData { throw corrupt("has both raw_data and external data") }
-            let reference = try ONNXExternalReference(proto.externalData, tensor: name, modelPath: modelPath)
+            let reference = try ExternalDataReference(
+                entries: proto.externalData.map { ($0.key, $0.value) }, tensor: name, modelPath: modelPath)
             let (side, range) = try resolver.bytes(of: reference, tensor: name, expectedBytes: byteCount)
             storage = .external(side, range, reference)
             if let dtype { tensor = Tensor(dtype: dtype, shape: shape, bytes: TensorBytes(mapped: side, range: range)) }

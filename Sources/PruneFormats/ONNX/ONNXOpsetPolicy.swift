@@ -17,10 +17,7 @@ package enum ONNXOpsetPolicy {
     ///
     /// - Throws: `PruneError.Kind.corruptFile` naming the file for an opset version below 1.
     package static func warnings(for proto: Onnx_ModelProto, path: String) throws -> [String] {
-        for entry in proto.opsetImport where entry.version < 1 {
-            throw PruneError(
-                .corruptFile, "\(path): opset_import for domain '\(entry.domain)' has version \(entry.version)")
-        }
+        try OpsetImportRule.check(proto.opsetImport.map { ($0.domain, $0.version) }, path: path)
         let defaults = proto.opsetImport.filter { ONNXWeightLayouts.isDefaultDomain($0.domain) }
         guard let version = defaults.map(\.version).max() else {
             let usesDefault = proto.graph.node.contains { ONNXWeightLayouts.isDefaultDomain($0.domain) }

@@ -37,7 +37,8 @@ public struct SafetensorsDocument: ModelDocument {
     /// Writes `model` as safetensors: existing metadata kept, `metadata` added, tensors in model order, each in
     /// its own dtype; unmodified tensors are copied byte for byte.
     public func write(_ model: Model, to url: URL, metadata: [String: String], overwrite: Bool) throws -> Int {
-        try SafetensorsWriter.write(model, to: url, metadata: metadata, overwrite: overwrite, sources: [self.url])
+        _ = try ModelFiles.outputFormat(for: url, input: self.url)
+        return try SafetensorsWriter.write(model, to: url, metadata: metadata, overwrite: overwrite, sources: [self.url])
     }
 }
 

@@ -60,7 +60,7 @@ package struct SafetensorsHeader: Sendable {
                 metadata = try SafetensorsHeader.metadata(value, corrupt: corrupt)
                 continue
             }
-            entries.append(try SafetensorsHeader.entry(name, value, dataSize: dataSize, corrupt: corrupt))
+            entries.append(try SafetensorsHeader.entry(name, value, dataSize: dataSize, path: path, corrupt: corrupt))
         }
         try SafetensorsHeader.checkCoverage(entries, dataSize: dataSize, corrupt: corrupt)
         entries.sort {
@@ -79,7 +79,7 @@ package struct SafetensorsHeader: Sendable {
     }
 
     private static func entry(
-        _ name: String, _ value: JSONValue, dataSize: Int, corrupt: (String) -> PruneError
+        _ name: String, _ value: JSONValue, dataSize: Int, path: String, corrupt: (String) -> PruneError
     ) throws -> SafetensorsEntry {
         guard case .object(let fields) = value else { throw corrupt("tensor '\(name)': entry is not an object") }
         func field(_ key: String) throws -> JSONValue {
@@ -94,7 +94,7 @@ package struct SafetensorsHeader: Sendable {
         guard let dtype = DType(rawValue: dtypeName) else {
             let known = DType.allCases.map(\.rawValue).joined(separator: ", ")
             throw PruneError(
-                .unsupported, "tensor '\(name)': dtype '\(dtypeName)' is not supported (PruneKit reads \(known))")
+                .unsupported, "\(path): tensor '\(name)': dtype '\(dtypeName)' is not supported (PruneKit reads \(known))")
         }
         guard case .array(let dims) = try field("shape") else {
             throw corrupt("tensor '\(name)': shape is not an array")
@@ -118,6 +118,11 @@ package struct SafetensorsHeader: Sendable {
         else {
             throw corrupt(
                 "tensor '\(name)': shape \(shape) of \(dtypeName) does not match its \(end - begin) bytes of data")
+        }
+        do {
+            try AllocationBudget.checkWorkingCopy(shape: shape)
+        } catch {
+            throw PruneError(.unsupported, "\(path): tensor '\(name)': shape \(shape) as float32 \(error)")
         }
         return SafetensorsEntry(name: name, dtype: dtype, shape: shape, dataRange: begin..<end)
     }

@@ -35,10 +35,10 @@ enum HostReads {
                 guard let name, let out else {
                     return call.fail(PRUNE_ERR_INVALID_ARGUMENT, "get_tensor_info: NULL argument")
                 }
-                guard Int(out.pointee.struct_size) >= tensorInfoSize1_0 else {
+                guard (tensorInfoSize1_0...maximumStructSize).contains(Int(out.pointee.struct_size)) else {
                     return call.fail(
                         PRUNE_ERR_INVALID_ARGUMENT,
-                        "get_tensor_info: struct_size is \(out.pointee.struct_size), at least \(tensorInfoSize1_0) expected"
+                        "get_tensor_info: struct_size is \(out.pointee.struct_size), expected \(tensorInfoSize1_0)...\(maximumStructSize)"
                     )
                 }
                 let key = String(cString: name)

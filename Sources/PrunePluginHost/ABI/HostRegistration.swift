@@ -33,11 +33,11 @@ enum HostRegistration {
     ) -> Result<Registration, Problem> {
         guard let pointer else { return .failure(Problem(message: "register_\(kind.rawValue) got a NULL component")) }
         let component = pointer.pointee
-        guard Int(component.struct_size) >= componentSize1_0 else {
+        guard (componentSize1_0...maximumStructSize).contains(Int(component.struct_size)) else {
             return .failure(
                 Problem(
                     message:
-                        "register_\(kind.rawValue): prune_component.struct_size is \(component.struct_size), at least \(componentSize1_0) expected"
+                        "register_\(kind.rawValue): prune_component.struct_size is \(component.struct_size), expected \(componentSize1_0)...\(maximumStructSize)"
                 ))
         }
         guard let namePointer = component.name else {
@@ -82,3 +82,7 @@ enum HostRegistration {
         }
     }
 }
+
+/// The largest `struct_size` a plugin may declare for an ABI struct: later minors only append a few fields, so
+/// anything larger is a plugin that never set the field (or lies about it), refused before the host reads it.
+let maximumStructSize = 4096

@@ -21,10 +21,14 @@ public enum PluginConformance {
     public static func check(
         _ path: String, options: PluginLoadOptions = PluginLoadOptions(),
         baseRegistry: @autoclosure () -> ComponentRegistry = ComponentRegistry(),
-        logger: Logger = Logger(label: "prunekit.plugins")
+        logger: Logger = Logger(label: "prunekit.plugins"),
+        progress: @escaping (ConformanceProgress) -> Void = { _ in }
     ) -> ConformanceReport {
-        var checks: [ConformanceReport.Check] = []
+        var checks: [ConformanceReport.Check] = [] {
+            didSet { if let last = checks.last, checks.count > oldValue.count { progress(.finished(last)) } }
+        }
         func record(_ name: String, _ body: () throws -> String) {
+            progress(.started(name))
             do {
                 checks.append(.init(name: name, outcome: .passed, detail: try body()))
             } catch let error as PluginError {
@@ -34,6 +38,7 @@ public enum PluginConformance {
                 checks.append(.init(name: name, outcome: .failed, detail: String(describing: error)))
             }
         }
+        progress(.started("loads"))
 
         let registry = baseRegistry()
         var loadOptions = options
@@ -65,6 +70,7 @@ public enum PluginConformance {
         }
 
         let model: Model
+        progress(.started("synthetic model"))
         do {
             model = try SyntheticRun.model()
         } catch {

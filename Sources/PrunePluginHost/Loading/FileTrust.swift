@@ -22,8 +22,8 @@ enum FileTrust {
         return String(cString: real)
     }
 
-    /// Checks that `path` (absolute, resolved) is a regular file that neither its group nor others can write, in
-    /// a directory they cannot write either.
+    /// Checks that `path` (absolute, resolved) is a regular file owned by the current user or root, that neither
+    /// its group nor others can write, in a directory they cannot write either.
     ///
     /// - Throws: `PluginError` `.notSharedLibrary` for a directory or other non-file, `.insecure` naming what is
     ///   writable, unless `allowInsecure`.
@@ -34,6 +34,11 @@ enum FileTrust {
             throw PluginError(.notSharedLibrary, path: path, "not a regular file")
         }
         if allowInsecure { return }
+        if info.st_uid != 0, info.st_uid != geteuid() {
+            throw PluginError(
+                .insecure, path: path,
+                "refused: the file is owned by user \(info.st_uid), neither you (\(geteuid())) nor root; whoever owns it can change what runs; pass --allow-insecure-plugins to load it anyway")
+        }
         if let problem = writableByOthers(path: path, mode: info.st_mode, what: "the file") {
             throw PluginError(.insecure, path: path, problem)
         }

@@ -34,6 +34,9 @@ public final class PluginLoader: Sendable {
             throw PluginError(
                 .checksumMismatch, path: path, "SHA-256 is \(digest), but \(pinned) is pinned; refusing to load")
         }
+        #if os(Linux)
+            try ELFCheck.validate(path)
+        #endif
         let library = try LibraryHandle(path: path)
         let descriptor = try PluginLoader.descriptor(of: library)
         let identity = PluginIdentity(name: descriptor.name, path: path)

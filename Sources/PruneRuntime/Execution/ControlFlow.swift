@@ -17,7 +17,7 @@ final class SubgraphRunner: @unchecked Sendable {
     init(_ subgraph: Subgraph, opset: Int, threads: Int) throws {
         outerScope = ONNXGraph.outerScopeNames(of: subgraph.proto)
         let graph = try ONNXGraph(
-            graph: subgraph.proto, opset: opset, outerScope: outerScope, baseDirectory: subgraph.baseDirectory)
+            graph: subgraph.proto, opset: opset, outerScope: outerScope, modelURL: subgraph.modelURL)
         formalInputs = subgraph.proto.input.map(\.name).filter { graph.initializer(named: $0) == nil }
         interpreter = try Interpreter(graph: graph, options: .init(threads: threads))
     }

@@ -20,7 +20,8 @@ enum AttributeValue: Sendable {
 /// A subgraph attribute as stored in the file; control-flow kernels decode it when the interpreter is built.
 struct Subgraph: @unchecked Sendable {
     let proto: Onnx_GraphProto
-    let baseDirectory: URL?
+    /// The model file, which locates the subgraph's external tensor data.
+    let modelURL: URL?
 }
 
 /// A node of the graph in the runtime's own form: names, op type and decoded attributes.
@@ -42,7 +43,7 @@ struct GraphNode: Sendable {
         PruneError(kind, "\(label): \(message)")
     }
 
-    init(proto: Onnx_NodeProto, index: Int, baseDirectory: URL?) throws {
+    init(proto: Onnx_NodeProto, index: Int, modelURL: URL?) throws {
         self.index = index
         name = proto.name
         opType = proto.opType
@@ -60,12 +61,12 @@ struct GraphNode: Sendable {
             case .floats: value = .floats(attribute.floats)
             case .tensor:
                 do {
-                    value = .tensor(try RuntimeTensor(proto: attribute.t, baseDirectory: baseDirectory))
+                    value = .tensor(try RuntimeTensor(proto: attribute.t, modelURL: modelURL))
                 } catch let error as PruneError {
                     value = .other("tensor attribute: \(error.message)")
                 }
             case .strings: value = .strings(attribute.strings.map { String(decoding: $0, as: UTF8.self) })
-            case .graph: value = .graph(Subgraph(proto: attribute.g, baseDirectory: baseDirectory))
+            case .graph: value = .graph(Subgraph(proto: attribute.g, modelURL: modelURL))
             default: value = .other("\(attribute.type)")
             }
             attributes[attribute.name] = value

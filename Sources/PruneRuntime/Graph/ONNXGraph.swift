@@ -28,39 +28,38 @@ public final class ONNXGraph: Sendable {
     /// - Throws: `PruneError` when the file cannot be read or decoded, or an initializer has a dtype the runtime
     ///   does not hold.
     public convenience init(contentsOf url: URL) throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
-        } catch {
-            throw PruneError(.fileUnreadable, "cannot read '\(url.path)': \(error.localizedDescription)")
-        }
+        let file = try MappedFile(url: url)
         let model: Onnx_ModelProto
         do {
+            let bytes = file.bytes(0..<file.size)
+            let data = bytes.baseAddress.map {
+                Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: bytes.count, deallocator: .none)
+            } ?? Data()
             model = try Onnx_ModelProto(serializedBytes: data)
         } catch {
             throw PruneError(.corruptFile, "'\(url.path)' is not an ONNX model: \(error)")
         }
-        try self.init(model: model, baseDirectory: url.deletingLastPathComponent())
+        try self.init(model: model, modelURL: url)
     }
 
-    /// Decodes a model message; `baseDirectory` locates external tensor data.
-    package convenience init(model: Onnx_ModelProto, baseDirectory: URL? = nil) throws {
+    /// Decodes a model message of the file `modelURL`, which locates external tensor data and is named in errors.
+    package convenience init(model: Onnx_ModelProto, modelURL: URL? = nil) throws {
+        try OpsetImportRule.check(model.opsetImport.map { ($0.domain, $0.version) }, path: modelURL?.path ?? "model")
         var opset = 0
         for entry in model.opsetImport where entry.domain.isEmpty || entry.domain == "ai.onnx" {
             opset = Int(entry.version)
         }
-        try self.init(graph: model.graph, opset: opset, outerScope: [], baseDirectory: baseDirectory)
+        try self.init(graph: model.graph, opset: opset, outerScope: [], modelURL: modelURL)
     }
 
     /// Decodes a graph with its initializers; `outerScope` names values of enclosing graphs that a subgraph reads
     /// (fed as extra inputs).
-    convenience init(graph: Onnx_GraphProto, opset: Int, outerScope: [String], baseDirectory: URL?) throws {
+    convenience init(graph: Onnx_GraphProto, opset: Int, outerScope: [String], modelURL: URL?) throws {
         let initializers = try graph.initializer.map { proto in
-            (proto.name, try RuntimeTensor(proto: proto, baseDirectory: baseDirectory))
+            (proto.name, try RuntimeTensor(proto: proto, modelURL: modelURL))
         }
         try self.init(
-            graph: graph, opset: opset, initializers: initializers, outerScope: outerScope,
-            baseDirectory: baseDirectory)
+            graph: graph, opset: opset, initializers: initializers, outerScope: outerScope, modelURL: modelURL)
     }
 
     /// A graph whose initializer values are already decoded: `initializers` gives one tensor per entry of
@@ -72,7 +71,7 @@ public final class ONNXGraph: Sendable {
     ///   cannot decode.
     package init(
         graph: Onnx_GraphProto, opset: Int, initializers list: [(String, RuntimeTensor)], outerScope: [String] = [],
-        baseDirectory: URL?
+        modelURL: URL?
     ) throws {
         opsetVersion = opset
         var initializers: [String: RuntimeTensor] = [:]
@@ -99,7 +98,7 @@ public final class ONNXGraph: Sendable {
             declared[input.name] = input.type.tensorType.elemType
         }
         declaredInputTypes = declared
-        nodes = try graph.node.enumerated().map { try GraphNode(proto: $1, index: $0, baseDirectory: baseDirectory) }
+        nodes = try graph.node.enumerated().map { try GraphNode(proto: $1, index: $0, modelURL: modelURL) }
     }
 
     /// The names a subgraph's nodes (and their own subgraphs) read that nothing inside it defines: the values of

@@ -60,7 +60,7 @@ enum ConvOps {
             guard b.count == filters else { throw context.error(.shapeMismatch, "B has \(b.count) values for \(filters) filters") }
             bias = b
         }
-        let out = RuntimeTensor(uninitialized: .f32, shape: [batch, filters] + geometry.outputShape)
+        let out = try context.allocate(.f32, [batch, filters] + geometry.outputShape)
         if panelsApply(geometry, channelsPerGroup: groupChannels) {
             convolvePanels(
                 x: x.f32, w: w, bias: bias?.f32, out: out.f32, batch: batch, channels: channels, filters: filters,

@@ -28,7 +28,7 @@ func broadcastBinary<Op: BinaryOp>(
     guard let shape = Broadcast.shape([a.shape, b.shape]) else {
         throw context.error(.shapeMismatch, "input shapes \(a.shape) and \(b.shape) do not broadcast")
     }
-    let out = RuntimeTensor(uninitialized: resultType, shape: shape)
+    let out = try context.allocate(resultType, shape)
     let count = out.count
     if count == 0 { return out }
     let pa = SharedPointer(a.raw.assumingMemoryBound(to: Op.Element.self))

@@ -50,7 +50,7 @@ enum GeneratorOps {
         return ClosureKernel { inputs, context in
             let shape = try context.intList(try context.input(inputs, 0), "input 0 (shape)")
             guard shape.allSatisfy({ $0 >= 0 }) else { throw context.error(.invalidInput, "shape \(shape) has a negative extent") }
-            let out = RuntimeTensor(uninitialized: value.dtype, shape: shape)
+            let out = try context.allocate(value.dtype, shape)
             let size = value.dtype.byteSize
             for i in 0..<out.count { (out.raw + i * size).copyMemory(from: value.raw, byteCount: size) }
             return [out]
@@ -65,15 +65,32 @@ enum GeneratorOps {
         guard limit.dtype == start.dtype, delta.dtype == start.dtype else {
             throw context.error(.invalidInput, "start, limit and delta must have one dtype")
         }
+        guard start.count >= 1, limit.count >= 1, delta.count >= 1 else {
+            throw context.error(.invalidInput, "start, limit and delta must be scalars")
+        }
+        /// ONNX's element count `max(ceil((limit - start) / delta), 0)`, refused when delta is 0 or the count
+        /// is not finite or cannot be allocated.
+        func count(_ s: Double, _ l: Double, _ d: Double) throws -> Int {
+            guard d != 0 else { throw context.error(.invalidInput, "delta is 0") }
+            let n = Foundation.ceil((l - s) / d)
+            guard n.isFinite else {
+                throw context.error(.invalidInput, "start \(s), limit \(l) and delta \(d) give no finite count")
+            }
+            guard n > 0 else { return 0 }
+            guard n < Double(Int.max / 8) else {
+                throw context.error(.invalidInput, "start \(s), limit \(l) and delta \(d) give \(n) elements")
+            }
+            _ = try context.checkedByteCount(start.dtype, [Int(n)])
+            return Int(n)
+        }
         if start.dtype == .f32 {
             let (s, l, d) = (start.f32[0], limit.f32[0], delta.f32[0])
-            let n = max(Int(Foundation.ceil((l - s) / d)), 0)
+            let n = try count(Double(s), Double(l), Double(d))
             return [RuntimeTensor(shape: [n], floats: (0..<n).map { s + Float($0) * d })]
         }
         let (s, l, d) = (start.int64Values()[0], limit.int64Values()[0], delta.int64Values()[0])
-        guard d != 0 else { throw context.error(.invalidInput, "delta is 0") }
-        let n = max(Int(Foundation.ceil(Double(l - s) / Double(d))), 0)
-        let values = (0..<n).map { s + Int64($0) * d }
+        let n = try count(Double(s), Double(l), Double(d))
+        let values = (0..<n).map { s &+ Int64($0) &* d }
         if start.dtype == .i64 { return [RuntimeTensor(shape: [n], int64s: values)] }
         let out = RuntimeTensor(uninitialized: .i32, shape: [n])
         let p = out.raw.assumingMemoryBound(to: Int32.self)

@@ -69,6 +69,7 @@ enum IndexingOps {
         let outputs = node.outputs.count
         return ClosureKernel { inputs, context in
             let x = try context.input(inputs, 0)
+            guard !x.shape.isEmpty else { throw context.error(.invalidInput, "input 0 is a scalar; Split needs rank ≥ 1") }
             let axis = try context.axis(axisAttribute, rank: x.shape.count)
             let extent = x.shape[axis]
             var sizes: [Int]
@@ -84,7 +85,8 @@ enum IndexingOps {
                     throw context.error(.shapeMismatch, "axis extent \(extent) does not split into \(outputs) equal parts")
                 }
             }
-            guard sizes.count == outputs, sizes.reduce(0, +) == extent, sizes.allSatisfy({ $0 >= 0 }) else {
+            guard sizes.count == outputs, sizes.allSatisfy({ (0...extent).contains($0) }), sizes.reduce(0, +) == extent
+            else {
                 throw context.error(.shapeMismatch, "split \(sizes) does not divide extent \(extent) into \(outputs) outputs")
             }
             let outer = x.shape[..<axis].reduce(1, *)
@@ -171,6 +173,7 @@ enum IndexingOps {
             let data = try context.input(inputs, 0)
             let indices = try context.input(inputs, 1)
             let rank = data.shape.count
+            guard rank >= 1 else { throw context.error(.invalidInput, "input 0 (data) is a scalar; Gather needs rank ≥ 1") }
             let axis = try context.axis(axisAttribute, rank: rank)
             let positions = try context.intList(indices, "input 1 (indices)")
             let extent = data.shape[axis]

@@ -24,8 +24,13 @@ enum PoolingOps {
             }
             let g = try SpatialGeometry(
                 spatial: Array(x.shape.dropFirst(2)), kernel: kernel, attributes: attributes, context: context)
+            // As in ONNX Runtime: a pad as large as the window would give windows that see only padding.
+            for i in 0..<3 where g.padBegin[i] >= g.kernel[i] || g.padEnd[i] >= g.kernel[i] {
+                throw context.error(
+                    .invalidInput, "pads \(g.padBegin.suffix(g.rank) + g.padEnd.suffix(g.rank)) must be smaller than kernel_shape \(kernel)")
+            }
+            let out = try context.allocate(.f32, Array(x.shape.prefix(2)) + g.outputShape)
             let planes = x.shape[0] * x.shape[1]
-            let out = RuntimeTensor(uninitialized: .f32, shape: Array(x.shape.prefix(2)) + g.outputShape)
             let src = SharedPointer(x.f32)
             let dst = SharedPointer(out.f32)
             if isMax && insideOnly2D(g) {

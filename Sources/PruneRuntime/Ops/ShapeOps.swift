@@ -34,13 +34,14 @@ enum ShapeOps {
                 }
             }
             if let inferred {
-                let known = shape.enumerated().filter { $0.offset != inferred }.reduce(1) { $0 * $1.element }
+                let known = try context.checkedElementCount(
+                    shape.enumerated().filter { $0.offset != inferred }.map(\.element), "shape")
                 guard known > 0, x.count % known == 0 else {
                     throw context.error(.shapeMismatch, "cannot reshape \(x.shape) to \(requested)")
                 }
                 shape[inferred] = x.count / known
             }
-            guard shape.reduce(1, *) == x.count else {
+            guard try context.checkedElementCount(shape, "shape") == x.count else {
                 throw context.error(.shapeMismatch, "cannot reshape \(x.shape) (\(x.count) elements) to \(requested)")
             }
             return [x.reshaped(shape)]
@@ -136,6 +137,7 @@ enum ShapeOps {
         guard let shape = Broadcast.shape([x.shape, requested]) else {
             throw context.error(.shapeMismatch, "\(x.shape) does not broadcast with \(requested)")
         }
+        _ = try context.checkedByteCount(x.dtype, shape)
         return [broadcastCopy(x, to: shape)]
     }
 }

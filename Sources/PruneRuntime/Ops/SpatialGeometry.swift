@@ -58,6 +58,18 @@ struct SpatialGeometry {
         let strides = try list(attributes.strides, "strides", fallback: 1, count: rank)
         let dilations = try list(attributes.dilations, "dilations", fallback: 1, count: rank)
         let pads = try list(attributes.pads, "pads", fallback: 0, count: 2 * rank)
+        // Bounding every extent to 2^31 keeps all window arithmetic below (spans, padded sizes) within 64 bits.
+        let limit = 1 << 31
+        for (name, values) in [("kernel_shape", kernelShape), ("strides", strides), ("dilations", dilations)]
+        where values.contains(where: { $0 <= 0 || $0 > limit }) {
+            throw context.error(.invalidInput, "attribute \(name) \(values) must lie in 1...\(limit)")
+        }
+        if pads.contains(where: { $0 < 0 || $0 > limit }) {
+            throw context.error(.invalidInput, "attribute pads \(pads) must lie in 0...\(limit)")
+        }
+        if spatial.contains(where: { $0 < 0 || $0 > limit }) {
+            throw context.error(.invalidInput, "spatial input extents \(spatial) must lie in 0...\(limit)")
+        }
         for i in 0..<rank {
             let o = offset + i
             input[o] = spatial[i]

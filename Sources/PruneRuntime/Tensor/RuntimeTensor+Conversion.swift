@@ -60,88 +60,90 @@ extension RuntimeTensor {
         return String(describing: type).uppercased()
     }
 
-    /// Decodes a `TensorProto`, reading external data relative to `baseDirectory`.
+    /// Decodes a `TensorProto` of the model file `modelURL`; external data is read relative to its folder.
     ///
-    /// - Throws: `PruneError` naming the tensor for an unsupported dtype or inconsistent data.
-    package init(proto: Onnx_TensorProto, baseDirectory: URL? = nil) throws {
+    /// Sizes are checked before anything is allocated: the element count and byte count must not overflow, must
+    /// stay within ``AllocationBudget/maxTensorBytes``, and must match the bytes or values the message holds.
+    /// External data goes through ``ExternalDataResolver``, the same loader and confinement rule PruneFormats uses.
+    ///
+    /// - Throws: `PruneError` naming the model file and the tensor for an unsupported dtype, dims that are
+    ///   negative or too large, data that does not match the shape, or any external-data problem.
+    package init(proto: Onnx_TensorProto, modelURL: URL? = nil) throws {
+        let prefix = modelURL.map { "\($0.path): " } ?? ""
         let name = proto.name.isEmpty ? "(unnamed)" : "'\(proto.name)'"
+        func corrupt(_ why: String) -> PruneError { PruneError(.corruptFile, "\(prefix)tensor \(name) \(why)") }
         guard let dtype = RuntimeTensor.dtype(onnx: proto.dataType) else {
             throw PruneError(
-                .unsupported, "tensor \(name) has data type \(RuntimeTensor.onnxTypeName(proto.dataType)), which the runtime does not support")
+                .unsupported,
+                "\(prefix)tensor \(name) has data type \(RuntimeTensor.onnxTypeName(proto.dataType)), which the runtime does not support")
+        }
+        guard proto.dims.allSatisfy({ $0 >= 0 && $0 <= Int64(Int.max) }) else {
+            throw corrupt("has invalid dims \(proto.dims)")
         }
         let shape = proto.dims.map { Int($0) }
-        guard let count = Tensor.checkedElementCount(shape) else {
-            throw PruneError(.corruptFile, "tensor \(name) has invalid dims \(shape)")
+        let byteCount: Int
+        do {
+            byteCount = try AllocationBudget.byteCount(shape: shape, elementSize: dtype.byteSize)
+        } catch {
+            throw corrupt("with dims \(shape) \(error)")
         }
-        self.init(uninitialized: dtype, shape: shape)
-        let byteCount = count * dtype.byteSize
-        let destination = raw
-        func copyRaw(_ data: Data) throws {
-            guard data.count == byteCount else {
-                throw PruneError(.corruptFile, "tensor \(name) holds \(data.count) bytes, its shape \(shape) needs \(byteCount)")
+        let count = byteCount / max(dtype.byteSize, 1)
+        func requireBytes(_ available: Int) throws {
+            guard available == byteCount else {
+                throw corrupt("holds \(available) bytes, its shape \(shape) needs \(byteCount)")
             }
-            data.withUnsafeBytes { if let base = $0.baseAddress { destination.copyMemory(from: base, byteCount: byteCount) } }
+        }
+        func copyRaw(_ bytes: UnsafeRawBufferPointer) -> RuntimeTensor {
+            let tensor = RuntimeTensor(uninitialized: dtype, shape: shape)
+            if let base = bytes.baseAddress, byteCount > 0 { tensor.raw.copyMemory(from: base, byteCount: byteCount) }
+            return tensor
         }
         if proto.dataLocation == .external {
-            try copyRaw(RuntimeTensor.externalData(proto, name: name, baseDirectory: baseDirectory))
+            guard let modelURL else {
+                throw PruneError(.fileUnreadable, "tensor \(name) stores its data externally but no model file is known")
+            }
+            let reference = try ExternalDataReference(
+                entries: proto.externalData.map { ($0.key, $0.value) }, tensor: proto.name, modelPath: modelURL.path)
+            var resolver = ExternalDataResolver(modelURL: modelURL)
+            let (file, range) = try resolver.bytes(of: reference, tensor: proto.name, expectedBytes: byteCount)
+            try requireBytes(range.count)
+            self = copyRaw(file.bytes(range))
             return
         }
         if proto.hasRawData {
-            try copyRaw(proto.rawData)
+            try requireBytes(proto.rawData.count)
+            self = proto.rawData.withUnsafeBytes { copyRaw($0) }
             return
         }
         func check(_ available: Int) throws {
             guard available == count else {
-                throw PruneError(.corruptFile, "tensor \(name) holds \(available) values, its shape \(shape) needs \(count)")
+                throw corrupt("holds \(available) values, its shape \(shape) needs \(count)")
             }
         }
         switch dtype {
+        case .f32: try check(proto.floatData.count)
+        case .i64: try check(proto.int64Data.count)
+        case .i32, .bool: try check(proto.int32Data.count)
+        case .f64: try check(proto.doubleData.count)
+        default: break
+        }
+        self.init(uninitialized: dtype, shape: shape)
+        switch dtype {
         case .f32:
-            try check(proto.floatData.count)
             for i in 0..<count { f32[i] = proto.floatData[i] }
         case .i64:
-            try check(proto.int64Data.count)
             for i in 0..<count { i64[i] = proto.int64Data[i] }
         case .i32:
-            try check(proto.int32Data.count)
             let p = raw.assumingMemoryBound(to: Int32.self)
             for i in 0..<count { p[i] = proto.int32Data[i] }
         case .bool:
-            try check(proto.int32Data.count)
             for i in 0..<count { u8[i] = proto.int32Data[i] == 0 ? 0 : 1 }
         case .f64:
-            try check(proto.doubleData.count)
             let p = raw.assumingMemoryBound(to: Double.self)
             for i in 0..<count { p[i] = proto.doubleData[i] }
         default:
             break
         }
-    }
-
-    private static func externalData(_ proto: Onnx_TensorProto, name: String, baseDirectory: URL?) throws -> Data {
-        var location = ""
-        var offset = 0
-        var length: Int?
-        for entry in proto.externalData {
-            switch entry.key {
-            case "location": location = entry.value
-            case "offset": offset = Int(entry.value) ?? 0
-            case "length": length = Int(entry.value)
-            default: break
-            }
-        }
-        guard let baseDirectory, !location.isEmpty else {
-            throw PruneError(.fileUnreadable, "tensor \(name) stores its data externally but no model directory is known")
-        }
-        let url = baseDirectory.appendingPathComponent(location)
-        guard let data = try? Data(contentsOf: url, options: .alwaysMapped) else {
-            throw PruneError(.fileUnreadable, "cannot read external data '\(location)' of tensor \(name)")
-        }
-        let end = length.map { offset + $0 } ?? data.count
-        guard offset >= 0, end <= data.count, offset <= end else {
-            throw PruneError(.corruptFile, "external data of tensor \(name) lies outside '\(location)'")
-        }
-        return data.subdata(in: offset..<end)
     }
 }
 
@@ -151,15 +153,14 @@ extension RuntimeTensor {
     ///
     /// - Throws: `PruneError` when the file is unreadable, not a tensor, or of a dtype the runtime does not hold.
     package static func load(tensorProtoAt url: URL) throws -> (name: String, tensor: RuntimeTensor) {
-        guard let data = try? Data(contentsOf: url) else {
-            throw PruneError(.fileUnreadable, "cannot read '\(url.path)'")
-        }
+        let file = try MappedFile(url: url)
+        let data = Data(file.bytes(0..<file.size))
         let proto: Onnx_TensorProto
         do {
             proto = try Onnx_TensorProto(serializedBytes: data)
         } catch {
             throw PruneError(.corruptFile, "'\(url.lastPathComponent)' is not a TensorProto: \(error)")
         }
-        return (proto.name, try RuntimeTensor(proto: proto, baseDirectory: url.deletingLastPathComponent()))
+        return (proto.name, try RuntimeTensor(proto: proto, modelURL: url))
     }
 }

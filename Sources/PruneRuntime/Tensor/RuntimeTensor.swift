@@ -25,9 +25,15 @@ public struct RuntimeTensor: Sendable {
     }
 
     /// A tensor of `shape` whose elements are not yet written; the caller fills every element before sharing it.
+    ///
+    /// The byte count is computed with checked arithmetic and stops the process rather than wrap to a short
+    /// buffer; kernels whose shapes come from the model's values check first with `KernelContext.allocate`,
+    /// which throws an error naming the node instead.
     init(uninitialized dtype: DType, shape: [Int]) {
-        let count = shape.reduce(1, *)
-        self.init(dtype: dtype, shape: shape, storage: TensorStorage(byteCount: count &* dtype.byteSize))
+        guard let count = Tensor.checkedElementCount(shape),
+            case (let bytes, false) = count.multipliedReportingOverflow(by: dtype.byteSize)
+        else { preconditionFailure("tensor shape \(shape) of \(dtype.rawValue) overflows a 64-bit byte count") }
+        self.init(dtype: dtype, shape: shape, storage: TensorStorage(byteCount: bytes))
     }
 
     /// Creates a float32 tensor holding `values` in row-major order.

@@ -1,9 +1,11 @@
 import Foundation
-import ONNXProto
-import PruneCore
 
-/// Where one external tensor's bytes are, as its `external_data` entries say.
-package struct ONNXExternalReference: Sendable, Hashable {
+/// Where one external tensor's bytes are, as its `external_data` entries (`location`, `offset`, `length`) say.
+///
+/// One parser and one confinement rule for every reader of ONNX external data: the document reader in
+/// PruneFormats and the interpreter's loader in PruneRuntime both use it, so `prune inspect`, `run`, `eval`,
+/// `--reference`, `--calibration` and `reconstruct` accept and refuse the same files.
+package struct ExternalDataReference: Sendable, Hashable {
     /// The `location` entry: a path relative to the model's directory.
     package var location: String
     /// The `offset` entry (0 when absent).
@@ -11,11 +13,11 @@ package struct ONNXExternalReference: Sendable, Hashable {
     /// The `length` entry, when present.
     package var length: Int?
 
-    /// Reads the entries of `tensor` (named `name`) in the model file at `modelPath`.
+    /// Reads the key/value `entries` of tensor `name` in the model file at `modelPath`; the last entry of a key wins.
     ///
     /// - Throws: `PruneError.Kind.corruptFile` naming the model file and tensor when `location` is missing or
     ///   `offset`/`length` are not non-negative integers.
-    package init(_ entries: [Onnx_StringStringEntryProto], tensor name: String, modelPath: String) throws {
+    package init(entries: [(key: String, value: String)], tensor name: String, modelPath: String) throws {
         func corrupt(_ why: String) -> PruneError {
             PruneError(.corruptFile, "\(modelPath): tensor '\(name)': \(why)")
         }
@@ -36,8 +38,8 @@ package struct ONNXExternalReference: Sendable, Hashable {
 }
 
 /// Maps the side files of a model's external tensors, each once, after checking that every location stays
-/// inside the model's directory and every byte range inside its file.
-package struct ONNXExternalDataResolver {
+/// inside the model's directory, names a regular file, and every byte range lies inside that file.
+package struct ExternalDataResolver {
     private let modelPath: String
     private let directory: URL
     private var mapped: [String: MappedFile] = [:]
@@ -56,16 +58,16 @@ package struct ONNXExternalDataResolver {
     /// - Parameter expectedBytes: the byte count the tensor's shape and type need, when known; without it, a
     ///   missing `length` means "to the end of the file", as in the ONNX reference implementation.
     /// - Throws: `PruneError` naming the model file, the tensor and the data file for a location that is
-    ///   absolute or leaves the model's directory, a missing or unreadable file, a range past the end of the
-    ///   file, or a `length` that differs from `expectedBytes`.
+    ///   absolute or leaves the model's directory, a missing, unreadable or non-regular file, a range past the
+    ///   end of the file, or a `length` that differs from `expectedBytes`.
     package mutating func bytes(
-        of reference: ONNXExternalReference, tensor name: String, expectedBytes: Int?
+        of reference: ExternalDataReference, tensor name: String, expectedBytes: Int?
     ) throws -> (file: MappedFile, range: Range<Int>) {
         let location = reference.location
         func corrupt(_ why: String) -> PruneError {
             PruneError(.corruptFile, "\(modelPath): tensor '\(name)': external data file '\(location)' \(why)")
         }
-        try ONNXExternalDataResolver.checkLocation(location, corrupt: corrupt)
+        try ExternalDataResolver.checkLocation(location, corrupt: corrupt)
         let file = try map(location, tensor: name)
         let offset = reference.offset
         guard offset <= file.size else {
@@ -81,13 +83,14 @@ package struct ONNXExternalDataResolver {
         return (file, offset..<(offset + length))
     }
 
-    /// Refuses locations that are empty, absolute, or climb out of the model's directory with `..`.
+    /// The confinement rule: refuses locations that are absolute, climb out of the model's directory with
+    /// `..`, or hold a NUL character.
     ///
     /// The check is on the text of the path; symbolic links are followed wherever they point, because model hubs
     /// (the Hugging Face cache) link every file of a snapshot to a shared blob store elsewhere.
     package static func checkLocation(_ location: String, corrupt: (String) -> PruneError) throws {
         if location.hasPrefix("/") || location.hasPrefix("\\") || location.hasPrefix("~")
-            || ONNXExternalDataResolver.hasDrivePrefix(location)
+            || hasDrivePrefix(location)
         {
             throw corrupt("is an absolute path; external data must lie in the model's directory")
         }
