@@ -18,7 +18,7 @@ public struct RemoveRewriter: Rewriter {
     /// - Throws: `PruneError.Kind.unsupported` when the model has no ONNX graph, when a target is not a
     ///   structural group of it, or a Reshape's shape cannot be rewritten; `.invalidInput` when a selection would
     ///   remove every unit of a group.
-    public func rewrite(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> Model {
+    public func rewrite(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> RewriteResult {
         let analysis = try StructureAnalysis(model: model)
         var plan = RemovalPlan()
         for entry in selection.entries {
@@ -38,7 +38,7 @@ public struct RemoveRewriter: Rewriter {
             }
             plan.remove(mask, of: group)
         }
-        guard let original = model.graph as? ONNXModelGraph else { return model }
+        guard let original = model.graph as? ONNXModelGraph else { return RewriteResult(model: model) }
         var graph = original.proto
         var result = model
         var axesByParameter: [String: [(Int, Set<Int>)]] = [:]
@@ -52,6 +52,6 @@ public struct RemoveRewriter: Rewriter {
         }
         try GraphEdits.apply(plan, to: &graph, model: &result, index: GraphIndex(graph: original, model: model))
         result.graph = ONNXModelGraph(proto: graph, opset: original.opset)
-        return result
+        return RewriteResult(model: result)
     }
 }

@@ -29,14 +29,14 @@ struct CalibrationOptions: ParsableArguments {
 
     /// Fails early when a stage's scorer needs statistics and none were supplied.
     func checkSupplied(for pipeline: Pipeline) throws {
-        if calibration == nil, let stage = pipeline.stages.first(where: { $0.rewriter.needsCalibrationBatches }) {
+        if calibration == nil, let stage = pipeline.stages.first(where: { $0.rewriter.dataNeeds.batches }) {
             throw PruneError(
                 .invalidInput,
                 "rewriter '\(stage.description.rewriter)' (stage '\(stage.name)') needs calibration data: "
                     + "pass --calibration FILE|DIR (saved --stats are not enough: it runs the batches)")
         }
         guard calibration == nil, stats == nil else { return }
-        if let stage = pipeline.stages.first(where: { !$0.scorer.statisticsRequirement.required.isEmpty }) {
+        if let stage = pipeline.stages.first(where: { !$0.scorer.dataNeeds.statistics.required.isEmpty }) {
             throw PruneError(
                 .invalidInput,
                 "scorer '\(stage.description.scorer)' (stage '\(stage.name)') needs calibration data: "
@@ -50,7 +50,7 @@ struct CalibrationOptions: ParsableArguments {
         for pipeline: Pipeline, model: URL, force: Bool, threads: Int, progress: any ProgressSink,
         warn: (String) -> Void
     ) throws -> CalibrationStatistics? {
-        let requirement = pipeline.statisticsRequirement
+        let requirement = pipeline.dataNeeds.statistics
         if let stats {
             let loaded = try StatisticsFile.load(URL(fileURLWithPath: stats))
             let missing = requirement.required.subtracting(loaded.kinds)
@@ -62,7 +62,7 @@ struct CalibrationOptions: ParsableArguments {
         }
         guard let calibration else { return nil }
         guard !requirement.isEmpty || saveStats != nil else {
-            if pipeline.stages.contains(where: { $0.rewriter.needsCalibrationBatches }) { return nil }
+            if pipeline.stages.contains(where: { $0.rewriter.dataNeeds.batches }) { return nil }
             warn("no stage's scorer reads calibration statistics; --calibration \(calibration) was not used")
             return nil
         }
@@ -82,7 +82,7 @@ struct CalibrationOptions: ParsableArguments {
 
     /// The calibration batches for rewriters that run them, when a stage's rewriter does and `--calibration` is given.
     func batches(for pipeline: Pipeline) throws -> (any CalibrationBatches)? {
-        guard let calibration, pipeline.stages.contains(where: { $0.rewriter.needsCalibrationBatches }) else {
+        guard let calibration, pipeline.stages.contains(where: { $0.rewriter.dataNeeds.batches }) else {
             return nil
         }
         return try CalibrationData(url: URL(fileURLWithPath: calibration))

@@ -52,8 +52,7 @@ public struct TargetFilter: Sendable, Hashable {
             case .element:
                 targets.append(.elements(of: parameter))
             case .unit:
-                let layout = parameter.layout ?? (tensor.shape.count >= 2 ? .pytorch : nil)
-                guard let layout, layout.outputAxis < tensor.shape.count else {
+                guard let layout = parameter.effectiveLayout else {
                     skipped.append((name, "rank \(tensor.shape.count) has no output axis for unit pruning"))
                     continue
                 }
