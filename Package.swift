@@ -29,7 +29,7 @@ let package = Package(
             exclude: ["README.md"]),
         .target(name: "PruneFormats", dependencies: ["PruneCore", "ONNXProto"], swiftSettings: strict),
         .target(
-            name: "PruneBuiltins", dependencies: ["PruneCore", "PruneStructure", "PruneReconstruct"],
+            name: "PruneBuiltins", dependencies: ["PruneCore"],
             swiftSettings: strict),
         .target(
             name: "PruneStructure", dependencies: ["PruneCore", "PruneFormats", "ONNXProto"], swiftSettings: strict),
@@ -60,6 +60,7 @@ let package = Package(
             dependencies: [
                 "PruneCore", "PruneFormats", "PruneBuiltins", "PrunePluginHost", "PruneRuntime", "PruneEvaluation",
                 "PruneStructure", "PruneCalibration", "PruneRecipes", "PruneReconstruct",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .target(

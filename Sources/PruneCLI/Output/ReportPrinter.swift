@@ -3,12 +3,6 @@ import PruneKit
 
 /// Renders a run report for people (tables) and machines (JSON).
 enum ReportPrinter {
-    static func json(_ report: PruneReport) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(report), as: UTF8.self)
-    }
-
     static func text(_ report: PruneReport) -> String {
         var table = TextTable(columns: ["tensor", "shape", "parameters", "sparsity before", "sparsity after"])
         for row in report.tensors where row.changed || report.tensors.count <= 40 {
@@ -35,10 +29,17 @@ enum ReportPrinter {
             let speedup =
                 row.medianSecondsAfter > 0
                 ? String(format: " (%.2f×)", row.medianSecondsBefore / row.medianSecondsAfter) : ""
+            var spread = ""
+            if let b10 = row.p10SecondsBefore, let b90 = row.p90SecondsBefore, let a10 = row.p10SecondsAfter,
+                let a90 = row.p90SecondsAfter
+            {
+                spread = String(format: "; p10–p90 %.3f–%.3f → %.3f–%.3f ms", b10 * 1e3, b90 * 1e3, a10 * 1e3, a90 * 1e3)
+            }
+            let warmup = row.warmupRuns.map { ", after \($0) warm-up" } ?? ""
             lines.append(
-                "latency (interpreter, batch \(row.batch), median of \(row.runs)): "
+                "latency (interpreter, batch \(row.batch), median of \(row.runs)\(warmup)): "
                     + String(format: "%.3f ms → %.3f ms", row.medianSecondsBefore * 1e3, row.medianSecondsAfter * 1e3)
-                    + speedup)
+                    + speedup + spread)
         }
         for stage in report.stages {
             for target in stage.targets where target.skipReason != nil {

@@ -13,12 +13,19 @@ public struct TargetFilter: Sendable, Hashable {
     public var exclude: [String]
     /// One score per element, or one per output unit.
     public var granularity: PruneTarget.Granularity
+    /// Patterns of node, tensor or value names whose structural groups are never removed (read by a
+    /// ``TargetProvider``; unit granularity on a model with a graph).
+    public var ignore: [String]
 
     /// Creates a filter; the patterns are checked when the filter is used.
-    public init(include: [String] = [], exclude: [String] = [], granularity: PruneTarget.Granularity = .element) {
+    public init(
+        include: [String] = [], exclude: [String] = [], granularity: PruneTarget.Granularity = .element,
+        ignore: [String] = []
+    ) {
         self.include = include
         self.exclude = exclude
         self.granularity = granularity
+        self.ignore = ignore
     }
 
     /// Checks that every pattern compiles.
@@ -27,6 +34,7 @@ public struct TargetFilter: Sendable, Hashable {
     public func validate() throws {
         _ = try TargetFilter.compile(include)
         _ = try TargetFilter.compile(exclude)
+        _ = try TargetFilter.compile(ignore)
     }
 
     /// The targets this filter picks in `model`, and the tensors it had to pass over with the reason.

@@ -38,7 +38,7 @@ public final class ONNXGraph: Sendable {
         do {
             model = try Onnx_ModelProto(serializedBytes: data)
         } catch {
-            throw PruneError(.corruptFile, "'\(url.path)' is not an ONNX model: \(error)")
+            throw PruneError(.corruptFile, "'\(url.path)' is not an ONNX model (its protobuf does not decode)")
         }
         try self.init(model: model, baseDirectory: url.deletingLastPathComponent())
     }
