@@ -86,6 +86,7 @@ let package = Package(
         .testTarget(
             name: "PruneBuiltinsTests", dependencies: ["PruneKit"],
             resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "PruneKitTests", dependencies: ["PruneKit", "PruneTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "PruneCLITests", dependencies: ["PruneKit", "PruneRuntime", "PruneTestSupport"], swiftSettings: strict),
         .target(name: "CPrunePlugin"),

@@ -18,16 +18,16 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "The model file to prune (never modified).")
     var input: String?
 
-    @Option(name: .shortAndLong, help: "Where to write the pruned model.")
+    @Option(name: .shortAndLong, help: "Where to write the pruned model (required unless --list).")
     var output: String?
 
     @Option(help: "How to score weights or units.")
     var scorer = "magnitude"
 
-    @Option(help: "Which scored positions go (threshold, layer, global, row, nm).")
+    @Option(help: "Which scored positions go: threshold, layer, global, row, nm (required unless --recipe or --list).")
     var selector: String?
 
-    @Option(help: "How the model is changed.")
+    @Option(help: "How the model is changed: mask, remove (implies --granularity unit), reconstruct.")
     var rewriter = "mask"
 
     @Option(help: "Regular expression of tensor names to prune (repeatable; replaces the default candidates).")
@@ -36,8 +36,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Regular expression of tensor names to leave alone (repeatable).")
     var exclude: [String] = []
 
-    @Option(help: "Score and prune single weights (element) or whole output units (unit).")
-    var granularity: PruneTarget.Granularity = .element
+    @Option(help: "Score and prune single weights (element) or whole output units (unit; the default for remove).")
+    var granularity: PruneTarget.Granularity?
 
     @Option(
         help:
@@ -76,7 +76,7 @@ struct RunCommand: ParsableCommand {
         guard output != nil else { throw ValidationError("missing --output (-o): where to write the pruned model") }
         if recipe != nil {
             guard selector == nil, scorer == "magnitude", rewriter == "mask", include.isEmpty, exclude.isEmpty,
-                granularity == .element
+                granularity == nil
             else {
                 throw ValidationError(
                     "--recipe replaces --scorer, --selector, --rewriter, --include, --exclude and --granularity")
@@ -103,6 +103,11 @@ struct RunCommand: ParsableCommand {
         print(json ? try report.json() : ReportPrinter.text(report))
     }
 
+    /// `--granularity` as given; otherwise `unit` for `remove` (it cuts whole units) and `element` for the rest.
+    private var impliedGranularity: PruneTarget.Granularity {
+        granularity ?? (rewriter.split(separator: ":").first == "remove" ? .unit : .element)
+    }
+
     /// The job these flags describe: a one-stage recipe from --scorer/--selector/--rewriter, or --recipe's.
     private func makeJob() throws -> PruneJob {
         let recipeURL = recipe.map { URL(fileURLWithPath: $0) }
@@ -119,7 +124,7 @@ struct RunCommand: ParsableCommand {
                             name: "prune", scorer: try ComponentSpec(parsing: scorer),
                             selector: try ComponentSpec(parsing: selector), rewriter: try ComponentSpec(parsing: rewriter),
                             targets: TargetFilter(
-                                include: include, exclude: exclude, granularity: granularity, ignore: ignore))
+                                include: include, exclude: exclude, granularity: impliedGranularity, ignore: ignore))
                     ]
                 } ?? [])
         }

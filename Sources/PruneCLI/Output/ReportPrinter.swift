@@ -4,8 +4,10 @@ import PruneKit
 /// Renders a run report for people (tables) and machines (JSON).
 enum ReportPrinter {
     static func text(_ report: PruneReport) -> String {
+        // Candidates and changed tensors only: running statistics, biases left alone and the like are noise here.
+        let targets = Set(report.stages.flatMap { $0.targets.map(\.name) })
         var table = TextTable(columns: ["tensor", "shape", "parameters", "sparsity before", "sparsity after"])
-        for row in report.tensors where row.changed || report.tensors.count <= 40 {
+        for row in report.tensors where row.changed || targets.contains(row.name) {
             let before = row.parametersBefore == 0 ? 0 : Double(row.zerosBefore) / Double(row.parametersBefore)
             let after = row.parametersAfter == 0 ? 0 : Double(row.zerosAfter) / Double(row.parametersAfter)
             let shape =
@@ -16,14 +18,21 @@ enum ReportPrinter {
             ])
         }
         let t = report.totals
-        var lines = [table.render(), ""]
+        var lines = headline(report) + [table.render(), ""]
         lines.append(
             "parameters: \(Format.count(t.parametersBefore)) → \(Format.count(t.parametersAfter)); "
                 + "non-zero: \(Format.count(t.parametersBefore - t.zerosBefore)) → \(Format.count(t.nonzerosAfter)); "
                 + "sparsity: \(Format.percent(t.sparsityBefore)) → \(Format.percent(t.sparsityAfter))")
         if let macs = report.macs {
-            let ratio = macs.after > 0 ? String(format: " (%.2f× fewer)", Double(macs.before) / Double(macs.after)) : ""
-            lines.append("MACs (batch 1): \(Format.count(macs.before)) → \(Format.count(macs.after))\(ratio)")
+            if macs.after == macs.before {
+                lines.append(
+                    "MACs (batch 1): \(Format.count(macs.before)), unchanged: zeros in dense kernels do not make them "
+                        + "faster (`--rewriter remove` cuts whole channels)")
+            } else {
+                let ratio =
+                    macs.after > 0 ? String(format: " (%.2f× fewer)", Double(macs.before) / Double(macs.after)) : ""
+                lines.append("MACs (batch 1): \(Format.count(macs.before)) → \(Format.count(macs.after))\(ratio)")
+            }
         }
         for row in report.latency ?? [] {
             let speedup =
@@ -59,6 +68,24 @@ enum ReportPrinter {
                 + "rewrite \(Format.seconds(p.rewrite)), analyse \(Format.seconds(p.analyse)), "
                 + "save \(Format.seconds(p.save)); total \(Format.seconds(p.total))")
         return lines.joined(separator: "\n")
+    }
+
+    /// What was asked, answered first: per stage, how many of its candidates were pruned, and the rule that chose
+    /// the candidates.
+    static func headline(_ report: PruneReport) -> [String] {
+        var lines: [String] = []
+        for stage in report.stages {
+            let unit = stage.granularity == .unit ? "units" : "weights"
+            let total = stage.candidatePositions
+            let share = total == 0 ? 0 : Double(stage.prunedPositions) / Double(total) * 100
+            let name = report.stages.count > 1 ? "stage '\(stage.name)': " : ""
+            let places = stage.targets.count == 1 ? "1 target" : "\(Format.count(stage.targets.count)) targets"
+            lines.append(
+                "\(name)pruned \(Format.count(stage.prunedPositions)) of \(Format.count(total)) candidate \(unit) "
+                    + String(format: "(%.1f %%)", share) + " in \(places)")
+            if let rule = stage.candidates { lines.append("  candidates: \(rule)") }
+        }
+        return lines + [""]
     }
 
     /// The report line of one reconstruction row.

@@ -46,6 +46,9 @@ enum Format {
         return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
     }
 
+    /// `1 thing`, `2 things` (digits grouped).
+    static func plural(_ n: Int, _ noun: String) -> String { "\(count(n)) \(noun)\(n == 1 ? "" : "s")" }
+
     static func count(_ n: Int) -> String {
         var digits = Array(String(n.magnitude))
         var groups: [String] = []

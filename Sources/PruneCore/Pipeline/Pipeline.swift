@@ -63,6 +63,8 @@ public struct Pipeline: Sendable {
             scoringSeconds: scoringTime.seconds, selectionSeconds: selectionTime.seconds,
             rewriteSeconds: rewriteTime.seconds)
         report.reconstruction = rewritten.layers.isEmpty ? nil : rewritten.layers
+        report.candidates =
+            stage.targetProvider == nil ? stage.targets.rule : "dependency groups of the graph; " + stage.targets.rule
         return (rewritten.model, report)
     }
 

@@ -28,6 +28,17 @@ public struct TargetFilter: Sendable, Hashable {
         self.ignore = ignore
     }
 
+    /// The rule in words, for reports: which tensors are candidates and why.
+    public var rule: String {
+        var text =
+            include.isEmpty
+            ? "layer weights (tensors with a weight layout: the format's default)"
+            : "tensors matching " + include.map { "/\($0)/" }.joined(separator: " or ")
+        if !exclude.isEmpty { text += ", except " + exclude.map { "/\($0)/" }.joined(separator: " or ") }
+        if !ignore.isEmpty { text += ", never groups touching " + ignore.map { "/\($0)/" }.joined(separator: " or ") }
+        return text
+    }
+
     /// Checks that every pattern compiles.
     ///
     /// - Throws: `PruneError.Kind.invalidInput` naming the bad pattern.
