@@ -88,7 +88,8 @@ let package = Package(
             resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PruneKitTests", dependencies: ["PruneKit", "PruneTestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "PruneCLITests", dependencies: ["PruneKit", "PruneRuntime", "PruneTestSupport"], swiftSettings: strict),
+            name: "PruneCLITests", dependencies: ["PruneKit", "PruneRuntime", "PruneTestSupport"], exclude: ["Golden"],
+            swiftSettings: strict),
         .target(name: "CPrunePlugin"),
         .systemLibrary(name: "CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         .target(

@@ -32,9 +32,17 @@ public struct PruneCommand: ParsableCommand {
         do {
             var running = command
             try running.run()
-        } catch {
-            if let exit = error as? ExitCode { Foundation.exit(exit.rawValue) }
+        } catch let error as PruneError {
             fail(ErrorLine.runtime(error), status: ExitStatus.failure)
+        } catch let error as PluginError {
+            fail(ErrorLine.runtime(error), status: ExitStatus.failure)
+        } catch {
+            // `prune help run` and friends run a command that "throws" its help text, exit code 0.
+            switch exitCode(for: error) {
+            case .success: exit(withError: error)
+            case .validationFailure: fail(ErrorLine.usage(message(for: error)), status: ExitStatus.usage)
+            default: fail(ErrorLine.runtime(error), status: ExitStatus.failure)
+            }
         }
     }
 

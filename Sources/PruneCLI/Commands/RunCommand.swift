@@ -8,11 +8,14 @@ struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Prune a model and write the smaller model with a report.",
         discussion: """
-            Components are written NAME[:key=value,...], the same for built-ins and plugins, e.g.
-              --scorer magnitude:p=2 --selector global:sparsity=0.5,max=0.9 --rewriter mask
-            `prune run --list` shows every component with its parameters; `--plugin PATH` loads more.
-            Data-aware scorers (activation, density, energy) read statistics of --calibration batches;
-            --recipe FILE runs the stages of a YAML recipe instead of --scorer/--selector/--rewriter.
+            Components are written NAME[:key=value,...], the same for built-ins and
+            plugins, e.g.
+              --scorer magnitude:p=2 --selector global:sparsity=0.5,max=0.9
+
+            `prune run --list` shows every component with its parameters;
+            --plugin PATH loads more. Data-aware scorers (activation, density,
+            energy) read statistics of --calibration batches. --recipe FILE runs
+            the stages of a YAML recipe (see Examples/recipes/) instead.
             """)
 
     @Argument(help: "The model file to prune (never modified).")
@@ -52,7 +55,9 @@ struct RunCommand: ParsableCommand {
     var force = false
 
     @Flag(
-        help: "Time the input and output ONNX models in the interpreter (random inputs, batch 1 and 8, median of 5 runs).")
+        help:
+            "Time the input and output ONNX models in the interpreter (random inputs, batch 1 and 8; 3 warm-up runs, then at least 10 runs and 1 s; median and p10-p90)."
+    )
     var measureLatency = false
 
     @Flag(help: "Print the report as JSON on stdout instead of tables.")

@@ -64,7 +64,7 @@ public struct Pipeline: Sendable {
             rewriteSeconds: rewriteTime.seconds)
         report.reconstruction = rewritten.layers.isEmpty ? nil : rewritten.layers
         report.candidates =
-            stage.targetProvider == nil ? stage.targets.rule : "dependency groups of the graph; " + stage.targets.rule
+            stage.targetProvider == nil ? stage.targets.rule : "dependency groups of " + stage.targets.rule
         return (rewritten.model, report)
     }
 
