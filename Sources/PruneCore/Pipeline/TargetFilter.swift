@@ -32,7 +32,8 @@ public struct TargetFilter: Sendable, Hashable {
     public var rule: String {
         var text =
             include.isEmpty
-            ? "layer weights (tensors with a weight layout: the format's default)"
+            ? "layer weights (ONNX: Conv/Gemm/MatMul weights; safetensors: float tensors of rank ≥ 2 except "
+                + "embeddings, norms and the output head)"
             : "tensors matching " + include.map { "/\($0)/" }.joined(separator: " or ")
         if !exclude.isEmpty { text += ", except " + exclude.map { "/\($0)/" }.joined(separator: " or ") }
         if !ignore.isEmpty { text += ", never groups touching " + ignore.map { "/\($0)/" }.joined(separator: " or ") }
