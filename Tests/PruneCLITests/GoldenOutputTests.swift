@@ -42,3 +42,23 @@ import Testing
         #expect(lines[0] == "pruned 19,080 of 38,160 candidate weights (50.0 %) in 4 targets")
     }
 }
+
+/// Machine-readable listings: `plugins list --json` exists and JSON output never escapes slashes.
+@Suite struct JSONOutputTests {
+    @Test func pluginsListPrintsJSON() throws {
+        let outcome = try PruneBinary.run(["plugins", "list", "--json"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [[String: Any]])
+        let magnitude = try #require(rows.first { $0["name"] as? String == "magnitude" })
+        #expect(magnitude["kind"] as? String == "scorer")
+        #expect(magnitude["source"] as? String == "built-in")
+        #expect(magnitude["parameters"] as? String == "p:f64[1..]=1")
+    }
+
+    @Test func inspectJSONDoesNotEscapeSlashes() throws {
+        let outcome = try PruneBinary.run(["inspect", "--json", GoldenOutputTests.example])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("Examples/digits-cnn/model.onnx"))
+        #expect(!outcome.stdout.contains(#"\/"#))
+    }
+}
