@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "ONNXOperators", swiftSettings: strict),
         .target(name: "PruneFormats", dependencies: ["PruneCore", "ONNXProto", "ONNXOperators"], swiftSettings: strict),
         .target(
-            name: "PruneBuiltins", dependencies: ["PruneCore", "PruneStructure", "PruneReconstruct"],
+            name: "PruneBuiltins", dependencies: ["PruneCore"],
             swiftSettings: strict),
         .target(
             name: "PruneStructure",
@@ -64,6 +64,7 @@ let package = Package(
             dependencies: [
                 "PruneCore", "PruneFormats", "PruneBuiltins", "PrunePluginHost", "PruneRuntime", "PruneEvaluation",
                 "PruneStructure", "PruneCalibration", "PruneRecipes", "PruneReconstruct",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .target(
@@ -89,8 +90,10 @@ let package = Package(
         .testTarget(
             name: "PruneBuiltinsTests", dependencies: ["PruneKit"],
             resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "PruneKitTests", dependencies: ["PruneKit", "PruneTestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "PruneCLITests", dependencies: ["PruneKit", "PruneRuntime", "PruneTestSupport"], swiftSettings: strict),
+            name: "PruneCLITests", dependencies: ["PruneKit", "PruneRuntime", "PruneTestSupport"], exclude: ["Golden"],
+            swiftSettings: strict),
         .target(name: "CPrunePlugin"),
         .systemLibrary(name: "CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         .target(

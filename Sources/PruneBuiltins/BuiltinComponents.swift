@@ -1,10 +1,10 @@
 import PruneCore
-import PruneReconstruct
-import PruneStructure
 
-/// Registers PruneKit's built-in scorers, selectors and rewriters, through the same API plugins use.
+/// Registers PruneKit's built-in scorers and selectors and the `mask` rewriter, through the same API plugins
+/// use. (`remove` and `reconstruct` are registered by their own targets; `ComponentRegistry.standard()` in PruneKit
+/// collects all of them.)
 public enum BuiltinComponents {
-    /// Adds every built-in to `registry`.
+    /// Adds these built-ins to `registry`.
     ///
     /// - Throws: `PruneError.Kind.duplicateComponent` if one of the names is already taken.
     public static func register(into registry: ComponentRegistry) throws {
@@ -13,23 +13,6 @@ public enum BuiltinComponents {
         try registry.register(
             rewriter: info(.rewriter, "mask", "write zeros in place; shapes and dtypes stay", "")
         ) { _ in MaskRewriter() }
-        try registry.register(
-            rewriter: info(
-                .rewriter, "remove", "cut the selected channels and neurons out of an ONNX model (unit groups)", "")
-        ) { _ in RemoveRewriter() }
-        try registry.register(
-            rewriter: info(
-                .rewriter, "reconstruct",
-                "calibration: apply the selection, then update the surviving weights (units: least-squares re-fit "
-                    + "and BatchNorm statistics; elements: SparseGPT OBS sweep)",
-                "lambda:f64[0..]=0.001,bn:bool=true,damp:f64[0..]=0.01,block:i64[1..]=128,"
-                    + "mask:str{adaptive|fixed}=adaptive,inputs:str{pruned|dense}=pruned")
-        ) { values in
-            ReconstructRewriter(
-                lambda: values.double("lambda"), reestimateBatchNorm: values.bool("bn"), damp: values.double("damp"),
-                blockSize: values.int("block"), adaptive: values.string("mask") == "adaptive",
-                denseInputs: values.string("inputs") == "dense")
-        }
     }
 
     private static func registerScorers(_ registry: ComponentRegistry) throws {

@@ -4,14 +4,34 @@ import PruneRuntime
 
 /// Times a model in the interpreter on random inputs of its declared input shapes.
 public enum LatencyProbe {
-    /// The latency of `runs` forward passes of the ONNX model at `url` with batch `batch`, after one warm-up run.
+    /// How long to time: untimed warm-up runs, then timed runs until both minimums hold.
+    public struct Settings: Sendable, Hashable {
+        /// Untimed runs first (caches, allocator, thread pool).
+        public var warmupRuns: Int
+        /// Timed runs at least.
+        public var minimumRuns: Int
+        /// Seconds of timed runs at least.
+        public var minimumSeconds: Double
+
+        /// Creates settings.
+        public init(warmupRuns: Int = 3, minimumRuns: Int = 10, minimumSeconds: Double = 1) {
+            self.warmupRuns = warmupRuns
+            self.minimumRuns = minimumRuns
+            self.minimumSeconds = minimumSeconds
+        }
+    }
+
+    /// The seconds of each timed forward pass of the ONNX model at `url` with batch `batch`, after
+    /// `settings.warmupRuns` untimed ones; runs continue until `minimumRuns` and `minimumSeconds` both hold.
     ///
     /// Every graph input gets uniform random floats in [-1, 1) of its declared shape, with a symbolic or unknown
     /// leading dimension set to `batch`.
     ///
     /// - Throws: `PruneError.Kind.unsupported` naming the input when an input is not float or has another unknown
     ///   dimension; errors from loading or running the model.
-    public static func measure(url: URL, batch: Int, runs: Int, threads: Int, seed: UInt64 = 0) throws -> Latency {
+    public static func timings(url: URL, batch: Int, settings: Settings, threads: Int, seed: UInt64 = 0) throws
+        -> [Double]
+    {
         let graph = try ONNXGraph(contentsOf: url)
         var state = seed &+ 0x9E37_79B9_7F4A_7C15
         var inputs: [String: RuntimeTensor] = [:]
@@ -41,16 +61,18 @@ public enum LatencyProbe {
             inputs[declaration.name] = RuntimeTensor(shape: shape, floats: values)
         }
         let interpreter = try Interpreter(graph: graph, options: .init(threads: threads))
-        _ = try interpreter.run(inputs)
+        for _ in 0..<max(0, settings.warmupRuns) { _ = try interpreter.run(inputs) }
         let clock = ContinuousClock()
         var seconds: [Double] = []
-        for _ in 0..<max(1, runs) {
+        var total = 0.0
+        while seconds.count < max(1, settings.minimumRuns) || total < settings.minimumSeconds {
             let started = clock.now
             _ = try interpreter.run(inputs)
             let elapsed = clock.now - started
-            seconds.append(
-                Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            let run = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            seconds.append(run)
+            total += run
         }
-        return Latency(seconds: seconds, samples: batch * seconds.count)
+        return seconds
     }
 }

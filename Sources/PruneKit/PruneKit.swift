@@ -10,11 +10,13 @@
 @_exported import PruneStructure
 
 extension ComponentRegistry {
-    /// A registry holding PruneKit's built-in scorers, selectors and rewriters.
+    /// A registry holding PruneKit's built-in scorers, selectors and rewriters, each feature target's own.
     public static func standard() -> ComponentRegistry {
         let registry = ComponentRegistry()
         // Built-in names are distinct by construction; a clash here is a programming error.
         try! BuiltinComponents.register(into: registry)
+        try! StructureComponents.register(into: registry)
+        try! ReconstructComponents.register(into: registry)
         return registry
     }
 }

@@ -31,6 +31,9 @@ extension Recipe {
             if !stage.targets.exclude.isEmpty {
                 lines.append("    exclude: [\(stage.targets.exclude.map(Recipe.quoted).joined(separator: ", "))]")
             }
+            if !stage.targets.ignore.isEmpty {
+                lines.append("    ignore: [\(stage.targets.ignore.map(Recipe.quoted).joined(separator: ", "))]")
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -92,7 +92,8 @@ public struct Recipe: Sendable, Hashable {
     /// Builds the pipeline, resolving every component in `registry`.
     ///
     /// - Throws: `PruneError` for an unknown component, a bad parameter or a bad pattern; the message starts with
-    ///   the stage's line when the recipe came from a file.
+    ///   the stage's line when the recipe came from a file, and names the stage unless it is the only one, built in
+    ///   code.
     public func pipeline(registry: ComponentRegistry, file: String = "recipe") throws -> Pipeline {
         Pipeline(
             try stages.map { entry in
@@ -101,6 +102,8 @@ public struct Recipe: Sendable, Hashable {
                         name: entry.name, targets: entry.targets, scorer: entry.scorer, selector: entry.selector,
                         rewriter: entry.rewriter, registry: registry)
                 } catch let error as PruneError {
+                    // A one-stage recipe built in code (the command line's flags) needs no stage name.
+                    guard entry.line > 0 || stages.count > 1 else { throw error }
                     let place = entry.line > 0 ? "\(file):\(entry.line): " : ""
                     throw PruneError(error.kind, "\(place)stage '\(entry.name)': \(error.message)")
                 }

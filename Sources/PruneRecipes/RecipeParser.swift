@@ -43,7 +43,7 @@ private struct RecipeReader {
     let file: String
 
     static let topKeys = ["stages", "plugins"]
-    static let stageKeys = ["name", "scorer", "selector", "rewriter", "include", "exclude", "granularity"]
+    static let stageKeys = ["name", "scorer", "selector", "rewriter", "include", "exclude", "granularity", "ignore"]
     static let pluginKeys = ["path", "sha256"]
 
     func fail(line: Int, _ message: String) -> PruneError {
@@ -91,11 +91,12 @@ private struct RecipeReader {
         }
         let targets = TargetFilter(
             include: try map["include"].map { try strings($0, "'include'") } ?? [],
-            exclude: try map["exclude"].map { try strings($0, "'exclude'") } ?? [], granularity: granularity)
+            exclude: try map["exclude"].map { try strings($0, "'exclude'") } ?? [], granularity: granularity,
+            ignore: try map["ignore"].map { try strings($0, "'ignore'") } ?? [])
         do {
             try targets.validate()
         } catch let error as PruneError {
-            throw fail(line: line(map["include"] ?? map["exclude"] ?? node), error.message)
+            throw fail(line: line(map["include"] ?? map["exclude"] ?? map["ignore"] ?? node), error.message)
         }
         return Recipe.StageEntry(
             name: name, scorer: try component("scorer"), selector: try component("selector"),

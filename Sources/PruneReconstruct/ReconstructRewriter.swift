@@ -26,7 +26,7 @@ import PruneStructure
 /// selection's count in every row and block (or in every N:M run, when the selection has that shape); otherwise it
 /// keeps the selection's mask. Each layer's H comes from the model pruned so far, or from the dense model with
 /// `denseInputs`. Element targets that are not such a weight are masked without an update (and reported).
-public struct ReconstructRewriter: ReconstructingRewriter {
+public struct ReconstructRewriter: Rewriter {
     /// The damping relative to the mean diagonal of XᵀX.
     public var lambda: Double
     /// Whether BatchNormalization running statistics are re-estimated downstream of a change.
@@ -56,16 +56,17 @@ public struct ReconstructRewriter: ReconstructingRewriter {
         self.denseInputs = denseInputs
     }
 
-    /// Always true: the rewriter runs the calibration batches.
-    public var needsCalibrationBatches: Bool { true }
+    /// The calibration batches: the rewriter runs them.
+    public var dataNeeds: DataNeeds { DataNeeds(batches: true) }
 
     /// The model with the selected units removed and the affected layers re-fitted.
     ///
     /// - Throws: `PruneError.Kind.invalidInput` without calibration batches or when a damped matrix is not positive
     ///   definite; `.unsupported` for a stage mixing units and elements, or a layer form the structured fit does not
     ///   handle (named); the errors of ``RemoveRewriter``.
-    public func rewrite(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> Model {
-        try reconstruct(model, applying: selection, in: context).model
+    public func rewrite(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> RewriteResult {
+        let (rewritten, layers) = try reconstruct(model, applying: selection, in: context)
+        return RewriteResult(model: rewritten, layers: layers)
     }
 
     /// Like ``rewrite(_:applying:in:)``, also returning what was done to each layer (shown in the stage's report),
@@ -104,7 +105,7 @@ public struct ReconstructRewriter: ReconstructingRewriter {
             return (result, layers + end)
         }
         let removed = try Self.removedIndices(model: model, selection: selection)
-        let pruned = try RemoveRewriter().rewrite(model, applying: selection, in: context)
+        let pruned = try RemoveRewriter().rewrite(model, applying: selection, in: context).model
         guard let onnx = pruned.graph as? ONNXModelGraph else {
             throw PruneError(.unsupported, "'reconstruct' runs the model, so it needs an ONNX model")
         }

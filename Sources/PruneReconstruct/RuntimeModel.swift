@@ -6,13 +6,13 @@ import PruneRuntime
 import PruneStructure
 
 /// Builds interpreter graphs from in-memory models and captures single values while a batch runs.
-enum RuntimeModel {
+package enum RuntimeModel {
     /// The interpreter graph of `model`: its ONNX graph (possibly edited by a rewriter) with the model's parameters
     /// as initializer data.
     ///
     /// - Throws: `PruneError.Kind.unsupported` when the model carries no ONNX graph, or an initializer has neither a
     ///   parameter nor data of its own.
-    static func graph(of model: Model) throws -> ONNXGraph {
+    package static func graph(of model: Model) throws -> ONNXGraph {
         guard model.graph is ONNXModelGraph else {
             throw PruneError(.unsupported, "'reconstruct' runs the model, so it needs an ONNX model")
         }

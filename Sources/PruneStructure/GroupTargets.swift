@@ -20,7 +20,7 @@ public struct GroupTargets: TargetProvider {
         targets: [PruneTarget], skipped: [(name: String, reason: String)]
     ) {
         try filter.validate()
-        let analysis = try StructureAnalysis(model: model, ignoring: ignore + filter.exclude)
+        let analysis = try StructureAnalysis(model: model, ignoring: ignore + filter.ignore + filter.exclude)
         let includes = try filter.include.map { try Regex($0) }
         var targets: [PruneTarget] = []
         var skipped: [(name: String, reason: String)] = []

@@ -21,7 +21,7 @@ public struct RemoveRewriter: Rewriter {
     /// - Throws: `PruneError.Kind.unsupported` when the model has no ONNX graph, when a target is not a
     ///   structural group of it, a Reshape's shape cannot be rewritten, or the result fails verification;
     ///   `.invalidInput` when a selection would remove every unit of a group.
-    public func rewrite(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> Model {
+    public func rewrite(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> RewriteResult {
         let analysis = try StructureAnalysis(model: model)
         var plan = RemovalPlan()
         for entry in selection.entries {
@@ -41,7 +41,7 @@ public struct RemoveRewriter: Rewriter {
             }
             plan.remove(mask, of: group)
         }
-        guard let original = model.graph as? ONNXModelGraph else { return model }
+        guard let original = model.graph as? ONNXModelGraph else { return RewriteResult(model: model) }
         var graph = original.proto
         var result = model
         let index = GraphIndex(graph: original, model: model)
@@ -59,6 +59,6 @@ public struct RemoveRewriter: Rewriter {
         GraphEdits.declareInitializerInputs(&graph, model: result)
         result.graph = ONNXModelGraph(proto: graph, opset: original.opset)
         try RewriteVerification.verify(result, original: model, rewriter: "remove")
-        return result
+        return RewriteResult(model: result)
     }
 }

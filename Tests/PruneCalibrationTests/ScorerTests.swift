@@ -63,21 +63,21 @@ struct ScorerTests {
     }
 
     @Test func requirementsAreDeclaredAndCombined() throws {
-        #expect(MagnitudeScorer().statisticsRequirement == .none)
-        #expect(EnergyScorer().statisticsRequirement == StatisticsRequirement(optional: .inputFeatures))
-        #expect(DensityScorer().statisticsRequirement.required == .outputUnits)
+        #expect(MagnitudeScorer().dataNeeds == .none)
+        #expect(EnergyScorer().dataNeeds.statistics == StatisticsRequirement(optional: .inputFeatures))
+        #expect(DensityScorer().dataNeeds.statistics.required == .outputUnits)
         let combined = MagnitudeScorer().multiplied(by: DensityScorer()).normalized(.lamp)
-        #expect(combined.statisticsRequirement.required == .outputUnits)
+        #expect(combined.dataNeeds.statistics.required == .outputUnits)
         let pipeline = Pipeline([
             Stage(scorer: EnergyScorer(), selector: LayerSelector(sparsity: 0.5), rewriter: MaskRewriter()),
             Stage(scorer: ActivationScorer(), selector: RowSelector(sparsity: 0.5), rewriter: MaskRewriter()),
         ])
-        #expect(pipeline.statisticsRequirement == StatisticsRequirement(required: .all, optional: .inputFeatures))
+        #expect(pipeline.dataNeeds.statistics == StatisticsRequirement(required: .all, optional: .inputFeatures))
     }
 
     /// A user-written scorer asks for statistics the same way the built-ins do.
     private struct QuietUnits: Scorer {
-        var statisticsRequirement: StatisticsRequirement { StatisticsRequirement(required: .outputUnits) }
+        var dataNeeds: DataNeeds { DataNeeds(statistics: StatisticsRequirement(required: .outputUnits)) }
         func scores(for target: PruneTarget, in context: PruneContext) throws -> Scores {
             let outputs = context.statistics!.outputs[target.name]!
             return Scores((0..<target.scoreCount).map { Float(outputs.meanAbsolute($0)) })
@@ -87,7 +87,7 @@ struct ScorerTests {
     @Test func aCustomScorerReadsTheSameStatistics() throws {
         let context = try context(statistics)
         #expect(Pipeline([Stage(scorer: QuietUnits(), selector: LayerSelector(sparsity: 0.5), rewriter: MaskRewriter())])
-            .statisticsRequirement.required == .outputUnits)
+            .dataNeeds.statistics.required == .outputUnits)
         #expect(try QuietUnits().scores(for: .units(of: context.model["w"]!, axis: 0), in: context).values == [1.5, 0.5])
     }
 }

@@ -11,7 +11,7 @@ struct WandaParityTests {
         let statistics = try Calibration.collect(
             graph: try ONNXGraph(contentsOf: modelURL),
             data: try CalibrationData(url: Examples.fixtures.appending(path: "wanda_calib.safetensors")),
-            kinds: ActivationScorer().statisticsRequirement.wanted, threads: 1)
+            kinds: ActivationScorer().dataNeeds.statistics.wanted, threads: 1)
         let pipeline = Pipeline([
             Stage(scorer: ActivationScorer(), selector: RowSelector(sparsity: 0.5), rewriter: MaskRewriter())
         ])

@@ -37,7 +37,7 @@ import Testing
             Selection.Entry(target: group, decision: .prune(Mask(count: 3, setting: [1])))
         ])
         let result = try registry().makeRewriter(ComponentSpec(parsing: "zero-scale:scale=2"))
-            .rewrite(model, applying: selection, in: TestModels.context(model))
+            .rewrite(model, applying: selection, in: TestModels.context(model)).model
         #expect(try result.parameter(named: "w").tensor.floatValues() == [0, 0, 0, 0, 12, 16])
         #expect(try result.parameter(named: "v").tensor.floatValues() == [2, 0, 6])
         #expect(try model.parameter(named: "w").tensor.floatValues() == [0, 0, 3, 4, 6, 8])
@@ -54,7 +54,7 @@ import Testing
             Selection.Entry(target: .elements(of: half), decision: .prune(Mask(count: 4, setting: [3])))
         ])
         let result = try registry().makeRewriter(ComponentSpec(parsing: "zero-scale:scale=0.5"))
-            .rewrite(model, applying: selection, in: TestModels.context(model))
+            .rewrite(model, applying: selection, in: TestModels.context(model)).model
         let tensor = try result.parameter(named: "h").tensor
         #expect(tensor.dtype == .f16)
         #expect(tensor.floatValues() == [0.5, 1, 1.5, 0])

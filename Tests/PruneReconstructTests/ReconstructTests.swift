@@ -57,8 +57,8 @@ struct ReconstructTests {
         let model = try work.open(Self.mlp(), as: "mlp").model
         let selection = try removing([2], ofGroup: "fc1", in: model)
         let context = PruneContext(model: model, calibrationBatches: Self.mlpBatches)
-        let exact = try ReconstructRewriter(lambda: 0).rewrite(model, applying: selection, in: context)
-        let damped = try ReconstructRewriter(lambda: 10).rewrite(model, applying: selection, in: context)
+        let exact = try ReconstructRewriter(lambda: 0).rewrite(model, applying: selection, in: context).model
+        let damped = try ReconstructRewriter(lambda: 10).rewrite(model, applying: selection, in: context).model
         // Between the surviving weights [1, 2] and the exact fit [4, 5]; heavy damping stays near [1, 2].
         let (e, d) = (exact["fc2.weight"]!.tensor.floatValues(), damped["fc2.weight"]!.tensor.floatValues())
         #expect(d[0] > 1 && d[0] < e[0] && d[1] > 2 && d[1] < e[1], "\(d)")
@@ -102,7 +102,7 @@ struct ReconstructTests {
         #expect(layers[1].rows == 4)
 
         let untouched = try ReconstructRewriter(lambda: 0, reestimateBatchNorm: false)
-            .rewrite(model, applying: selection, in: context)
+            .rewrite(model, applying: selection, in: context).model
         #expect(untouched["bn.running_mean"]!.tensor.floatValues() == [0, 0])
     }
 

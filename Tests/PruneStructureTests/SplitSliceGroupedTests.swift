@@ -86,7 +86,7 @@ struct SplitSliceGroupedTests {
             Selection.Entry(target: second.target, decision: .prune(Mask(count: 4, setting: [2, 3]))),
         ])
         let removed = try RemoveRewriter().rewrite(
-            document.model, applying: selection, in: PruneContext(model: document.model))
+            document.model, applying: selection, in: PruneContext(model: document.model)).model
         let removedURL = harness.directory.appendingPathComponent("grouped-exact.onnx")
         _ = try document.write(removed, to: removedURL, metadata: [:], overwrite: true)
 

@@ -9,7 +9,7 @@ public struct MaskRewriter: Rewriter {
     public init() {}
 
     /// The model with the selected positions zeroed.
-    public func rewrite(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> Model {
+    public func rewrite(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> RewriteResult {
         var masks: [String: Mask] = [:]
         for entry in selection.entries {
             guard case .prune(let mask) = entry.decision, mask.setCount > 0 else { continue }
@@ -21,7 +21,7 @@ public struct MaskRewriter: Rewriter {
         for (name, mask) in masks {
             try result.setTensor(model.parameter(named: name).tensor.zeroing(mask), for: name)
         }
-        return result
+        return RewriteResult(model: result)
     }
 
     /// The element masks a target's position mask stands for, per parameter.

@@ -11,8 +11,8 @@ public struct ActivationScorer: Scorer {
     public init() {}
 
     /// Input features for element targets, output units for unit targets; calibration is required.
-    public var statisticsRequirement: StatisticsRequirement {
-        StatisticsRequirement(required: [.inputFeatures, .outputUnits])
+    public var dataNeeds: DataNeeds {
+        DataNeeds(statistics: StatisticsRequirement(required: [.inputFeatures, .outputUnits]))
     }
 
     /// Wanda scores for elements, mean |a| for units.
@@ -42,7 +42,7 @@ public struct DensityScorer: Scorer {
     public init() {}
 
     /// Output units; calibration is required.
-    public var statisticsRequirement: StatisticsRequirement { StatisticsRequirement(required: .outputUnits) }
+    public var dataNeeds: DataNeeds { DataNeeds(statistics: StatisticsRequirement(required: .outputUnits)) }
 
     /// 1 − APoZ per unit.
     ///
@@ -66,9 +66,9 @@ enum UnitStatistics {
         _ slices: [UnitSlice], in context: PruneContext, _ statistics: CalibrationStatistics, scorer: String
     ) throws -> (OutputUnitStatistics, UnitSlice) {
         for slice in slices {
-            guard let outputs = statistics.outputs[slice.parameter], let parameter = context.model[slice.parameter]
+            guard let outputs = statistics.outputs[slice.parameter],
+                let layout = context.model[slice.parameter]?.effectiveLayout
             else { continue }
-            let layout = parameter.layout ?? .pytorch
             if slice.axis == layout.outputAxis { return (outputs, slice) }
         }
         return (

@@ -48,8 +48,7 @@ enum CalibrationLookup {
         combine: (Float, Float) -> Float
     ) throws -> [Float] {
         let shape = parameter.tensor.shape
-        let layout = parameter.layout ?? .pytorch
-        guard shape.count >= 2, layout.inputAxis < shape.count, layout.outputAxis < shape.count else {
+        guard let layout = parameter.effectiveLayout else {
             throw PruneError(.unsupported, "'\(parameter.name)' of shape \(shape) has no input axis to weight")
         }
         let inExtent = shape[layout.inputAxis]

@@ -81,7 +81,7 @@ public struct EnergyScorer: Scorer {
     public init() {}
 
     /// Uses input-feature statistics when they exist.
-    public var statisticsRequirement: StatisticsRequirement { StatisticsRequirement(optional: .inputFeatures) }
+    public var dataNeeds: DataNeeds { DataNeeds(statistics: StatisticsRequirement(optional: .inputFeatures)) }
 
     /// LAMP(w²·E[x²]) per target (per-unit sums for unit targets).
     public func scores(for target: PruneTarget, in context: PruneContext) throws -> Scores {

@@ -30,8 +30,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Samples per batch when the data is one file.")
     var batch = 64
 
-    @Option(help: "Batches run before timing starts (not counted).")
-    var warmup = 0
+    @Option(help: "Batches run once before timing starts, uncounted (every batch is still timed).")
+    var warmup = 2
 
     @Option(help: "Threads for the interpreter's kernels and BLAS (default: all cores).")
     var threads: Int?

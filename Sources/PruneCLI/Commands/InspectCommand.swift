@@ -19,7 +19,7 @@ struct InspectCommand: ParsableCommand {
     @Option(help: "With --groups: names (regular expressions) whose groups are protected (repeatable).")
     var ignore: [String] = []
 
-    @OptionGroup var execution: ExecutionOptions
+    @OptionGroup var execution: ThreadOptions
 
     func run() throws {
         let document = try ModelFiles.open(URL(fileURLWithPath: model))
@@ -75,7 +75,7 @@ struct ModelInspection: Codable {
 
     func jsonText() throws -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
@@ -95,7 +95,7 @@ struct ModelInspection: Codable {
         lines.append(
             "\(tensors.count) tensors, \(Format.count(parameterCount)) parameters, "
                 + "\(Format.count(zeroCount)) zeros (\(Format.percent(sparsity))), "
-                + "\(tensors.filter(\.candidate).count) pruning candidates")
+                + Format.plural(tensors.filter(\.candidate).count, "pruning candidate"))
         for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
             lines.append("metadata \(key): \(value)")
         }

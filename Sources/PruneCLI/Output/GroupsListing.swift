@@ -41,7 +41,7 @@ enum GroupsListing {
 
     static func json(_ analysis: StructureAnalysis) throws -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(entries(analysis)), as: UTF8.self)
     }
 

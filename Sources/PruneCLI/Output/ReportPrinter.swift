@@ -3,15 +3,11 @@ import PruneKit
 
 /// Renders a run report for people (tables) and machines (JSON).
 enum ReportPrinter {
-    static func json(_ report: PruneReport) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(report), as: UTF8.self)
-    }
-
     static func text(_ report: PruneReport) -> String {
+        // Candidates and changed tensors only: running statistics, biases left alone and the like are noise here.
+        let targets = Set(report.stages.flatMap { $0.targets.map(\.name) })
         var table = TextTable(columns: ["tensor", "shape", "parameters", "sparsity before", "sparsity after"])
-        for row in report.tensors where row.changed || report.tensors.count <= 40 {
+        for row in report.tensors where row.changed || targets.contains(row.name) {
             let before = row.parametersBefore == 0 ? 0 : Double(row.zerosBefore) / Double(row.parametersBefore)
             let after = row.parametersAfter == 0 ? 0 : Double(row.zerosAfter) / Double(row.parametersAfter)
             let shape =
@@ -22,23 +18,37 @@ enum ReportPrinter {
             ])
         }
         let t = report.totals
-        var lines = [table.render(), ""]
+        var lines = headline(report) + [table.render(), ""]
         lines.append(
             "parameters: \(Format.count(t.parametersBefore)) → \(Format.count(t.parametersAfter)); "
                 + "non-zero: \(Format.count(t.parametersBefore - t.zerosBefore)) → \(Format.count(t.nonzerosAfter)); "
                 + "sparsity: \(Format.percent(t.sparsityBefore)) → \(Format.percent(t.sparsityAfter))")
         if let macs = report.macs {
-            let ratio = macs.after > 0 ? String(format: " (%.2f× fewer)", Double(macs.before) / Double(macs.after)) : ""
-            lines.append("MACs (batch 1): \(Format.count(macs.before)) → \(Format.count(macs.after))\(ratio)")
+            if macs.after == macs.before {
+                lines.append(
+                    "MACs (batch 1): \(Format.count(macs.before)), unchanged: zeros in dense kernels do not make them "
+                        + "faster (`--rewriter remove` cuts whole channels)")
+            } else {
+                let ratio =
+                    macs.after > 0 ? String(format: " (%.2f× fewer)", Double(macs.before) / Double(macs.after)) : ""
+                lines.append("MACs (batch 1): \(Format.count(macs.before)) → \(Format.count(macs.after))\(ratio)")
+            }
         }
         for row in report.latency ?? [] {
             let speedup =
                 row.medianSecondsAfter > 0
                 ? String(format: " (%.2f×)", row.medianSecondsBefore / row.medianSecondsAfter) : ""
+            var spread = ""
+            if let b10 = row.p10SecondsBefore, let b90 = row.p90SecondsBefore, let a10 = row.p10SecondsAfter,
+                let a90 = row.p90SecondsAfter
+            {
+                spread = String(format: "; p10–p90 %.3f–%.3f → %.3f–%.3f ms", b10 * 1e3, b90 * 1e3, a10 * 1e3, a90 * 1e3)
+            }
+            let warmup = row.warmupRuns.map { ", after \($0) warm-up" } ?? ""
             lines.append(
-                "latency (interpreter, batch \(row.batch), median of \(row.runs)): "
+                "latency (interpreter, batch \(row.batch), median of \(row.runs)\(warmup)): "
                     + String(format: "%.3f ms → %.3f ms", row.medianSecondsBefore * 1e3, row.medianSecondsAfter * 1e3)
-                    + speedup)
+                    + speedup + spread)
         }
         for stage in report.stages {
             for target in stage.targets where target.skipReason != nil {
@@ -58,6 +68,24 @@ enum ReportPrinter {
                 + "rewrite \(Format.seconds(p.rewrite)), analyse \(Format.seconds(p.analyse)), "
                 + "save \(Format.seconds(p.save)); total \(Format.seconds(p.total))")
         return lines.joined(separator: "\n")
+    }
+
+    /// What was asked, answered first: per stage, how many of its candidates were pruned, and the rule that chose
+    /// the candidates.
+    static func headline(_ report: PruneReport) -> [String] {
+        var lines: [String] = []
+        for stage in report.stages {
+            let unit = stage.granularity == .unit ? "units" : "weights"
+            let total = stage.candidatePositions
+            let share = total == 0 ? 0 : Double(stage.prunedPositions) / Double(total) * 100
+            let name = report.stages.count > 1 ? "stage '\(stage.name)': " : ""
+            let places = stage.targets.count == 1 ? "1 target" : "\(Format.count(stage.targets.count)) targets"
+            lines.append(
+                "\(name)pruned \(Format.count(stage.prunedPositions)) of \(Format.count(total)) candidate \(unit) "
+                    + String(format: "(%.1f %%)", share) + " in \(places)")
+            if let rule = stage.candidates { lines.append("  candidates: \(rule)") }
+        }
+        return lines + [""]
     }
 
     /// The report line of one reconstruction row.

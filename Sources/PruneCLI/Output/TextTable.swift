@@ -1,11 +1,11 @@
 import Foundation
 import PruneKit
 
-/// A plain-text table with right-aligned numeric columns, for terminal output.
+/// A plain-text table for terminal output: numeric columns right-aligned, text left-aligned.
 struct TextTable {
     var columns: [String]
     var rows: [[String]] = []
-    /// Columns (by index) aligned left; the rest are right-aligned.
+    /// Columns (by index) always aligned left; the others are right-aligned when every cell is a number.
     var leftAligned: Set<Int> = [0]
 
     init(columns: [String], leftAligned: Set<Int> = [0]) {
@@ -15,14 +15,24 @@ struct TextTable {
 
     mutating func add(_ row: [String]) { rows.append(row.map(PrintableText.escaped)) }
 
+    /// Whether a cell is a number, possibly with a unit: `1,234`, `7.64%`, `-0.5`, `0.825 ms`.
+    static func looksNumeric(_ cell: String) -> Bool {
+        let body = cell.hasPrefix("-") ? cell.dropFirst() : Substring(cell)
+        return body.first?.isNumber == true
+    }
+
     func render() -> String {
         let widths = columns.indices.map { c in
             ([columns[c]] + rows.map { c < $0.count ? $0[c] : "" }).map(\.count).max() ?? 0
         }
+        // Numbers line up on the right; text (names, shapes, dtypes) reads from the left.
+        let numeric = columns.indices.map { c in
+            !leftAligned.contains(c) && rows.allSatisfy { c >= $0.count || $0[c].isEmpty || Self.looksNumeric($0[c]) }
+        }
         func line(_ cells: [String]) -> String {
             cells.indices.map { c in
                 let pad = String(repeating: " ", count: widths[c] - cells[c].count)
-                return leftAligned.contains(c) ? cells[c] + pad : pad + cells[c]
+                return numeric[c] ? pad + cells[c] : cells[c] + pad
             }.joined(separator: "  ")
         }
         let rule = widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")
@@ -46,6 +56,9 @@ enum Format {
         }
         return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
     }
+
+    /// `1 thing`, `2 things` (digits grouped).
+    static func plural(_ n: Int, _ noun: String) -> String { "\(count(n)) \(noun)\(n == 1 ? "" : "s")" }
 
     static func count(_ n: Int) -> String {
         var digits = Array(String(n.magnitude))

@@ -19,6 +19,26 @@ enum PluginListing {
         return columns([header] + rows)
     }
 
+    /// The same listing as JSON: an array of `{kind, name, summary, source, version, parameters}`, in registry order.
+    static func json(_ components: [ComponentInfo]) throws -> String {
+        struct Row: Encodable {
+            var kind: String
+            var name: String
+            var summary: String
+            var source: String
+            var version: String?
+            var parameters: String
+        }
+        let rows = components.map { info in
+            Row(
+                kind: info.kind.rawValue, name: info.name, summary: info.summary, source: source(info.source),
+                version: info.version, parameters: info.signature.description)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(rows), as: UTF8.self) + "\n"
+    }
+
     /// A component's description; `plugin` adds the plugin's details.
     static func info(_ info: ComponentInfo, plugin: LoadedPlugin?) -> String {
         var lines = ["\(info.name) (\(info.kind.rawValue))"]

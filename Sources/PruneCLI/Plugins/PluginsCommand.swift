@@ -33,6 +33,10 @@ public struct PluginsListCommand: ParsableCommand {
     /// Which plugins to load.
     @OptionGroup public var plugins: PluginOptions
 
+    /// Print the listing as JSON instead of a table.
+    @Flag(help: "Print the listing as JSON (kind, name, summary, source, version, parameters).")
+    public var json = false
+
     /// Creates the command (argument parsing fills it in).
     public init() {}
 
@@ -45,7 +49,7 @@ public struct PluginsListCommand: ParsableCommand {
     func render(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
         let registry = PluginsCommand.baseRegistry()
         _ = try plugins.loadPlugins(into: registry, logger: PluginsCommand.logger, environment: environment)
-        return PluginListing.table(registry.components)
+        return json ? try PluginListing.json(registry.components) : PluginListing.table(registry.components)
     }
 }
 

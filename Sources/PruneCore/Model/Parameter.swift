@@ -9,6 +9,17 @@ public struct Parameter: Sendable {
     /// A layout also marks the parameter as a default pruning candidate (see ``TargetFilter``).
     public var layout: WeightLayout?
 
+    /// The layout scorers, selectors and rewriters use: the parameter's own, or PyTorch's (`[out, in, ...]`) for a
+    /// tensor of rank ≥ 2 without one; nil for lower ranks or a layout whose axes the tensor does not have.
+    ///
+    /// This is the one rule for "which axis is the output" everywhere in PruneKit.
+    public var effectiveLayout: WeightLayout? {
+        let rank = tensor.shape.count
+        guard let layout = layout ?? (rank >= 2 ? .pytorch : nil), layout.outputAxis < rank, layout.inputAxis < rank
+        else { return nil }
+        return layout
+    }
+
     /// Creates a parameter.
     public init(name: String, tensor: Tensor, layout: WeightLayout? = nil) {
         self.name = name

@@ -11,13 +11,11 @@ public struct Pipeline: Sendable {
     /// Creates a pipeline.
     public init(_ stages: [Stage]) { self.stages = stages }
 
-    /// The calibration statistics the stages' scorers read, taken together.
+    /// The calibration data the stages' scorers and rewriters read, taken together.
     ///
     /// Callers run calibration (or load saved statistics) when this is not empty and pass the result in the
     /// context; statistics describe the pipeline's input model and every stage sees the same ones.
-    public var statisticsRequirement: StatisticsRequirement {
-        stages.reduce(.none) { $0.union($1.scorer.statisticsRequirement) }
-    }
+    public var dataNeeds: DataNeeds { stages.reduce(.none) { $0.union($1.dataNeeds) } }
 
     /// Runs every stage on `model`.
     ///
@@ -80,13 +78,7 @@ public struct Pipeline: Sendable {
 
         let rewriteStart = clock.now
         context.progress.update(phase: "rewriting", completed: 0, total: 1)
-        let rewritten: Model
-        var reconstruction: [LayerReconstruction]?
-        if let reconstructing = stage.rewriter as? any ReconstructingRewriter {
-            (rewritten, reconstruction) = try reconstructing.reconstruct(model, applying: selection, in: context)
-        } else {
-            rewritten = try stage.rewriter.rewrite(model, applying: selection, in: context)
-        }
+        let rewritten = try stage.rewriter.rewrite(model, applying: selection, in: context)
         let rewriteTime = clock.now - rewriteStart
 
         var report = StageReport(
@@ -95,8 +87,10 @@ public struct Pipeline: Sendable {
             passedOver: passedOver.map { StageReport.PassedOver(name: $0.name, reason: $0.reason) },
             scoringSeconds: scoringTime.seconds, selectionSeconds: selectionTime.seconds,
             rewriteSeconds: rewriteTime.seconds)
-        report.reconstruction = reconstruction
-        return (rewritten, report)
+        report.reconstruction = rewritten.layers.isEmpty ? nil : rewritten.layers
+        report.candidates =
+            stage.targetProvider == nil ? stage.targets.rule : "dependency groups of " + stage.targets.rule
+        return (rewritten.model, report)
     }
 
     /// Scores every target in parallel and hands all scores to the selector.
@@ -163,7 +157,7 @@ public struct Pipeline: Sendable {
 
     private static func layout(of target: PruneTarget, in model: Model) -> WeightLayout? {
         guard case .elements(let name) = target.kind, let parameter = model[name] else { return nil }
-        return parameter.layout ?? (parameter.tensor.shape.count >= 2 ? .pytorch : nil)
+        return parameter.effectiveLayout
     }
 }
 

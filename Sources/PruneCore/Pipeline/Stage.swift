@@ -15,6 +15,9 @@ public struct Stage: Sendable {
     /// Where targets come from when not from `targets` alone (structural groups); nil uses the filter.
     public var targetProvider: (any TargetProvider)?
 
+    /// The calibration data the stage's scorer and rewriter read, taken together.
+    public var dataNeeds: DataNeeds { scorer.dataNeeds.union(rewriter.dataNeeds) }
+
     /// Creates a stage from component values.
     ///
     /// - Parameter description: how to name the components in reports; by default their type names.

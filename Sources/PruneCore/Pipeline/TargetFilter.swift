@@ -13,12 +13,31 @@ public struct TargetFilter: Sendable, Hashable {
     public var exclude: [String]
     /// One score per element, or one per output unit.
     public var granularity: PruneTarget.Granularity
+    /// Patterns of node, tensor or value names whose structural groups are never removed (read by a
+    /// ``TargetProvider``; unit granularity on a model with a graph).
+    public var ignore: [String]
 
     /// Creates a filter; the patterns are checked when the filter is used.
-    public init(include: [String] = [], exclude: [String] = [], granularity: PruneTarget.Granularity = .element) {
+    public init(
+        include: [String] = [], exclude: [String] = [], granularity: PruneTarget.Granularity = .element,
+        ignore: [String] = []
+    ) {
         self.include = include
         self.exclude = exclude
         self.granularity = granularity
+        self.ignore = ignore
+    }
+
+    /// The rule in words, for reports: which tensors are candidates and why.
+    public var rule: String {
+        var text =
+            include.isEmpty
+            ? "layer weights (ONNX: Conv/Gemm/MatMul weights; safetensors: float tensors of rank ≥ 2 except "
+                + "embeddings, norms and the output head)"
+            : "tensors matching " + include.map { "/\($0)/" }.joined(separator: " or ")
+        if !exclude.isEmpty { text += ", except " + exclude.map { "/\($0)/" }.joined(separator: " or ") }
+        if !ignore.isEmpty { text += ", never groups touching " + ignore.map { "/\($0)/" }.joined(separator: " or ") }
+        return text
     }
 
     /// Checks that every pattern compiles.
@@ -27,6 +46,7 @@ public struct TargetFilter: Sendable, Hashable {
     public func validate() throws {
         _ = try TargetFilter.compile(include)
         _ = try TargetFilter.compile(exclude)
+        _ = try TargetFilter.compile(ignore)
     }
 
     /// The targets this filter picks in `model`, and the tensors it had to pass over with the reason.
@@ -52,8 +72,7 @@ public struct TargetFilter: Sendable, Hashable {
             case .element:
                 targets.append(.elements(of: parameter))
             case .unit:
-                let layout = parameter.layout ?? (tensor.shape.count >= 2 ? .pytorch : nil)
-                guard let layout, layout.outputAxis < tensor.shape.count else {
+                guard let layout = parameter.effectiveLayout else {
                     skipped.append((name, "rank \(tensor.shape.count) has no output axis for unit pruning"))
                     continue
                 }

@@ -1,16 +1,16 @@
 /// Decides how important each element or unit of a target is.
 ///
-/// A scorer is pure: it reads the model (and the calibration statistics it declares) from the context and returns one
-/// finite score per position of the target; higher scores are kept longer. The pipeline checks the count and
-/// finiteness of what comes back.
+/// A scorer is pure: it reads the model (and the calibration data it declares in ``dataNeeds``) from the context
+/// and returns one finite score per position of the target; higher scores are kept longer. The pipeline checks the
+/// count and finiteness of what comes back.
 public protocol Scorer: Sendable {
     /// Scores every position of `target`.
     ///
     /// - Throws: `PruneError` when the target cannot be scored (an unsupported dtype, missing data).
     func scores(for target: PruneTarget, in context: PruneContext) throws -> Scores
 
-    /// The calibration statistics the scorer reads from ``PruneContext/statistics`` (none by default).
-    var statisticsRequirement: StatisticsRequirement { get }
+    /// The calibration data the scorer reads (none by default).
+    var dataNeeds: DataNeeds { get }
 }
 
 /// Decides which positions go, given every scored target of a stage at once (so ranking can be global).
@@ -21,18 +21,33 @@ public protocol Selector: Sendable {
 
 /// Changes a model according to a selection: writes zeros, removes units, re-encodes, or reconstructs.
 public protocol Rewriter: Sendable {
-    /// Returns the rewritten model; `model` itself is left as it was.
-    func rewrite(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> Model
-    /// Whether the rewriter runs calibration batches (``PruneContext/calibrationBatches``); false by default.
-    var needsCalibrationBatches: Bool { get }
+    /// Returns the rewritten model and what was done per layer; `model` itself is left as it was.
+    func rewrite(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> RewriteResult
+
+    /// The calibration data the rewriter reads (none by default).
+    var dataNeeds: DataNeeds { get }
+}
+
+/// What a rewriter returns: the new model and, for rewriters that update weights, one row per layer.
+public struct RewriteResult: Sendable {
+    /// The rewritten model.
+    public var model: Model
+    /// What was done to each layer, in order (empty for rewriters that only apply the selection).
+    public var layers: [LayerReconstruction]
+
+    /// Creates a result.
+    public init(model: Model, layers: [LayerReconstruction] = []) {
+        self.model = model
+        self.layers = layers
+    }
 }
 
 extension Rewriter {
     /// Data-free by default.
-    public var needsCalibrationBatches: Bool { false }
+    public var dataNeeds: DataNeeds { .none }
 }
 
 extension Scorer {
-    /// Data-free by default: no calibration statistics.
-    public var statisticsRequirement: StatisticsRequirement { .none }
+    /// Data-free by default.
+    public var dataNeeds: DataNeeds { .none }
 }

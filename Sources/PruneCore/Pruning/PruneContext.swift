@@ -16,7 +16,7 @@ public struct PruneContext: Sendable {
     public var threads: Int
     /// Calibration statistics of the pipeline's input model, when calibration ran or saved statistics were loaded.
     public var statistics: CalibrationStatistics?
-    /// The calibration batches themselves, for rewriters that run the model (``Rewriter/needsCalibrationBatches``).
+    /// The calibration batches themselves, for rewriters that run the model (``Rewriter/dataNeeds``).
     public var calibrationBatches: (any CalibrationBatches)?
 
     /// Creates a context for `model`.

@@ -164,9 +164,11 @@ public final class ComponentRegistry: @unchecked Sendable {
         let entry: Entry? = lock.withLock { entries[kind]?[spec.name] }
         guard let entry else {
             let known = lock.withLock { (entries[kind] ?? [:]).keys.sorted() }
+            let suggestion = NameSuggestion.closest(to: spec.name, among: known).map { " (did you mean '\($0)'?)" } ?? ""
             throw PruneError(
                 .unknownComponent,
-                "unknown \(kind.rawValue) '\(spec.name)'; known \(kind.rawValue)s: \(known.joined(separator: ", "))")
+                "unknown \(kind.rawValue) '\(spec.name)'\(suggestion); known \(kind.rawValue)s: "
+                    + known.joined(separator: ", "))
         }
         let values = try entry.info.bind(spec.arguments)
         return (entry, values)

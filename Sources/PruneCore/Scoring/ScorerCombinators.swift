@@ -11,8 +11,8 @@ public struct NormalizedScorer: Scorer {
         self.normalization = normalization
     }
 
-    /// The base scorer's statistics.
-    public var statisticsRequirement: StatisticsRequirement { base.statisticsRequirement }
+    /// The base scorer's data needs.
+    public var dataNeeds: DataNeeds { base.dataNeeds }
 
     /// The base scores, normalised.
     public func scores(for target: PruneTarget, in context: PruneContext) throws -> Scores {
@@ -37,8 +37,8 @@ public struct UnitReducedScorer: Scorer {
         self.reduction = reduction
     }
 
-    /// The base scorer's statistics.
-    public var statisticsRequirement: StatisticsRequirement { base.statisticsRequirement }
+    /// The base scorer's data needs.
+    public var dataNeeds: DataNeeds { base.dataNeeds }
 
     /// Element scores from the base, reduced per unit for unit targets.
     public func scores(for target: PruneTarget, in context: PruneContext) throws -> Scores {
@@ -63,8 +63,8 @@ public struct WeightedSumScorer: Scorer {
     }
 
     /// What any term reads.
-    public var statisticsRequirement: StatisticsRequirement {
-        terms.reduce(.none) { $0.union($1.scorer.statisticsRequirement) }
+    public var dataNeeds: DataNeeds {
+        terms.reduce(.none) { $0.union($1.scorer.dataNeeds) }
     }
 
     /// The weighted sum of the terms' scores.
@@ -93,8 +93,8 @@ public struct ProductScorer: Scorer {
     }
 
     /// What any factor reads.
-    public var statisticsRequirement: StatisticsRequirement {
-        factors.reduce(.none) { $0.union($1.statisticsRequirement) }
+    public var dataNeeds: DataNeeds {
+        factors.reduce(.none) { $0.union($1.dataNeeds) }
     }
 
     /// The product of the factors' scores.

@@ -36,6 +36,8 @@ public struct PruneError: Error, Sendable, Hashable, CustomStringConvertible, Lo
         public static let writeFailed = Kind("write failed")
         /// Input that is well-formed but unusable as given (a bad pattern, an empty model).
         public static let invalidInput = Kind("invalid input")
+        /// A component needs calibration data (statistics or batches) that was not supplied.
+        public static let missingData = Kind("missing calibration data")
     }
 
     /// What went wrong, broadly.

@@ -3,8 +3,9 @@ import PruneCore
 
 /// A safetensors file, memory-mapped: tensors are views of the file until something rewrites them.
 ///
-/// Every floating-point tensor of rank ≥ 2 gets PyTorch's layout (`[out, in, ...]`), the convention of the
-/// PyTorch, Hugging Face and MLX checkpoints this format carries.
+/// Layer weights (``SafetensorsCandidates``: float tensors of rank ≥ 2 but embeddings, norms and the output head) get
+/// PyTorch's layout (`[out, in, ...]`), the convention of the PyTorch, Hugging Face and MLX checkpoints this format
+/// carries, which makes them the default candidates.
 public struct SafetensorsDocument: ModelDocument {
     /// The file.
     public let url: URL
@@ -24,11 +25,14 @@ public struct SafetensorsDocument: ModelDocument {
         let file = try MappedFile(url: url)
         self.file = file
         let header = try SafetensorsHeader(file: file.bytes(0..<file.size), path: url.path)
+        let tableSizes = SafetensorsCandidates.tableSizes(beside: url)
         let parameters = header.entries.map { entry in
             let range =
                 (header.dataStart + entry.dataRange.lowerBound)..<(header.dataStart + entry.dataRange.upperBound)
             let tensor = Tensor(dtype: entry.dtype, shape: entry.shape, bytes: TensorBytes(mapped: file, range: range))
-            let layout: WeightLayout? = entry.dtype.isFloatingPoint && entry.shape.count >= 2 ? .pytorch : nil
+            let layout: WeightLayout? =
+                SafetensorsCandidates.isLayerWeight(
+                    name: entry.name, dtype: entry.dtype, shape: entry.shape, tableSizes: tableSizes) ? .pytorch : nil
             return Parameter(name: entry.name, tensor: tensor, layout: layout)
         }
         model = try Model(parameters: parameters, metadata: header.metadata, sourceURL: url)

@@ -39,13 +39,8 @@ enum TensorViews {
             strides: arena.copy(strides), data: data, name: arena.cString(name))
     }
 
-    /// The layout the pipeline gives `parameter`: its own, or PyTorch's for rank ≥ 2.
-    static func layout(of parameter: Parameter) -> WeightLayout? {
-        let rank = parameter.tensor.shape.count
-        let layout = parameter.layout ?? (rank >= 2 ? .pytorch : nil)
-        guard let layout, layout.outputAxis < rank, layout.inputAxis < rank else { return nil }
-        return layout
-    }
+    /// The layout the pipeline gives `parameter` (``Parameter/effectiveLayout``).
+    static func layout(of parameter: Parameter) -> WeightLayout? { parameter.effectiveLayout }
 
     /// The unit matrix of `slices`: row u holds unit u's elements of every slice, concatenated in slice order.
     ///

@@ -14,7 +14,7 @@ final class PluginRewriter: Rewriter {
         self.arguments = FFIArguments(values, signature: component.registration.signature)
     }
 
-    func rewrite(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> Model {
+    func rewrite(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> RewriteResult {
         var run = context
         run.model = model
         let call = component.makeCallContext(run: run)
@@ -44,7 +44,7 @@ final class PluginRewriter: Rewriter {
             }
             try result.setTensor(TensorNarrowing.tensor(from: UnsafeBufferPointer(buffer), like: original), for: name)
         }
-        return result
+        return RewriteResult(model: result)
     }
 
     private func describe(_ entry: Selection.Entry, in arena: CallArena) -> prune_selection_entry {

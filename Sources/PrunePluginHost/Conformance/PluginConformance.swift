@@ -151,7 +151,7 @@ public enum PluginConformance {
                 Selection.Entry(
                     target: .elements(of: try model.parameter(named: "next.weight")), decision: .skip(reason: "check")),
             ])
-            let result = try registry.makeRewriter(spec).rewrite(model, applying: selection, in: context)
+            let result = try registry.makeRewriter(spec).rewrite(model, applying: selection, in: context).model
             for parameter in model.parameters {
                 guard let rewritten = result[parameter.name] else {
                     throw CheckFailure("dropped parameter '\(parameter.name)'")

@@ -37,7 +37,7 @@ public final class ONNXGraph: Sendable {
             } ?? Data()
             model = try Onnx_ModelProto(serializedBytes: data)
         } catch {
-            throw PruneError(.corruptFile, "'\(url.path)' is not an ONNX model: \(error)")
+            throw PruneError(.corruptFile, "'\(url.path)' is not an ONNX model (its protobuf does not decode)")
         }
         try self.init(model: model, modelURL: url)
     }

@@ -1,15 +1,4 @@
-/// A rewriter that updates surviving weights and reports, per layer, how close the result came to the dense model.
-///
-/// The pipeline calls ``reconstruct(_:applying:in:)`` instead of ``Rewriter/rewrite(_:applying:in:)`` and puts the
-/// rows in ``StageReport/reconstruction``.
-public protocol ReconstructingRewriter: Rewriter {
-    /// Returns the rewritten model and what was done to each layer, in the order it was done.
-    func reconstruct(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> (
-        model: Model, layers: [LayerReconstruction]
-    )
-}
-
-/// What a reconstructing rewriter did to one layer, with the squared error relative to the dense output before and after.
+/// What a rewriter that updates weights did to one layer, with the squared error relative to the dense output before and after.
 public struct LayerReconstruction: Sendable, Hashable, Codable {
     /// What was done.
     public enum Action: String, Sendable, Hashable, Codable {

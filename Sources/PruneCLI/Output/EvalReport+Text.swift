@@ -1,49 +1,8 @@
 import Foundation
 import PruneKit
 
-/// What `prune eval` prints: the evaluation result with the files and settings that produced it.
-struct EvalReport: Encodable {
-    var tool: String
-    var model: String
-    var reference: String?
-    var data: String
-    /// Samples per batch; nil when the data is a directory (one file per batch).
-    var batchSize: Int?
-    var threads: Int
-    var result: EvaluationResult
-
-    private enum CodingKeys: String, CodingKey {
-        case tool, model, reference, data, batchSize, threads, samples, batches, accuracy, referenceAccuracy
-        case agreement, latency
-    }
-
-    private enum LatencyKeys: String, CodingKey { case model, reference }
-
-    /// Encodes the schema of `Docs/Eval.md`; absent metrics are `null`, not missing.
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(tool, forKey: .tool)
-        try container.encode(model, forKey: .model)
-        try container.encode(reference, forKey: .reference)
-        try container.encode(data, forKey: .data)
-        try container.encode(batchSize, forKey: .batchSize)
-        try container.encode(threads, forKey: .threads)
-        try container.encode(result.samples, forKey: .samples)
-        try container.encode(result.batches, forKey: .batches)
-        try container.encode(result.accuracy, forKey: .accuracy)
-        try container.encode(result.referenceAccuracy, forKey: .referenceAccuracy)
-        try container.encode(result.agreement, forKey: .agreement)
-        var latency = container.nestedContainer(keyedBy: LatencyKeys.self, forKey: .latency)
-        try latency.encode(result.latency, forKey: .model)
-        try latency.encode(result.referenceLatency, forKey: .reference)
-    }
-
-    func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
-
+extension EvalReport {
+    /// The report as `prune eval` prints it: files, a table of metrics, and agreement with the reference.
     func text() -> String {
         var lines = [
             "model:     \(model)",

@@ -54,4 +54,11 @@ public struct StageReport: Sendable, Codable, Hashable {
     public var rewriteSeconds: Double
     /// What a reconstructing rewriter did to each layer (nil for other rewriters).
     public var reconstruction: [LayerReconstruction]? = nil
+    /// The rule that chose the stage's candidates, in words (``TargetFilter/rule``).
+    public var candidates: String? = nil
+
+    /// Positions (weights or units) of every target together.
+    public var candidatePositions: Int { targets.reduce(0) { $0 + $1.positions } }
+    /// Positions the selector chose to prune, over every target.
+    public var prunedPositions: Int { targets.reduce(0) { $0 + $1.pruned } }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PruneCore
 
 /// Everything a pruning run reports: what was removed from which tensor, what it cost, and how long it took.
 ///
@@ -143,8 +144,18 @@ public struct PruneReport: Sendable, Codable, Hashable {
     public struct LatencyRow: Sendable, Codable, Hashable {
         /// The batch size of the random inputs.
         public var batch: Int
-        /// Timed runs per model (after one warm-up run).
+        /// Timed runs per model (the fewer of the two).
         public var runs: Int
+        /// Untimed warm-up runs before timing.
+        public var warmupRuns: Int?
+        /// The input model's 10th-percentile run time in seconds (nearest rank).
+        public var p10SecondsBefore: Double?
+        /// The input model's 90th-percentile run time in seconds.
+        public var p90SecondsBefore: Double?
+        /// The output model's 10th-percentile run time in seconds.
+        public var p10SecondsAfter: Double?
+        /// The output model's 90th-percentile run time in seconds.
+        public var p90SecondsAfter: Double?
         /// The input model's median run time in seconds.
         public var medianSecondsBefore: Double
         /// The output model's median run time in seconds.
@@ -206,6 +217,13 @@ public struct PruneReport: Sendable, Codable, Hashable {
                 changed: changed)
         }
         return (rows, Totals(rows: rows))
+    }
+
+    /// The report as pretty-printed JSON with sorted keys (the `--report` file and `--json` output).
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
     /// Creates a report.

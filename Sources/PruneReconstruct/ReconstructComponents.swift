@@ -1,0 +1,25 @@
+import PruneCore
+
+/// Registers PruneReconstruct's components: the `reconstruct` rewriter.
+public enum ReconstructComponents {
+    /// Adds `reconstruct` to `registry`.
+    ///
+    /// - Throws: `PruneError.Kind.duplicateComponent` if the name is taken.
+    public static func register(into registry: ComponentRegistry) throws {
+        try registry.register(
+            rewriter: ComponentInfo(
+                kind: .rewriter, name: "reconstruct",
+                summary: "calibration: apply the selection, then update the surviving weights (units: least-squares "
+                    + "re-fit and BatchNorm statistics; elements: SparseGPT OBS sweep)",
+                signature: try ParameterSignature(
+                    parsing: "lambda:f64[0..]=0.001,bn:bool=true,damp:f64[0..]=0.01,block:i64[1..]=128,"
+                        + "mask:str{adaptive|fixed}=adaptive,inputs:str{pruned|dense}=pruned"),
+                source: .builtin)
+        ) { values in
+            ReconstructRewriter(
+                lambda: values.double("lambda"), reestimateBatchNorm: values.bool("bn"), damp: values.double("damp"),
+                blockSize: values.int("block"), adaptive: values.string("mask") == "adaptive",
+                denseInputs: values.string("inputs") == "dense")
+        }
+    }
+}
