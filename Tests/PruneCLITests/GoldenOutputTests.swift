@@ -52,7 +52,7 @@ import Testing
         let magnitude = try #require(rows.first { $0["name"] as? String == "magnitude" })
         #expect(magnitude["kind"] as? String == "scorer")
         #expect(magnitude["source"] as? String == "built-in")
-        #expect(magnitude["parameters"] as? String == "p:f64[1..]=1")
+        #expect(magnitude["parameters"] as? String == "p:f64[1..]=1,depthwise:str{include|exclude}=include")
     }
 
     @Test func inspectJSONDoesNotEscapeSlashes() throws {

@@ -7,11 +7,14 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval", abstract: "Evaluate a model on data: accuracy, agreement with a reference, latency.",
         discussion: """
-            The data is a .safetensors file whose tensor names match the model's inputs (dimension 0 counts
-            samples, split into batches of --batch), or a directory of such files (each file one batch).
-            Metrics use the first output: argmax against --labels (which needs one class distribution per
-            sample, [batch, classes]), and agreement with --reference: top-1 only where each row is a class
-            distribution, per position for a [batch, positions, …] output, otherwise cosine and max differences.
+            The data is a .safetensors file whose tensor names match the model's
+            inputs (dimension 0 counts samples, split into batches of --batch;
+            inputs whose dimension 0 differs, such as recurrent states, are fed
+            whole), or a directory of such files (each file one batch). Metrics
+            use the first output: argmax against --labels (one class distribution
+            per sample, [batch, classes]), and agreement with --reference: top-1
+            only where each row is a class distribution, per position for a
+            [batch, positions, ...] output, otherwise cosine and max differences.
             The JSON schema is in Docs/Eval.md.
             """)
 
