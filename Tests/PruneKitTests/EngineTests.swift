@@ -84,4 +84,31 @@ import Testing
         #expect(macs.after < macs.before)
         #expect(report.stages[0].candidates?.contains("never groups touching /fc2/") == true)
     }
+
+    @Test func macsOfAModelWithSymbolicSpatialDimensionsAreUnknownNotZero() throws {
+        let directory = try TemporaryDirectory()
+        var b = LayerGraphBuilder(name: "symbolic")
+        b.input("input", [nil, 3, nil, nil])
+        b.graph.input[0].type.tensorType.shape.dim[2].dimParam = "height"
+        b.graph.input[0].type.tensorType.shape.dim[3].dimParam = "width"
+        b.conv("input", "c", name: "conv", in: 3, out: 4)
+        b.node("GlobalAveragePool", ["c"], ["p"], name: "pool")
+        b.node("Flatten", ["p"], ["logits"], name: "flatten")
+        b.output("logits", [nil, 4])
+        let input = directory.file("symbolic.onnx")
+        try Data(b.model.serializedBytes() as [UInt8]).write(to: input)
+        let job = PruneJob(
+            input: input, output: directory.file("out.onnx"), recipe: try Self.oneStage("layer:sparsity=0.5"),
+            threads: 1)
+        let report = try PruneEngine().run(job)
+        #expect(report.macs == nil)
+        #expect(report.macsUnknown == true)
+
+        let digits = TestPython.packageRoot.appending(path: "Examples/digits-cnn/model.onnx")
+        let known = try PruneEngine().run(
+            PruneJob(
+                input: digits, output: directory.file("digits.onnx"), recipe: try Self.oneStage("layer:sparsity=0.5"),
+                threads: 1))
+        #expect(known.macs != nil && known.macsUnknown == nil)
+    }
 }

@@ -34,6 +34,9 @@ enum ReportPrinter {
                 lines.append("MACs (batch 1): \(Format.count(macs.before)) → \(Format.count(macs.after))\(ratio)")
             }
         }
+        if report.macsUnknown == true {
+            lines.append("MACs (batch 1): unknown (the shapes of some layers could not be inferred)")
+        }
         for row in report.latency ?? [] {
             let speedup =
                 row.medianSecondsAfter > 0

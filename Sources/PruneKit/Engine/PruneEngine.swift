@@ -110,6 +110,7 @@ public struct PruneEngine: Sendable {
         report.macs = ONNXCompute.macs(of: document.model).flatMap { before in
             ONNXCompute.macs(of: result.model).map { PruneReport.Change(before: before, after: $0) }
         }
+        if report.macs == nil, document.model.graph is ONNXModelGraph { report.macsUnknown = true }
         if let latency = job.latency {
             guard document.model.graph is ONNXModelGraph else {
                 throw PruneError(

@@ -190,8 +190,12 @@ public struct PruneReport: Sendable, Codable, Hashable {
     public var bytesWritten: Int
     /// Time per phase.
     public var phases: Phases
-    /// Multiply-accumulates of one forward pass at batch 1 (Conv, Gemm, MatMul with known shapes), for ONNX models.
+    /// Multiply-accumulates of one forward pass at batch 1 (Conv, ConvTranspose, Gemm, MatMul), for ONNX models
+    /// whose layer shapes are all known.
     public var macs: Change?
+    /// True for an ONNX model whose MACs are unknown (a layer's shapes could not be inferred, e.g. from symbolic
+    /// dimensions): the count is reported as unknown rather than as a partial sum or 0; nil otherwise.
+    public var macsUnknown: Bool?
     /// Interpreter latency before and after, when measured (`prune run --measure-latency`).
     public var latency: [LatencyRow]?
 
