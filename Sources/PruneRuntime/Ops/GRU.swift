@@ -47,29 +47,9 @@ enum GRUOps {
         }
 
         func run(_ inputs: [RuntimeTensor?], _ context: KernelContext) throws -> [RuntimeTensor] {
-            let x = try context.input(inputs, 0)
-            let w = try context.input(inputs, 1)
-            let r = try context.input(inputs, 2)
-            for (t, name) in [(x, "X"), (w, "W"), (r, "R")] { try context.require(t, [.f32], name) }
-            guard x.shape.count == 3 else { throw context.error(.invalidInput, "X has shape \(x.shape), expected rank 3") }
-            let (steps, batch, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
-            let dirs = directions.count
-            let h = hiddenSize ?? r.shape.last ?? 0
-            guard w.shape == [dirs, 3 * h, inputSize], r.shape == [dirs, 3 * h, h] else {
-                throw context.error(.shapeMismatch, "W \(w.shape) / R \(r.shape) do not fit \(dirs) direction(s), hidden \(h), input \(inputSize)")
-            }
-            func optional(_ i: Int) -> RuntimeTensor? { i < inputs.count ? inputs[i] : nil }
-            let bias = optional(3)
-            if let bias, bias.shape != [dirs, 6 * h] { throw context.error(.shapeMismatch, "B has shape \(bias.shape)") }
-            var lengths = [Int](repeating: steps, count: batch)
-            if let s = optional(4) {
-                lengths = try context.intList(s, "sequence_lens")
-                guard lengths.count == batch, lengths.allSatisfy({ $0 >= 0 && $0 <= steps }) else {
-                    throw context.error(.invalidInput, "sequence_lens \(lengths) does not fit batch \(batch), \(steps) steps")
-                }
-            }
-            let initialH = optional(5)
-            if let t = initialH, t.shape != [dirs, batch, h] { throw context.error(.shapeMismatch, "initial_h has shape \(t.shape)") }
+            let io = try RecurrentInputs(inputs, gates: 3, directions: directions.count, hiddenSize: hiddenSize, context: context)
+            let (x, w, r, bias, lengths, initialH) = (io.x, io.w, io.r, io.bias, io.lengths, io.initialH)
+            let (steps, batch, inputSize, dirs, h) = (io.steps, io.batch, io.inputSize, io.directions, io.hidden)
             let gateCount = try CheckedSize.multiply(3, h, context)
             let y = try CheckedSize.tensor(.f32, [steps, dirs, batch, h], context)
             let yh = RuntimeTensor(uninitialized: .f32, shape: [dirs, batch, h])

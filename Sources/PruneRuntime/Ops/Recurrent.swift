@@ -68,31 +68,13 @@ enum RecurrentOps {
         }
 
         func run(_ inputs: [RuntimeTensor?], _ context: KernelContext) throws -> [RuntimeTensor] {
-            let x = try context.input(inputs, 0)
-            let w = try context.input(inputs, 1)
-            let r = try context.input(inputs, 2)
-            for (t, name) in [(x, "X"), (w, "W"), (r, "R")] { try context.require(t, [.f32], name) }
-            guard x.shape.count == 3 else { throw context.error(.invalidInput, "X has shape \(x.shape), expected rank 3") }
-            let (steps, batch, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
-            let dirs = directions.count
-            let h = hiddenSize ?? r.shape.last ?? 0
-            guard w.shape == [dirs, 4 * h, inputSize], r.shape == [dirs, 4 * h, h] else {
-                throw context.error(.shapeMismatch, "W \(w.shape) / R \(r.shape) do not fit \(dirs) direction(s), hidden \(h), input \(inputSize)")
-            }
+            let io = try RecurrentInputs(inputs, gates: 4, directions: directions.count, hiddenSize: hiddenSize, context: context)
+            let (x, w, r, bias, lengths, initialH) = (io.x, io.w, io.r, io.bias, io.lengths, io.initialH)
+            let (steps, batch, inputSize, dirs, h) = (io.steps, io.batch, io.inputSize, io.directions, io.hidden)
             func optional(_ i: Int) -> RuntimeTensor? { i < inputs.count ? inputs[i] : nil }
-            let bias = optional(3)
-            if let bias, bias.shape != [dirs, 8 * h] { throw context.error(.shapeMismatch, "B has shape \(bias.shape)") }
-            var lengths = [Int](repeating: steps, count: batch)
-            if let s = optional(4) {
-                lengths = try context.intList(s, "sequence_lens")
-                guard lengths.count == batch, lengths.allSatisfy({ $0 >= 0 && $0 <= steps }) else {
-                    throw context.error(.invalidInput, "sequence_lens \(lengths) does not fit batch \(batch), \(steps) steps")
-                }
-            }
-            let initialH = optional(5)
             let initialC = optional(6)
-            for (t, name) in [(initialH, "initial_h"), (initialC, "initial_c")] {
-                if let t, t.shape != [dirs, batch, h] { throw context.error(.shapeMismatch, "\(name) has shape \(t.shape)") }
+            if let t = initialC, t.shape != [dirs, batch, h] {
+                throw context.error(.shapeMismatch, "initial_c has shape \(t.shape)")
             }
             let peepholes = optional(7)
             if let p = peepholes, p.shape != [dirs, 3 * h] { throw context.error(.shapeMismatch, "P has shape \(p.shape)") }
@@ -169,6 +151,60 @@ enum RecurrentOps {
                 cell.withUnsafeBufferPointer { (yc.f32 + d * batch * h).update(from: $0.baseAddress!, count: batch * h) }
             }
             return [y, yh, yc]
+        }
+    }
+}
+
+/// The inputs every ONNX recurrent operator shares — X, W, R, B, sequence_lens, initial_h — checked for a cell
+/// of `gates` gates (LSTM 4, GRU 3): shapes, dtypes and sequence lengths.
+struct RecurrentInputs {
+    let x: RuntimeTensor
+    let w: RuntimeTensor
+    let r: RuntimeTensor
+    let bias: RuntimeTensor?
+    let initialH: RuntimeTensor?
+    let lengths: [Int]
+    let steps: Int
+    let batch: Int
+    let inputSize: Int
+    let directions: Int
+    let hidden: Int
+
+    init(
+        _ inputs: [RuntimeTensor?], gates: Int, directions: Int, hiddenSize: Int?, context: KernelContext
+    ) throws {
+        x = try context.input(inputs, 0)
+        w = try context.input(inputs, 1)
+        r = try context.input(inputs, 2)
+        for (t, name) in [(x, "X"), (w, "W"), (r, "R")] { try context.require(t, [.f32], name) }
+        guard x.shape.count == 3 else { throw context.error(.invalidInput, "X has shape \(x.shape), expected rank 3") }
+        let (steps, batch, inputSize) = (x.shape[0], x.shape[1], x.shape[2])
+        (self.steps, self.batch, self.inputSize) = (steps, batch, inputSize)
+        self.directions = directions
+        let h = hiddenSize ?? r.shape.last ?? 0
+        hidden = h
+        guard w.shape == [directions, gates * h, inputSize], r.shape == [directions, gates * h, h] else {
+            throw context.error(
+                .shapeMismatch,
+                "W \(w.shape) / R \(r.shape) do not fit \(directions) direction(s), hidden \(h), input \(inputSize)")
+        }
+        let optional = { (i: Int) -> RuntimeTensor? in i < inputs.count ? inputs[i] : nil }
+        bias = optional(3)
+        if let bias, bias.shape != [directions, 2 * gates * h] {
+            throw context.error(.shapeMismatch, "B has shape \(bias.shape)")
+        }
+        var lengths = [Int](repeating: steps, count: batch)
+        if let s = optional(4) {
+            lengths = try context.intList(s, "sequence_lens")
+            guard lengths.count == batch, lengths.allSatisfy({ $0 >= 0 && $0 <= steps }) else {
+                throw context.error(
+                    .invalidInput, "sequence_lens \(lengths) does not fit batch \(batch), \(steps) steps")
+            }
+        }
+        self.lengths = lengths
+        initialH = optional(5)
+        if let t = initialH, t.shape != [directions, batch, h] {
+            throw context.error(.shapeMismatch, "initial_h has shape \(t.shape)")
         }
     }
 }
