@@ -30,6 +30,10 @@ sys.path.insert(0, HERE)
 from common import CLASSIFIERS, MODELS, module_of_node, read_safetensors, refusal_reasons  # noqa: E402
 
 SCORER, SELECTOR = "magnitude:p=2", "layer:sparsity=0.5,rounding=floor-keep"
+# --depthwise-exclude scores as Torch-Pruning does on depthwise models (their weights left out of a group's score).
+if "--depthwise-exclude" in sys.argv:
+    sys.argv.remove("--depthwise-exclude")
+    SCORER = "magnitude:p=2,depthwise=exclude"
 
 
 def child(cmd, log):
