@@ -80,7 +80,38 @@ struct CanonicalizationRuntimeTests {
         shared.output("logits", [1, 4, 5, 5])
         return [
             ("constant", TestModels.model(constant)), ("identity", TestModels.model(identity)),
-            ("shared", shared.model),
+            ("shared", shared.model), ("branches", branchWeights()),
         ]
+    }
+
+    /// An `If` whose two branches each hold a Constant weight named `W` (as silero-vad's export does).
+    static func branchWeights() -> Onnx_ModelProto {
+        func branch(_ name: String, seed: Double) -> Onnx_AttributeProto {
+            var value = Onnx_AttributeProto()
+            value.name = "value"
+            value.type = .tensor
+            value.t = TestModels.floatTensor("", [4, 2], seed: seed)
+            var attribute = Onnx_AttributeProto()
+            attribute.name = name
+            attribute.type = .graph
+            attribute.g = TestModels.graph(
+                name,
+                nodes: [
+                    TestModels.node("Constant", [], ["W"], name: "\(name).weights", [value]),
+                    TestModels.node("MatMul", ["x", "W"], ["\(name).y"], name: "\(name).mm"),
+                ],
+                inputs: [], outputs: [TestModels.valueInfo("\(name).y", [3, 2])], initializers: [])
+            return attribute
+        }
+        let graph = TestModels.graph(
+            "branches",
+            nodes: [
+                TestModels.node(
+                    "If", ["condition"], ["y"], name: "choose",
+                    [branch("then_branch", seed: 3), branch("else_branch", seed: 4)])
+            ],
+            inputs: [TestModels.valueInfo("condition", [], elementType: 9), TestModels.valueInfo("x", [3, 4])],
+            outputs: [TestModels.valueInfo("y", [3, 2])], initializers: [])
+        return TestModels.model(graph)
     }
 }

@@ -125,6 +125,22 @@ struct ONNXReadTests {
         #expect(written.graph.initializer.map(\.name) == ["W"])
     }
 
+    @Test("Constant weights inside If branches move to the main graph, renamed apart, with their layouts")
+    func branchWeightsAreHoisted() throws {
+        let directory = try TemporaryDirectory()
+        let url = directory.file("branches.onnx")
+        try TestModels.write(CanonicalizationRuntimeTests.branchWeights(), to: url)
+        let document = try ONNXDocument(url: url)
+        #expect(document.model.parameters.map(\.name) == ["W.choose.1", "W.choose.2"])
+        #expect(document.model.parameters.allSatisfy { $0.layout == WeightLayout(outputAxis: 1, inputAxis: 0) })
+        #expect(document.model["W.choose.2"]?.tensor.floatValues() == TestModels.values(8, seed: 4))
+        #expect(document.warnings.isEmpty)
+        let canonical = try #require(document.model.graph as? ONNXModelGraph).proto
+        let branches = canonical.node[0].attribute.map(\.g)
+        #expect(branches.map { $0.node.map(\.opType) } == [["MatMul"], ["MatMul"]])
+        #expect(branches.map { $0.node[0].input } == [["x", "W.choose.1"], ["x", "W.choose.2"]])
+    }
+
     @Test("Identity chains from an initializer are bypassed; one whose output is a graph output stays")
     func identityChains() throws {
         let graph = TestModels.graph(

@@ -8,6 +8,9 @@ import ONNXProto
 /// - An `Identity` node whose input is an initializer is bypassed: its readers read the initializer directly
 ///   (exporters write such chains when they de-duplicate equal initializers). Chains collapse fully.
 ///
+/// - The same Constant weights inside subgraphs (If, Loop, Scan bodies) move to the main graph's initializers, read
+///   from the outer scope (silero-vad keeps every weight inside its `If` branches).
+///
 /// Nodes whose output is a graph output are kept, as are nodes outside the default domain. Subgraphs (If, Loop,
 /// Scan bodies) that read a bypassed value from the outer scope are renamed too. The written file carries the
 /// rewritten graph (`Docs/ONNX.md`).
@@ -21,6 +24,8 @@ package enum ONNXCanonicalization {
         package var promotedConstants = 0
         /// Identity nodes bypassed.
         package var bypassedIdentities = 0
+        /// Constant weights moved out of subgraphs (If, Loop, Scan bodies) into the main graph's initializers.
+        package var hoistedConstants = 0
     }
 
     /// Canonicalises `graph` in place; promoted initializers are appended to `graph.initializer`.
@@ -63,7 +68,78 @@ package enum ONNXCanonicalization {
             for index in remaining.indices { rename(&remaining[index], renames) }
         }
         graph.node = remaining
+        hoistSubgraphConstants(&graph, irVersion: irVersion, summary: &summary)
         return summary
+    }
+
+    /// Moves the floating-point Constant weights of subgraphs (silero-vad keeps every weight inside its `If`
+    /// branches) into the main graph's initializers, which the subgraphs then read from the outer scope, as ONNX
+    /// allows. A name another value already has gets a suffix, and the subgraph's reads follow the new name.
+    private static func hoistSubgraphConstants(
+        _ graph: inout Onnx_GraphProto, irVersion: Int64, summary: inout Summary
+    ) {
+        // How often each name is defined anywhere: a Constant's own output counts once, so a name defined only by
+        // it keeps it; a name defined twice (the other branch of an If has the same) is renamed.
+        var definitions: [String: Int] = [:]
+        for name in graph.initializer.map(\.name) + graph.input.map(\.name) { definitions[name, default: 0] += 1 }
+        for node in ONNXWeightLayouts.allNodes(of: graph) {
+            for output in node.output where !output.isEmpty { definitions[output, default: 0] += 1 }
+        }
+        var taken = Set(definitions.keys)
+        var hoisted: [Onnx_TensorProto] = []
+        func visit(_ body: inout Onnx_GraphProto, owner: String) {
+            let outputs = Set(body.output.map(\.name))
+            let local = Set(body.initializer.map(\.name))
+            var renames: [String: String] = [:]
+            var kept: [Onnx_NodeProto] = []
+            for node in body.node {
+                guard var tensor = promotable(node, outputs: outputs, initializers: local) else {
+                    kept.append(node)
+                    continue
+                }
+                var name = tensor.name
+                if (definitions[name] ?? 0) > 1 || hoisted.contains(where: { $0.name == name }) {
+                    var suffix = 1
+                    while taken.contains("\(tensor.name).\(owner).\(suffix)") { suffix += 1 }
+                    name = "\(tensor.name).\(owner).\(suffix)"
+                    renames[tensor.name] = name
+                }
+                taken.insert(name)
+                tensor.name = name
+                hoisted.append(tensor)
+            }
+            body.node = kept
+            if !renames.isEmpty {
+                for index in body.node.indices { rename(&body.node[index], renames) }
+            }
+            for index in body.node.indices {
+                let owner = body.node[index].name.isEmpty ? body.node[index].opType : body.node[index].name
+                for position in body.node[index].attribute.indices {
+                    if body.node[index].attribute[position].hasG {
+                        visit(&body.node[index].attribute[position].g, owner: owner)
+                    }
+                    for inner in body.node[index].attribute[position].graphs.indices {
+                        visit(&body.node[index].attribute[position].graphs[inner], owner: owner)
+                    }
+                }
+            }
+        }
+        for index in graph.node.indices {
+            let owner = graph.node[index].name.isEmpty ? graph.node[index].opType : graph.node[index].name
+            for position in graph.node[index].attribute.indices {
+                if graph.node[index].attribute[position].hasG {
+                    visit(&graph.node[index].attribute[position].g, owner: owner)
+                }
+                for inner in graph.node[index].attribute[position].graphs.indices {
+                    visit(&graph.node[index].attribute[position].graphs[inner], owner: owner)
+                }
+            }
+        }
+        for tensor in hoisted {
+            graph.initializer.append(tensor)
+            if irVersion < 4 { graph.input.append(declaration(of: tensor)) }
+        }
+        summary.hoistedConstants += hoisted.count
     }
 
     /// The initializer a `Constant` node becomes, or nil when it stays a node.

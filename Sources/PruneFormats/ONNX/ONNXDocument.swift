@@ -138,9 +138,15 @@ public struct ONNXDocument: ModelDocument {
             for (index, node) in graph.node.enumerated() {
                 for attribute in node.attribute {
                     for body in (attribute.hasG ? [attribute.g] : []) + attribute.graphs {
+                        // Weights only: floating-point tensors of rank ≥ 1 (shape arguments are never candidates).
+                        let floating: Set<Int32> = [1, 10, 11, 16]
                         let held =
-                            body.initializer.count
-                            + body.node.filter { $0.opType == "Constant" && $0.attribute.first?.hasT == true }.count
+                            body.initializer.filter { floating.contains($0.dataType) && !$0.dims.isEmpty }.count
+                            + body.node.filter { node in
+                                node.opType == "Constant" && node.attribute.first.map {
+                                    $0.hasT && floating.contains($0.t.dataType) && !$0.t.dims.isEmpty
+                                } == true
+                            }.count
                         if held > 0 {
                             count += held
                             owners.append(node.name.isEmpty ? "\(node.opType) #\(index)" : node.name)
@@ -153,7 +159,7 @@ public struct ONNXDocument: ModelDocument {
         visit(graph)
         guard count > 0 else { return nil }
         let named = owners.prefix(3).map { "'\($0)'" }.joined(separator: ", ") + (owners.count > 3 ? ", …" : "")
-        return "\(count) tensors inside the subgraphs of \(named) are kept as they are but are not pruning candidates"
+        return "\(count) weights inside the subgraphs of \(named) are kept as they are but are not pruning candidates"
     }
 
     /// Decodes the model without copying the main graph's `raw_data`: returns the message and, for each

@@ -9,8 +9,8 @@ import PruneCore
 /// - Conv, input W: `[out, in/group, k…]` (output axis 0, input axis 1), PyTorch's convention.
 /// - ConvTranspose, input W: `[in, out/group, k…]` (output axis 1, input axis 0).
 ///
-/// An initializer two such nodes read with different layouts gets none, and a note says so. Only nodes of the
-/// main graph in the default domain count; subgraphs (If, Loop, Scan bodies) are not searched.
+/// An initializer two such nodes read with different layouts gets none, and a note says so. Nodes in the default
+/// domain count, in the main graph and in its subgraphs (If, Loop, Scan bodies).
 package struct ONNXWeightLayouts: Sendable {
     /// The layout of each initializer used as a layer weight (by name).
     package var layouts: [String: WeightLayout] = [:]
@@ -27,7 +27,7 @@ package struct ONNXWeightLayouts: Sendable {
     package init(graph: Onnx_GraphProto, ranks: [String: Int], floating: Set<String>) {
         var proposals: [String: [(node: String, layout: WeightLayout)]] = [:]
         var constants = Set<String>()
-        for (index, node) in graph.node.enumerated() {
+        for (index, node) in ONNXWeightLayouts.allNodes(of: graph).enumerated() {
             let label = ONNXWeightLayouts.label(node, index: index)
             for input in Set(node.input) where ranks[input] != nil {
                 consumers[input, default: []].append(label)
@@ -71,6 +71,19 @@ package struct ONNXWeightLayouts: Sendable {
                 layouts[name] = first.layout
             }
         }
+    }
+
+    /// The nodes of `graph` and of its subgraphs (If, Loop and Scan bodies), depth first: a weight an If branch
+    /// reads from the main graph gets its layout from the node inside the branch.
+    static func allNodes(of graph: Onnx_GraphProto) -> [Onnx_NodeProto] {
+        var nodes: [Onnx_NodeProto] = []
+        for node in graph.node {
+            nodes.append(node)
+            for attribute in node.attribute {
+                for body in (attribute.hasG ? [attribute.g] : []) + attribute.graphs { nodes += allNodes(of: body) }
+            }
+        }
+        return nodes
     }
 
     /// Whether `domain` names ONNX's default operator set.
