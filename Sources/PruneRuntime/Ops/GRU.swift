@@ -13,17 +13,8 @@ enum GRUOps {
         let linearBeforeReset: Bool
 
         init(_ node: GraphNode) throws {
-            let direction = try node.string("direction", default: "forward")
-            switch direction {
-            case "forward": directions = [false]
-            case "reverse": directions = [true]
-            case "bidirectional": directions = [false, true]
-            default: throw node.error(.invalidInput, "direction '\(direction)' is not forward, reverse or bidirectional")
-            }
+            directions = try RecurrentOps.directions(of: node)
             hiddenSize = try node.optionalInt("hidden_size")
-            if node.attributes["activation_alpha"] != nil || node.attributes["activation_beta"] != nil {
-                throw node.error(.unsupported, "activation_alpha/activation_beta are not supported by the runtime")
-            }
             var lists: [[RecurrentOps.Activation]] = Array(repeating: [.sigmoid, .tanh], count: directions.count)
             if case .strings(let names)? = node.attributes["activations"] {
                 guard names.count == 2 * directions.count else {

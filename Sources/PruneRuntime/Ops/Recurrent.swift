@@ -28,17 +28,8 @@ enum RecurrentOps {
         let inputForget: Bool
 
         init(_ node: GraphNode) throws {
-            let direction = try node.string("direction", default: "forward")
-            switch direction {
-            case "forward": directions = [false]
-            case "reverse": directions = [true]
-            case "bidirectional": directions = [false, true]
-            default: throw node.error(.invalidInput, "direction '\(direction)' is not forward, reverse or bidirectional")
-            }
+            directions = try RecurrentOps.directions(of: node)
             hiddenSize = try node.optionalInt("hidden_size")
-            if node.attributes["activation_alpha"] != nil || node.attributes["activation_beta"] != nil {
-                throw node.error(.unsupported, "activation_alpha/activation_beta are not supported by the runtime")
-            }
             var lists: [[Activation]] = Array(repeating: [.sigmoid, .tanh, .tanh], count: directions.count)
             if let names = try Self.strings(node, "activations") {
                 guard names.count == 3 * directions.count else {
@@ -151,6 +142,23 @@ enum RecurrentOps {
                 cell.withUnsafeBufferPointer { (yc.f32 + d * batch * h).update(from: $0.baseAddress!, count: batch * h) }
             }
             return [y, yh, yc]
+        }
+    }
+}
+
+extension RecurrentOps {
+    /// The directions a recurrent node runs (`true` = reverse), from its `direction` attribute; refuses the
+    /// activation parameters the runtime does not implement.
+    static func directions(of node: GraphNode) throws -> [Bool] {
+        if node.attributes["activation_alpha"] != nil || node.attributes["activation_beta"] != nil {
+            throw node.error(.unsupported, "activation_alpha/activation_beta are not supported by the runtime")
+        }
+        let direction = try node.string("direction", default: "forward")
+        switch direction {
+        case "forward": return [false]
+        case "reverse": return [true]
+        case "bidirectional": return [false, true]
+        default: throw node.error(.invalidInput, "direction '\(direction)' is not forward, reverse or bidirectional")
         }
     }
 }
