@@ -27,7 +27,7 @@ public struct StructureAnalysis: Sendable {
         }
         let regexes = try patterns.map { pattern in
             do { return try Regex(pattern) } catch {
-                throw PruneError(.invalidInput, "invalid --ignore pattern '\(pattern)': \(error)")
+                throw PruneError(.invalidInput, "invalid ignore pattern '\(pattern)': \(error)")
             }
         }
         let index = GraphIndex(graph: graph, model: model)
