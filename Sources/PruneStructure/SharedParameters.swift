@@ -73,14 +73,10 @@ enum SharedParameters {
     private static func outerScopeReads(of graph: Onnx_GraphProto) -> Set<String> {
         var reads = Set<String>()
         func visit(_ graph: Onnx_GraphProto) {
-            for node in graph.node {
-                for attribute in node.attribute {
-                    for body in (attribute.hasG ? [attribute.g] : []) + attribute.graphs {
-                        for inner in body.node { reads.formUnion(inner.input) }
-                        reads.formUnion(body.output.map(\.name))
-                        visit(body)
-                    }
-                }
+            for body in graph.node.flatMap(\.subgraphs) {
+                for inner in body.node { reads.formUnion(inner.input) }
+                reads.formUnion(body.output.map(\.name))
+                visit(body)
             }
         }
         visit(graph)

@@ -114,26 +114,12 @@ package enum ONNXCanonicalization {
             }
             for index in body.node.indices {
                 let owner = body.node[index].name.isEmpty ? body.node[index].opType : body.node[index].name
-                for position in body.node[index].attribute.indices {
-                    if body.node[index].attribute[position].hasG {
-                        visit(&body.node[index].attribute[position].g, owner: owner)
-                    }
-                    for inner in body.node[index].attribute[position].graphs.indices {
-                        visit(&body.node[index].attribute[position].graphs[inner], owner: owner)
-                    }
-                }
+                body.node[index].updateSubgraphs { visit(&$0, owner: owner) }
             }
         }
         for index in graph.node.indices {
             let owner = graph.node[index].name.isEmpty ? graph.node[index].opType : graph.node[index].name
-            for position in graph.node[index].attribute.indices {
-                if graph.node[index].attribute[position].hasG {
-                    visit(&graph.node[index].attribute[position].g, owner: owner)
-                }
-                for inner in graph.node[index].attribute[position].graphs.indices {
-                    visit(&graph.node[index].attribute[position].graphs[inner], owner: owner)
-                }
-            }
+            graph.node[index].updateSubgraphs { visit(&$0, owner: owner) }
         }
         for tensor in hoisted {
             graph.initializer.append(tensor)
@@ -171,19 +157,14 @@ package enum ONNXCanonicalization {
     }
 
     /// FLOAT, FLOAT16, DOUBLE, BFLOAT16.
-    private static let floatingTypes: Set<Int32> = [1, 10, 11, 16]
+    package static let floatingTypes: Set<Int32> = [1, 10, 11, 16]
 
     /// Renames the inputs of `node`, and the outer-scope reads of its subgraphs, by `renames`.
     private static func rename(_ node: inout Onnx_NodeProto, _ renames: [String: String]) {
         for position in node.input.indices {
             if let target = renames[node.input[position]] { node.input[position] = target }
         }
-        for position in node.attribute.indices {
-            if node.attribute[position].hasG { renameOuterReads(&node.attribute[position].g, renames) }
-            for graph in node.attribute[position].graphs.indices {
-                renameOuterReads(&node.attribute[position].graphs[graph], renames)
-            }
-        }
+        node.updateSubgraphs { renameOuterReads(&$0, renames) }
     }
 
     /// Renames reads of outer-scope values inside a subgraph, leaving names the subgraph defines itself alone.

@@ -136,23 +136,21 @@ public struct ONNXDocument: ModelDocument {
         var count = 0
         func visit(_ graph: Onnx_GraphProto) {
             for (index, node) in graph.node.enumerated() {
-                for attribute in node.attribute {
-                    for body in (attribute.hasG ? [attribute.g] : []) + attribute.graphs {
-                        // Weights only: floating-point tensors of rank ≥ 1 (shape arguments are never candidates).
-                        let floating: Set<Int32> = [1, 10, 11, 16]
-                        let held =
-                            body.initializer.filter { floating.contains($0.dataType) && !$0.dims.isEmpty }.count
-                            + body.node.filter { node in
-                                node.opType == "Constant" && node.attribute.first.map {
-                                    $0.hasT && floating.contains($0.t.dataType) && !$0.t.dims.isEmpty
-                                } == true
-                            }.count
-                        if held > 0 {
-                            count += held
-                            owners.append(node.name.isEmpty ? "\(node.opType) #\(index)" : node.name)
-                        }
-                        visit(body)
+                for body in node.subgraphs {
+                    // Weights only: floating-point tensors of rank ≥ 1 (shape arguments are never candidates).
+                    let floating = ONNXCanonicalization.floatingTypes
+                    let held =
+                        body.initializer.filter { floating.contains($0.dataType) && !$0.dims.isEmpty }.count
+                        + body.node.filter { node in
+                            node.opType == "Constant" && node.attribute.first.map {
+                                $0.hasT && floating.contains($0.t.dataType) && !$0.t.dims.isEmpty
+                            } == true
+                        }.count
+                    if held > 0 {
+                        count += held
+                        owners.append(node.name.isEmpty ? "\(node.opType) #\(index)" : node.name)
                     }
+                    visit(body)
                 }
             }
         }

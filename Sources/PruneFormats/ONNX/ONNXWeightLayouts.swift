@@ -79,9 +79,7 @@ package struct ONNXWeightLayouts: Sendable {
         var nodes: [Onnx_NodeProto] = []
         for node in graph.node {
             nodes.append(node)
-            for attribute in node.attribute {
-                for body in (attribute.hasG ? [attribute.g] : []) + attribute.graphs { nodes += allNodes(of: body) }
-            }
+            for body in node.subgraphs { nodes += allNodes(of: body) }
         }
         return nodes
     }
