@@ -40,9 +40,10 @@ def write_safetensors(path, tensors, np):
     names = {np.dtype(v): k for k, v in DTYPES.items()}
     header, blobs, offset = {}, [], 0
     for name, array in tensors.items():
+        shape = list(np.shape(array))  # before ascontiguousarray, which turns a 0-d array into shape [1]
         array = np.ascontiguousarray(array)
         blob = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
-        header[name] = {"dtype": names[array.dtype], "shape": list(array.shape), "data_offsets": [offset, offset + len(blob)]}
+        header[name] = {"dtype": names[array.dtype], "shape": shape, "data_offsets": [offset, offset + len(blob)]}
         blobs.append(blob)
         offset += len(blob)
     text = json.dumps(header).encode()

@@ -1,6 +1,6 @@
 """What the real-export benchmark's scripts share: the model list, the classifiers, safetensors I/O."""
-import json
-import struct
+import os
+import sys
 
 import numpy as np
 
@@ -18,41 +18,18 @@ CLASSIFIERS = {
     "convnext_tiny": "classifier.2", "vgg16_bn": "classifier.6", "alexnet": "classifier.6", "vit_b_16": "heads.head",
 }
 
-DTYPES = {"F32": "<f4", "I64": "<i8", "I32": "<i4", "F64": "<f8", "U8": "u1", "BOOL": "?", "F16": "<f2"}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Scripts"))
+import ort_run  # noqa: E402 - the one safetensors reader and writer of the repository's Python tools
 
 
 def write_safetensors(path, tensors):
-    """Writes NumPy arrays (by name) as a safetensors file."""
-    names = {np.dtype(v): k for k, v in DTYPES.items()}
-    header, blobs, offset = {}, [], 0
-    for name, array in tensors.items():
-        shape = list(np.shape(array))  # before ascontiguousarray, which turns a 0-d array into shape [1]
-        array = np.ascontiguousarray(array)
-        blob = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
-        header[name] = {"dtype": names[array.dtype], "shape": shape,
-                        "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+    """Writes NumPy arrays (by name) as a safetensors file (`Scripts/ort_run.py`'s writer)."""
+    ort_run.write_safetensors(path, tensors, np)
 
 
 def read_safetensors(path):
-    """The tensors of a safetensors file, by name."""
-    with open(path, "rb") as f:
-        data = f.read()
-    (length,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + length])
-    out = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = entry["data_offsets"]
-        out[name] = np.frombuffer(data[8 + length + a:8 + length + b], dtype=DTYPES[entry["dtype"]]).reshape(
-            entry["shape"])
-    return out
+    """The tensors of a safetensors file, by name (`Scripts/ort_run.py`'s reader)."""
+    return ort_run.read_safetensors(path, np)
 
 
 def module_of_node(node_name):

@@ -15,7 +15,7 @@ Run from the repository root: .venv-torch/bin/python Tests/PruneStructureTests/F
 import importlib
 import json
 import os
-import struct
+import sys
 
 import numpy as np
 import onnxruntime as ort
@@ -144,16 +144,10 @@ MODELS = {
 
 
 def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, array in tensors.items():
-        blob = np.ascontiguousarray(array, dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+    """Writes float32 arrays (by name) as a safetensors file (`Scripts/ort_run.py`'s writer)."""
+    sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "..", "Scripts"))
+    import ort_run  # noqa: E402 - the one safetensors writer of the repository's Python tools
+    ort_run.write_safetensors(path, {k: np.asarray(v, dtype="<f4") for k, v in tensors.items()}, np)
 
 
 def parameters(model):
