@@ -44,7 +44,7 @@ public struct RemoveRewriter: Rewriter {
         guard let original = model.graph as? ONNXModelGraph else { return RewriteResult(model: model) }
         var graph = original.proto
         var result = model
-        let index = GraphIndex(graph: original, model: model)
+        let index = analysis.index
         try SharedParameters.separate(&plan, graph: &graph, model: &result, index: index)
         var axesByParameter: [String: [(Int, Set<Int>)]] = [:]
         for (place, indices) in plan.parameters {

@@ -12,6 +12,8 @@ import PruneFormats
 public struct StructureAnalysis: Sendable {
     /// Every group found, prunable or not, in the order of their first producer.
     public let groups: [DependencyGroup]
+    /// The graph's producers, consumers and shapes the groups were found with (the rewrite reuses them).
+    let index: GraphIndex
 
     /// Analyses `model`'s graph.
     ///
@@ -31,6 +33,7 @@ public struct StructureAnalysis: Sendable {
             }
         }
         let index = GraphIndex(graph: graph, model: model)
+        self.index = index
         var claimed = Set<String>()
         var groups: [DependencyGroup] = []
         for (n, node) in graph.proto.node.enumerated() {
