@@ -54,7 +54,7 @@ public struct BarChart: Sendable {
         // Category labels are rotated, so the bottom margin grows with the longest one.
         let longest = min(28, categories.map(\.count).max() ?? 0)
         let frame = ChartFrame(
-            width: canvasWidth, height: height, legend: true, bottomMargin: 40 + Double(longest) * 5.2)
+            width: canvasWidth, height: height, legend: series.map(\.name), bottomMargin: 40 + Double(longest) * 5.2)
         let values = series.flatMap(\.values)
         let domain = yDomain ?? LinearScale.nice(min(0, values.min() ?? 0)...max(0, values.max() ?? 1))
         let y = LinearScale(domain: domain, range: (frame.plotBottom, frame.plotTop))

@@ -15,17 +15,29 @@ public struct ChartFrame: Sendable, Hashable {
     public var plotBottom: Double
 
     /// Legend entries shown at most; the rest are summarised in one line.
-    static let legendLimit = 24
-    static let legendWidth = 190.0
+    static let legendLimit = 60
+    /// Characters of a legend name shown at most (longer names lose their middle).
+    static let legendNameLimit = 52
+    static let legendRowHeight = 18.0
+    /// The legend column's width, from the left edge of the legend to the canvas edge.
+    let legendWidth: Double
 
-    /// A frame of `width` × `height` with room for a title, axis titles and (when `legend`) a legend column.
-    public init(width: Double, height: Double, legend: Bool, bottomMargin: Double = 52) {
-        self.width = width
-        self.height = height
+    /// A frame of at least `width` × `height` with room for a title, axis titles and, when `legend` is given, a
+    /// legend column of those names.
+    ///
+    /// The legend column is as wide as its longest (shortened) name needs, and the canvas grows wider and taller
+    /// when the plot or the legend would not fit, so no name is cut off by the canvas edge.
+    public init(width: Double, height: Double, legend: [String]?, bottomMargin: Double = 52) {
+        let longest = min(Self.legendNameLimit, legend?.map(\.count).max() ?? 0)
+        // About 6.6 px per character at 12 px, plus the swatch and padding.
+        legendWidth = legend == nil ? 24 : max(120, 6.6 * Double(longest) + 52)
+        let rows = Double(min(legend?.count ?? 0, Self.legendLimit) + 1)
+        self.width = max(width, 64 + 480 + legendWidth)
+        self.height = max(height, 40 + 8 + rows * Self.legendRowHeight + bottomMargin)
         plotLeft = 64
         plotTop = 40
-        plotRight = width - (legend ? Self.legendWidth : 24)
-        plotBottom = height - bottomMargin
+        plotRight = self.width - legendWidth
+        plotBottom = self.height - bottomMargin
     }
 
     /// The root `<svg>` element with a white background.
@@ -108,19 +120,19 @@ public struct ChartFrame: Sendable, Hashable {
         var group = SVGElement("g", ["class": "legend"])
         let x = plotRight + 16
         for (index, entry) in entries.prefix(Self.legendLimit).enumerated() {
-            let y = plotTop + 8 + Double(index) * 18
+            let y = plotTop + 8 + Double(index) * Self.legendRowHeight
             var swatch = line(x1: x, y1: y, x2: x + 22, y2: y, color: entry.color, width: 3)
             if !entry.dash.isEmpty { swatch.set("stroke-dasharray", entry.dash) }
             var item = SVGElement("g", ["class": "legend-entry"])
             item.append(swatch)
             item.append(
                 .text(
-                    Self.shortened(entry.name, to: 24),
+                    Self.shortened(entry.name, to: Self.legendNameLimit),
                     ["x": SVGNumber.format(x + 28), "y": SVGNumber.format(y), "dominant-baseline": "middle"]))
             group.append(item)
         }
         if entries.count > Self.legendLimit {
-            let y = plotTop + 8 + Double(Self.legendLimit) * 18
+            let y = plotTop + 8 + Double(Self.legendLimit) * Self.legendRowHeight
             group.append(
                 .text(
                     "… and \(entries.count - Self.legendLimit) more",

@@ -59,6 +59,7 @@ public struct LinearScale: Sendable, Hashable {
     /// A tick label: as few decimals as the step needs.
     static func label(_ value: Double, step: Double) -> String {
         let decimals = max(0, min(6, Int((-log10(step)).rounded(.up))))
-        return String(format: "%.\(decimals)f", value)
+        // A tick at zero up to rounding is 0, not -0.0.
+        return String(format: "%.\(decimals)f", abs(value) < step * 1e-6 ? 0 : value)
     }
 }

@@ -45,9 +45,9 @@ public struct LineChart: Sendable {
     public var xDomain: ClosedRange<Double>?
     /// The y interval shown; nil fits the data (widened to round ticks).
     public var yDomain: ClosedRange<Double>?
-    /// Canvas width in pixels.
+    /// Canvas width in pixels (at least; a long legend widens it).
     public var width: Double
-    /// Canvas height in pixels.
+    /// Canvas height in pixels (at least; a long legend makes it taller).
     public var height: Double
 
     /// Creates a chart.
@@ -67,7 +67,7 @@ public struct LineChart: Sendable {
 
     /// The layout: the frame and the two scales data points are drawn with.
     public var layout: (frame: ChartFrame, x: LinearScale, y: LinearScale) {
-        let frame = ChartFrame(width: width, height: height, legend: true)
+        let frame = ChartFrame(width: width, height: height, legend: series.map(\.name))
         let xs = series.flatMap { $0.points.map(\.x) }
         let ys = series.flatMap { $0.points.map(\.y) }
         let x = xDomain ?? LinearScale.nice((xs.min() ?? 0)...(xs.max() ?? 1))

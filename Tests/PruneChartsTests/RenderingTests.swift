@@ -19,13 +19,13 @@ struct RenderingTests {
             series: [
                 .init(name: "falling", points: [(0, 1), (0.8, 0.2)]),
                 .init(name: "flat", points: [(0, 0.3), (0.8, 0.3)]),
-            ], xDomain: 0...1, yDomain: 0...1, width: 600, height: 400)
+            ], xDomain: 0...1, yDomain: 0...1, width: 700, height: 400)
         let svg = directory.appending(path: "c.svg")
         let png = directory.appending(path: "c.png")
         try chart.svg().write(to: svg, atomically: true, encoding: .utf8)
         try SVGRasterizer.png(from: svg, to: png, converter: #require(Self.converter))
         let image = try PNGImage(contentsOf: png)
-        #expect(image.width == 600)
+        #expect(image.width == 700)
         #expect(image.height == 400)
         let (_, x, y) = chart.layout
         // On the lines: x = 0.4 → falling at 0.6, flat at 0.3.
