@@ -96,4 +96,31 @@ struct SensitivityCommandTests {
         let badShard = try PruneBinary.run(["sensitivity", model, "--calibration", calibration, "--shard", "2/2"])
         #expect(badShard.status == 64, "\(badShard.stderr)")
     }
+
+    @Test func dataAwareScorersReadCalibrationOrSavedStatistics() throws {
+        let missing = try PruneBinary.run([
+            "sensitivity", model, "--data", test, "--scorer", "activation", "--cache", workspace.path("m.json"),
+        ])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("scorer 'activation'") && missing.stderr.contains("--calibration"), "\(missing.stderr)")
+
+        let stats = workspace.path("stats.safetensors")
+        let save = try PruneBinary.run([
+            "run", model, "-o", workspace.path("unused.onnx"), "--calibration", calibration, "--save-stats", stats,
+            "--scorer", "activation", "--selector", "layer:sparsity=0.1",
+        ])
+        #expect(save.status == 0, "\(save.stderr)")
+        var fidelities: [[Double]] = []
+        for (name, source) in [("collected.json", ["--calibration", calibration]), ("saved.json", ["--stats", stats])] {
+            let outcome = try PruneBinary.run(
+                ["sensitivity", model, "--data", test, "--scorer", "activation", "--grid", "0.5", "--threads", "1",
+                 "--no-plot", "--cache", workspace.path(name)] + source)
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+            let curves = try SensitivityCurves.load(URL(fileURLWithPath: workspace.path(name)))
+            #expect(curves.scorer == "activation")
+            fidelities.append(curves.curves.flatMap { $0.points.map(\.fidelity) })
+        }
+        #expect(fidelities[0].count == 3)
+        #expect(fidelities[0] == fidelities[1])
+    }
 }

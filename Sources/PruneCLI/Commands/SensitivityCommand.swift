@@ -107,6 +107,7 @@ struct SensitivityMeasureCommand: ParsableCommand {
             latency: measureLatency ? LatencyProbe.Settings(warmupRuns: 1, minimumRuns: 5, minimumSeconds: 0.2) : nil,
             threads: execution.threadCount, seed: execution.seed)
         job.classesPerPosition = calibration.classesPerPosition
+        job.statistics = calibration.stats.map { URL(fileURLWithPath: $0) }
         var existing: SensitivityCurves?
         if FileManager.default.fileExists(atPath: cacheURL.path) {
             do {
@@ -165,6 +166,9 @@ struct SensitivityDataOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Evaluation data to measure fidelity on (a .safetensors file or a directory of them).", valueName: "path"))
     var data: String?
+
+    @Option(help: ArgumentHelp("Calibration statistics saved by `prune run --save-stats`, for data-aware scorers (instead of collecting them from --calibration).", valueName: "path"))
+    var stats: String?
 
     @Option(help: "The tensor in the data holding one integer label per sample.")
     var labels: String?

@@ -12,6 +12,9 @@ public struct SensitivityJob: Sendable {
     public var calibration: URL?
     /// Evaluation data (a safetensors file or a directory of them); the calibration batches when nil.
     public var data: URL?
+    /// Calibration statistics saved earlier (`--save-stats`), read by data-aware scorers instead of collecting them
+    /// from ``calibration``.
+    public var statistics: URL?
     /// The tensor in the data holding one integer label per sample (needed by ``SensitivityCurves/Metric/accuracy``).
     public var labels: String?
     /// Samples per batch when the data is one file.

@@ -161,7 +161,8 @@ public struct SensitivitySweep: Sendable {
             name: "sensitivity", scorer: scorer, selector: LayerSelector(sparsity: 0), rewriter: MaskRewriter(),
             description: StageDescription(scorer: job.scorer.description, selector: "layer", rewriter: "mask"))
         let pipeline = Pipeline([stage])
-        let calibration: PruneJob.Calibration = job.calibration.map { .batches($0) } ?? .none
+        let calibration: PruneJob.Calibration =
+            job.statistics.map { .statistics($0) } ?? job.calibration.map { .batches($0) } ?? .none
         try CalibrationStep.checkSupplied(calibration, for: pipeline)
         context.statistics = try CalibrationStep.statistics(
             calibration, for: pipeline, model: model, input: job.model, overwrite: false, threads: job.threads,
