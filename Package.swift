@@ -63,10 +63,12 @@ let package = Package(
             name: "PruneKit",
             dependencies: [
                 "PruneCore", "PruneFormats", "PruneBuiltins", "PrunePluginHost", "PruneRuntime", "PruneEvaluation",
-                "PruneStructure", "PruneCalibration", "PruneRecipes", "PruneReconstruct",
+                "PruneStructure", "PruneCalibration", "PruneRecipes", "PruneReconstruct", "PruneCharts",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        .target(name: "PruneCharts", swiftSettings: strict),
+        .testTarget(name: "PruneChartsTests", dependencies: ["PruneCharts"], swiftSettings: strict),
         .target(
             name: "PruneCalibration", dependencies: ["PruneCore", "PruneRuntime", "PruneFormats"],
             exclude: ["README.md"], swiftSettings: strict),

@@ -4,7 +4,8 @@
 set -euo pipefail
 # pkg-config + libffi-dev: plugin calls; gcc: test plugins built at test time; libopenblas-dev: the ONNX
 # interpreter's matrix products; libonnx-testdata: ONNX's own operator tests, which the interpreter must pass.
-packages=(pkg-config libffi-dev gcc libopenblas-dev libonnx-testdata)
+# librsvg2-bin: rsvg-convert, which turns the SVG charts into PNG (and renders them in the tests).
+packages=(pkg-config libffi-dev gcc libopenblas-dev libonnx-testdata librsvg2-bin)
 # A Python that can make virtual environments, for the interoperability tests (ONNX Runtime).
 if ! python3 -m venv --help >/dev/null 2>&1; then packages+=(python3 python3-venv); fi
 missing=()

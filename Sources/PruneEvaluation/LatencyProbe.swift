@@ -32,7 +32,13 @@ public enum LatencyProbe {
     public static func timings(url: URL, batch: Int, settings: Settings, threads: Int, seed: UInt64 = 0) throws
         -> [Double]
     {
-        let graph = try ONNXGraph(contentsOf: url)
+        try timings(graph: try ONNXGraph(contentsOf: url), batch: batch, settings: settings, threads: threads, seed: seed)
+    }
+
+    /// The seconds of each timed forward pass of `graph` (an in-memory model), as ``timings(url:batch:settings:threads:seed:)``.
+    public static func timings(graph: ONNXGraph, batch: Int, settings: Settings, threads: Int, seed: UInt64 = 0) throws
+        -> [Double]
+    {
         var state = seed &+ 0x9E37_79B9_7F4A_7C15
         var inputs: [String: RuntimeTensor] = [:]
         for declaration in graph.inputDeclarations {

@@ -1,5 +1,6 @@
 @_exported import PruneBuiltins
 @_exported import PruneCalibration
+@_exported import PruneCharts
 @_exported import PruneCore
 @_exported import PruneEvaluation
 @_exported import PruneFormats

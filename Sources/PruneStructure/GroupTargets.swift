@@ -21,7 +21,21 @@ public struct GroupTargets: TargetProvider {
     ) {
         try filter.validate()
         let analysis = try StructureAnalysis(model: model, ignoring: ignore + filter.ignore + filter.exclude)
-        let includes = try filter.include.map { try Regex($0) }
+        return try GroupTargets.targets(of: analysis, include: filter.include)
+    }
+
+    /// The prunable groups of `analysis` as targets, keeping only groups with a member parameter matching one of
+    /// `include` (all when empty), and the excluded groups with their reasons.
+    ///
+    /// - Throws: `PruneError.Kind.invalidInput` for a pattern that does not compile.
+    package static func targets(of analysis: StructureAnalysis, include: [String]) throws -> (
+        targets: [PruneTarget], skipped: [(name: String, reason: String)]
+    ) {
+        let includes = try include.map { pattern in
+            do { return try Regex(pattern) } catch {
+                throw PruneError(.invalidInput, "invalid pattern '\(pattern)': \(error)")
+            }
+        }
         var targets: [PruneTarget] = []
         var skipped: [(name: String, reason: String)] = []
         for group in analysis.groups {

@@ -22,43 +22,6 @@ public struct RemoveRewriter: Rewriter {
     ///   structural group of it, a Reshape's shape cannot be rewritten, or the result fails verification;
     ///   `.invalidInput` when a selection would remove every unit of a group.
     public func rewrite(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> RewriteResult {
-        let analysis = try StructureAnalysis(model: model)
-        var plan = RemovalPlan()
-        for entry in selection.entries {
-            guard case .prune(let mask) = entry.decision, mask.setCount > 0 else { continue }
-            guard let group = analysis.group(named: entry.target.name), group.isPrunable,
-                group.target == entry.target
-            else {
-                throw PruneError(
-                    .unsupported,
-                    "'remove' cuts structural groups; '\(entry.target.name)' is not a prunable group of this model "
-                        + "(it needs unit granularity on an ONNX model)")
-            }
-            guard mask.setCount < group.unitCount else {
-                throw PruneError(
-                    .invalidInput,
-                    "'remove' would delete all \(group.unitCount) units of group '\(group.name)'; keep at least one")
-            }
-            plan.remove(mask, of: group)
-        }
-        guard let original = model.graph as? ONNXModelGraph else { return RewriteResult(model: model) }
-        var graph = original.proto
-        var result = model
-        let index = analysis.index
-        try SharedParameters.separate(&plan, graph: &graph, model: &result, index: index)
-        var axesByParameter: [String: [(Int, Set<Int>)]] = [:]
-        for (place, indices) in plan.parameters {
-            axesByParameter[place.name, default: []].append((place.axis, indices))
-        }
-        for (name, cuts) in axesByParameter {
-            var tensor = try result.parameter(named: name).tensor
-            for (axis, indices) in cuts { tensor = tensor.removing(indices, along: axis) }
-            try result.setTensor(tensor, for: name)
-        }
-        try GraphEdits.apply(plan, to: &graph, model: &result, index: index)
-        GraphEdits.declareInitializerInputs(&graph, model: result)
-        result.graph = ONNXModelGraph(proto: graph, opset: original.opset)
-        try RewriteVerification.verify(result, original: model, rewriter: "remove")
-        return RewriteResult(model: result)
+        RewriteResult(model: try GroupRemoval(model: model).removing(selection))
     }
 }

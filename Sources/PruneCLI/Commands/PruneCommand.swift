@@ -9,7 +9,7 @@ public struct PruneCommand: ParsableCommand {
         commandName: "prune",
         abstract: "Prune neural networks: smaller models, with a report of what was removed and what it cost.",
         version: pruneKitVersion,
-        subcommands: [InspectCommand.self, RunCommand.self, EvalCommand.self, PluginsCommand.self])
+        subcommands: [InspectCommand.self, RunCommand.self, EvalCommand.self, SensitivityCommand.self, PluginsCommand.self])
 
     /// Creates the command (used by the argument parser).
     public init() {}

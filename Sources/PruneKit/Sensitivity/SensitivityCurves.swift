@@ -36,14 +36,22 @@ public struct SensitivityCurves: Sendable, Codable, Hashable {
         public var macs: Int?
         /// Median interpreter latency of the whole model for one batch, in seconds, when measured.
         public var latencySeconds: Double?
+        /// Units (or weights) the selector actually removed: `sparsity` × ``Curve/units`` rounded half to even (the
+        /// `layer` selector's rule), so the realised sparsity is `pruned / units`. Nil in caches written before it
+        /// was recorded.
+        public var pruned: Int?
 
         /// Creates a point.
-        public init(sparsity: Double, fidelity: Double, parameters: Int, macs: Int? = nil, latencySeconds: Double? = nil) {
+        public init(
+            sparsity: Double, fidelity: Double, parameters: Int, macs: Int? = nil, latencySeconds: Double? = nil,
+            pruned: Int? = nil
+        ) {
             self.sparsity = sparsity
             self.fidelity = fidelity
             self.parameters = parameters
             self.macs = macs
             self.latencySeconds = latencySeconds
+            self.pruned = pruned
         }
     }
 
