@@ -45,6 +45,23 @@ public struct SafetensorsDocument: ModelDocument {
         return try SafetensorsWriter.write(model, to: url, metadata: metadata, overwrite: overwrite, sources: [self.url])
     }
 
+    /// A `Compressed weights` section when the file holds weights in a compressed-tensors sparse layout.
+    public func inspectionSections() -> [InspectionSection] {
+        let compressed = CompressedTensorsInspection(
+            model: model, configFormat: CompressedTensorsInspection.configFormat(beside: url))
+        return compressed.section().map { [$0] } ?? []
+    }
+
+    /// Weights stored in a compressed-tensors sparse layout are seen as their parts, not as weights.
+    public var warnings: [String] {
+        let compressed = CompressedTensorsInspection(model: model, configFormat: nil)
+        guard !compressed.weights.isEmpty else { return [] }
+        return [
+            "\(url.path): \(compressed.weights.count) weights are stored in a compressed-tensors sparse layout; "
+                + "PruneKit sees their parts (values, bitmask), not the weights, so prune the dense checkpoint"
+        ]
+    }
+
     /// Writes `model` with `options`; sparse storage uses the compressed-tensors layout
     /// (``SafetensorsWriter/write(_:to:options:sources:)``).
     public func write(_ model: Model, to url: URL, options: WriteOptions) throws -> WriteSummary {
