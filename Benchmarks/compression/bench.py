@@ -26,7 +26,6 @@ import argparse
 import glob
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -125,9 +124,11 @@ def latency(path, feed, threads, runs):
 def load_rss_mib(path):
     """Peak RSS (MiB) of a fresh Python process that imports onnxruntime and opens the session, minus the same
     process without the session."""
-    code = ("import resource, sys, onnxruntime as ort\n"
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent at fork, so a child of this (large)
+    # process would report the parent's peak.
+    code = ("import sys, onnxruntime as ort\n"
             "if sys.argv[1] != '-': ort.InferenceSession(sys.argv[1], providers=['CPUExecutionProvider'])\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "print([line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM:')][0])")
     def peak(argument):
         out = subprocess.run([sys.executable, "-c", code, argument], check=True, capture_output=True, text=True)
         return int(out.stdout.strip()) / 1024

@@ -146,7 +146,7 @@ struct SparseInitializerTests {
     }
 
     @Test(
-        "ONNX Runtime runs the sparse file with the outputs of the dense-masked file, and the checker accepts it",
+        "ONNX Runtime runs the sparse file with the outputs of the dense-masked file; the ONNX checker accepts it",
         .enabled(if: TestPython.enabled, "\(TestPython.skipMessage)"))
     func runtimeAgreesWithDense() throws {
         guard let python = TestPython.python else {
@@ -175,8 +175,13 @@ struct SparseInitializerTests {
         }
         let compare = try TestPython.run(python, [TestPython.script("ort_compare.py").path] + pairs + ["--tolerance", "0"])
         #expect(compare.status == 0, "\(compare.output)")
+        // The structural checker only: onnx's strict shape inference (`full_check`) types a sparse initializer as
+        // sparse_tensor_type and rejects it as the dense input of MatMul/Conv/Gemm ("Input tensors of wrong rank
+        // (0)"), an onnx limitation (Docs/Compression.md); ONNX Runtime runs the files, as compared above.
         let check = try TestPython.run(
-            python, [TestPython.script("onnx_check.py").path] + stride(from: 1, to: pairs.count, by: 2).map { pairs[$0] })
+            python,
+            ["-c", "import onnx, sys\nfor path in sys.argv[1:]: onnx.checker.check_model(onnx.load(path))"]
+                + stride(from: 1, to: pairs.count, by: 2).map { pairs[$0] })
         #expect(check.status == 0, "\(check.output)")
     }
 }
