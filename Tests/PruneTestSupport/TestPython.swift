@@ -38,6 +38,16 @@ package enum TestPython {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// Whether ``python`` imports every module in `modules` (e.g. `compressed_tensors, torch`).
+    package static func imports(_ modules: String) -> Bool {
+        guard let python, let result = try? run(python, ["-c", "import \(modules)"]) else { return false }
+        return result.status == 0
+    }
+
+    /// Whether the compressed-tensors library (and torch) can be imported: tests that run its decompressor need it,
+    /// and run (to fail) on CI, whose venv installs it from `Scripts/requirements-test.txt`.
+    package static let hasCompressedTensors = imports("compressed_tensors, torch, safetensors")
+
     private static func find() -> URL? {
         let environment = ProcessInfo.processInfo.environment["PRUNEKIT_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
         let candidate =

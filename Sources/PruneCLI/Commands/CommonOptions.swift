@@ -2,6 +2,7 @@ import ArgumentParser
 import PruneKit
 
 extension PruneTarget.Granularity: ExpressibleByArgument {}
+extension TensorStorage: ExpressibleByArgument {}
 
 /// `--threads`, for every command that scans or runs a model.
 struct ThreadOptions: ParsableArguments {

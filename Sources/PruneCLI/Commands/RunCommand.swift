@@ -54,6 +54,12 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Overwrite the output and report files if they exist.")
     var force = false
 
+    @Option(
+        help:
+            "How the output stores pruned weights: dense (every tool reads it), sparse (ONNX sparse_initializer; safetensors in the compressed-tensors bitmask layout with a config.json), or auto (sparse only where that is smaller)."
+    )
+    var storage: TensorStorage = .dense
+
     @Flag(
         help:
             "Time the input and output ONNX models in the interpreter (random inputs, batch 1 and 8; 3 warm-up runs, then at least 10 runs and 1 s; median and p10-p90)."
@@ -141,12 +147,14 @@ struct RunCommand: ParsableCommand {
             } else {
                 .none
             }
-        return PruneJob(
+        var job = PruneJob(
             input: URL(fileURLWithPath: input ?? "."), output: URL(fileURLWithPath: output ?? "."), recipe: stages,
             recipeFile: recipeURL, plugins: plugins.paths.map { PluginReference(path: $0) },
             pluginDirectories: PluginSearchPath.directories(), pluginOptions: plugins.loadOptions,
             calibration: source, reportFile: report.map { URL(fileURLWithPath: $0) }, overwrite: force,
             latency: measureLatency ? PruneJob.LatencyOptions() : nil, seed: execution.seed,
             threads: execution.threadCount)
+        job.storage = storage
+        return job
     }
 }

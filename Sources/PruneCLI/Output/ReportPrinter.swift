@@ -6,7 +6,8 @@ enum ReportPrinter {
     static func text(_ report: PruneReport) -> String {
         // Candidates and changed tensors only: running statistics, biases left alone and the like are noise here.
         let targets = Set(report.stages.flatMap { $0.targets.map(\.name) })
-        var table = TextTable(columns: ["tensor", "shape", "parameters", "sparsity before", "sparsity after"])
+        var table = TextTable(
+            columns: ["tensor", "shape", "parameters", "sparsity before", "sparsity after", "stored before", "stored after"])
         for row in report.tensors where row.changed || targets.contains(row.name) {
             let before = row.parametersBefore == 0 ? 0 : Double(row.zerosBefore) / Double(row.parametersBefore)
             let after = row.parametersAfter == 0 ? 0 : Double(row.zerosAfter) / Double(row.parametersAfter)
@@ -15,6 +16,7 @@ enum ReportPrinter {
                 ? Format.shape(row.shapeAfter) : "\(Format.shape(row.shapeBefore)) → \(Format.shape(row.shapeAfter))"
             table.add([
                 row.name, shape, Format.count(row.parametersAfter), Format.percent(before), Format.percent(after),
+                Self.stored(row.storageBefore), Self.stored(row.storageAfter),
             ])
         }
         let t = report.totals
@@ -23,6 +25,16 @@ enum ReportPrinter {
             "parameters: \(Format.count(t.parametersBefore)) → \(Format.count(t.parametersAfter)); "
                 + "non-zero: \(Format.count(t.parametersBefore - t.zerosBefore)) → \(Format.count(t.nonzerosAfter)); "
                 + "sparsity: \(Format.percent(t.sparsityBefore)) → \(Format.percent(t.sparsityAfter))")
+        if let before = t.bytesBefore, let after = t.bytesAfter {
+            let ratio =
+                after == before || after == 0 || before == 0 ? ""
+                : after < before
+                    ? String(format: " (%.2f× smaller)", Double(before) / Double(after))
+                    : String(format: " (%.2f× larger)", Double(after) / Double(before))
+            lines.append(
+                "tensor data: \(Format.bytes(before)) → \(Format.bytes(after))\(ratio)"
+                    + (report.output.map { "; file: \(Format.bytes(report.input.bytes)) → \(Format.bytes($0.bytes))" } ?? ""))
+        }
         if let macs = report.macs {
             if macs.after == macs.before {
                 lines.append(
@@ -71,6 +83,12 @@ enum ReportPrinter {
                 + "rewrite \(Format.seconds(p.rewrite)), analyse \(Format.seconds(p.analyse)), "
                 + "save \(Format.seconds(p.save)); total \(Format.seconds(p.total))")
         return lines.joined(separator: "\n")
+    }
+
+    /// `1.2 KiB` for a dense tensor, `1.2 KiB sparse-coo` for a sparse one, `–` when unknown.
+    static func stored(_ size: PruneReport.StoredSize?) -> String {
+        guard let size else { return "–" }
+        return size.format == "dense" ? Format.bytes(size.bytes) : "\(Format.bytes(size.bytes)) \(size.format)"
     }
 
     /// What was asked, answered first: per stage, how many of its candidates were pruned, and the rule that chose

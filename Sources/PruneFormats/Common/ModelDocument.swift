@@ -26,6 +26,15 @@ public protocol ModelDocument: Sendable {
     ///   source file, `PruneError.Kind.writeFailed` for I/O errors.
     func write(_ model: Model, to url: URL, metadata: [String: String], overwrite: Bool) throws -> Int
 
+    /// Writes `model` with `options`, storing tensors densely or sparsely as `options.storage` says, and reports
+    /// how each tensor was stored. Formats without a sparse form write dense whatever the option.
+    ///
+    /// - Throws: as ``write(_:to:metadata:overwrite:)``.
+    func write(_ model: Model, to url: URL, options: WriteOptions) throws -> WriteSummary
+
+    /// How each parameter of ``model`` is stored in the file as read, in model order.
+    var storedTensors: [StoredTensor] { get }
+
     /// Format-specific sections for `prune inspect` (graph inputs, operator histogram, …).
     func inspectionSections() -> [InspectionSection]
 
@@ -40,6 +49,15 @@ extension ModelDocument {
 
     /// No extra sections.
     public func inspectionSections() -> [InspectionSection] { [] }
+
+    /// Every parameter dense.
+    public var storedTensors: [StoredTensor] { model.parameters.map(StoredTensor.dense) }
+
+    /// Writes dense (the format has no sparse form) and reports every parameter as dense.
+    public func write(_ model: Model, to url: URL, options: WriteOptions) throws -> WriteSummary {
+        let bytes = try write(model, to: url, metadata: options.metadata, overwrite: options.overwrite)
+        return WriteSummary(bytesWritten: bytes, files: [url], tensors: model.parameters.map(StoredTensor.dense))
+    }
 }
 
 /// A titled table that `prune inspect` prints and includes in its JSON.

@@ -47,6 +47,7 @@ public struct ONNXDocument: ModelDocument {
         var proto = decoded
         guard proto.hasGraph else { throw PruneError(.corruptFile, "\(path): the model has no graph") }
         var warnings = try ONNXOpsetPolicy.warnings(for: proto, path: path)
+        let sparseInitializers = try ONNXSparseInitializer.hoist(&proto.graph, modelPath: path)
         _ = ONNXCanonicalization.apply(to: &proto.graph, irVersion: proto.irVersion)
         if let note = ONNXDocument.subgraphNote(proto.graph) { warnings.append("\(path): \(note)") }
 
@@ -58,8 +59,14 @@ public struct ONNXDocument: ModelDocument {
         var floating = Set<String>()
         for (index, tensorProto) in proto.graph.initializer.enumerated() {
             let raw = rawRanges.flatMap { index < $0.count ? $0[index] : nil }
-            var (initializer, tensor) = try ONNXInitializer.read(
-                tensorProto, raw: raw, file: file, resolver: &resolver, modelPath: path)
+            var (initializer, tensor): (ONNXInitializer, Tensor?)
+            if let sparse = sparseInitializers[tensorProto.name] {
+                (initializer, tensor) = try ONNXSparseInitializer.read(
+                    sparse, file: file, resolver: &resolver, modelPath: path)
+            } else {
+                (initializer, tensor) = try ONNXInitializer.read(
+                    tensorProto, raw: raw, file: file, resolver: &resolver, modelPath: path)
+            }
             if !initializer.name.isEmpty {
                 guard seen.insert(initializer.name).inserted else {
                     throw PruneError(.corruptFile, "\(path): two initializers are named '\(initializer.name)'")
@@ -119,10 +126,31 @@ public struct ONNXDocument: ModelDocument {
     ///   when either is an input file; `.invalidInput` for a parameter the document does not have;
     ///   `.unsupported` for a changed element type; `.writeFailed` for I/O errors.
     public func write(_ model: Model, to url: URL, metadata: [String: String], overwrite: Bool) throws -> Int {
+        try write(model, to: url, options: WriteOptions(metadata: metadata, overwrite: overwrite)).bytesWritten
+    }
+
+    /// Writes `model` as ``write(_:to:metadata:overwrite:)`` does, with the initializers `options.storage` selects
+    /// stored as `sparse_initializer` (a coordinate list, `Docs/Compression.md`); written as safetensors when `url`
+    /// names a `.safetensors` file.
+    public func write(_ model: Model, to url: URL, options: WriteOptions) throws -> WriteSummary {
         if try ModelFiles.outputFormat(for: url, input: self.url) == "safetensors" {
-            return try SafetensorsWriter.write(model, to: url, metadata: metadata, overwrite: overwrite, sources: [self.url])
+            return try SafetensorsWriter.write(model, to: url, options: options, sources: [self.url])
         }
-        return try ONNXWriter(document: self).write(model, to: url, metadata: metadata, overwrite: overwrite)
+        return try ONNXWriter(document: self).write(
+            model, to: url, metadata: options.metadata, overwrite: options.overwrite, storage: options.storage)
+    }
+
+    /// How each exposed initializer is stored in the file: dense, or `sparse-coo` for a `sparse_initializer`.
+    public var storedTensors: [StoredTensor] {
+        var stored = model.parameters.map(StoredTensor.dense)
+        for initializer in initializers {
+            guard let position = initializer.parameterIndex,
+                case .sparse(let nonzeros, let bytes, _) = initializer.storage
+            else { continue }
+            stored[position] = StoredTensor(
+                name: initializer.name, format: "sparse-coo", bytes: bytes, nonzeros: nonzeros)
+        }
+        return stored
     }
 
     /// Format-specific sections for `prune inspect`: inputs, outputs, operators, compute, initializers, notes.

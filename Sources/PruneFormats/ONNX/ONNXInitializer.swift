@@ -14,6 +14,9 @@ package struct ONNXInitializer: Sendable {
         case typed
         /// A range of a mapped side file.
         case external(MappedFile, Range<Int>, ExternalDataReference)
+        /// A `sparse_initializer` (coordinate list), densified when the file was opened; `storedBytes` counts its
+        /// values and indices, `coordinates` says whether the indices were `[NNZ, rank]` rather than linear.
+        case sparse(nonzeros: Int, storedBytes: Int, coordinates: Bool)
     }
 
     /// The initializer's name.
@@ -41,6 +44,8 @@ package struct ONNXInitializer: Sendable {
         case .rawMapped, .rawInMessage: "raw_data"
         case .typed: "typed fields"
         case .external(_, let range, let reference): "external \(reference.location) @\(range.lowerBound)"
+        case .sparse(let nonzeros, let bytes, let coordinates):
+            "sparse COO (\(nonzeros) non-zeros, \(coordinates ? "[NNZ, rank]" : "linear") INT64 indices, \(bytes) bytes)"
         }
     }
 

@@ -91,6 +91,8 @@ extension ONNXWriter {
                 planned.payload = planned.tensor.map { .tensor($0) } ?? .mapped(file, range)
             case .external(let file, let range, _):
                 planned.payload = planned.tensor.map { .tensor($0) } ?? .mapped(file, range)
+            case .sparse:
+                planned.payload = planned.tensor.map { .tensor($0) }
             case .rawInMessage:
                 planned.payload = .data(planned.message.rawData)
                 planned.message.clearRawData()

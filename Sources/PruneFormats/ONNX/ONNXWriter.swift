@@ -60,16 +60,18 @@ package struct ONNXWriter {
     /// Creates a writer for `document`.
     package init(document: ONNXDocument) { self.document = document }
 
-    /// Writes `model` to `url`; see ``ONNXDocument/write(_:to:metadata:overwrite:)``.
+    /// Writes `model` to `url`; see ``ONNXDocument/write(_:to:options:)``.
     ///
-    /// - Parameter inlineLimit: the largest file written without external data (protobuf's limit; smaller in tests).
+    /// - Parameters:
+    ///   - storage: which initializers become `sparse_initializer`s (``TensorStorage``).
+    ///   - inlineLimit: the largest file written without external data (protobuf's limit; smaller in tests).
     package func write(
-        _ model: Model, to url: URL, metadata: [String: String], overwrite: Bool,
+        _ model: Model, to url: URL, metadata: [String: String], overwrite: Bool, storage: TensorStorage = .dense,
         inlineLimit: Int = ONNXWriter.protobufLimit
-    ) throws -> Int {
+    ) throws -> WriteSummary {
         do {
             return try streamingWrite(
-                model, to: url, metadata: metadata, overwrite: overwrite, inlineLimit: inlineLimit)
+                model, to: url, metadata: metadata, overwrite: overwrite, storage: storage, inlineLimit: inlineLimit)
         } catch let error as PruneError {
             throw error
         } catch {
@@ -79,9 +81,13 @@ package struct ONNXWriter {
     }
 
     private func streamingWrite(
-        _ model: Model, to url: URL, metadata: [String: String], overwrite: Bool, inlineLimit: Int
-    ) throws -> Int {
+        _ model: Model, to url: URL, metadata: [String: String], overwrite: Bool, storage: TensorStorage,
+        inlineLimit: Int
+    ) throws -> WriteSummary {
         var plan = try self.plan(model, output: url)
+        let declaredInputs = Set(((model.graph as? ONNXModelGraph)?.proto ?? document.proto.graph).input.map(\.name))
+        let (sparseMessages, sparseStored) = try ONNXWriter.moveToSparse(
+            &plan, storage: storage, declaredInputs: declaredInputs)
         let sideName = url.lastPathComponent + ".data"
         let sideURL = url.deletingLastPathComponent().appendingPathComponent(sideName)
 
@@ -93,7 +99,12 @@ package struct ONNXWriter {
         // from the document's list, with dims and payloads from the parameters.
         var graph = (model.graph as? ONNXModelGraph)?.proto ?? document.proto.graph
         graph.initializer = []
-        let graphBytes: [UInt8] = try graph.serializedBytes()
+        graph.sparseInitializer = []
+        var graphBytes: [UInt8] = try graph.serializedBytes()
+        for message in sparseMessages {
+            graphBytes += ProtobufWireWriter.lengthDelimitedHeader(field: ONNXWriter.sparseInitializerField, length: message.count)
+            graphBytes += message
+        }
 
         var layout = try ONNXWriter.assemble(
             plan, location: sideName, topSize: topBytes.count, graphSize: graphBytes.count)
@@ -153,6 +164,7 @@ package struct ONNXWriter {
             if sideCreated { try? FileManager.default.removeItem(at: sideURL) }
             throw error
         }
-        return written
+        let tensors = model.parameters.map { sparseStored[$0.name] ?? StoredTensor.dense($0) }
+        return WriteSummary(bytesWritten: written, files: [url] + (writesSideFile ? [sideURL] : []), tensors: tensors)
     }
 }

@@ -44,11 +44,69 @@ public struct SafetensorsDocument: ModelDocument {
         _ = try ModelFiles.outputFormat(for: url, input: self.url)
         return try SafetensorsWriter.write(model, to: url, metadata: metadata, overwrite: overwrite, sources: [self.url])
     }
+
+    /// A `Compressed weights` section when the file holds weights in a compressed-tensors sparse layout.
+    public func inspectionSections() -> [InspectionSection] {
+        let compressed = CompressedTensorsInspection(
+            model: model, configFormat: CompressedTensorsInspection.configFormat(beside: url))
+        return compressed.section().map { [$0] } ?? []
+    }
+
+    /// Weights stored in a compressed-tensors sparse layout are seen as their parts, not as weights.
+    public var warnings: [String] {
+        let compressed = CompressedTensorsInspection(model: model, configFormat: nil)
+        guard !compressed.weights.isEmpty else { return [] }
+        return [
+            "\(url.path): \(compressed.weights.count) weights are stored in a compressed-tensors sparse layout; "
+                + "PruneKit sees their parts (values, bitmask), not the weights, so prune the dense checkpoint"
+        ]
+    }
+
+    /// Writes `model` with `options`; sparse storage uses the compressed-tensors layout
+    /// (``SafetensorsWriter/write(_:to:options:sources:)``).
+    public func write(_ model: Model, to url: URL, options: WriteOptions) throws -> WriteSummary {
+        _ = try ModelFiles.outputFormat(for: url, input: self.url)
+        return try SafetensorsWriter.write(model, to: url, options: options, sources: [self.url])
+    }
 }
 
 /// Serialises models in the safetensors format.
 public enum SafetensorsWriter {
-    /// Writes `model` to `url` atomically.
+    /// One tensor of the file: its name, dtype, shape and bytes.
+    struct Entry {
+        /// Where the bytes come from.
+        enum Source {
+            case tensor(Tensor)
+            case bytes([UInt8])
+        }
+
+        var name: String
+        var dtype: DType
+        var shape: [Int]
+        var source: Source
+
+        var byteCount: Int {
+            switch source {
+            case .tensor(let tensor): tensor.byteCount
+            case .bytes(let bytes): bytes.count
+            }
+        }
+
+        /// A parameter stored as it is.
+        init(_ parameter: Parameter) {
+            self.init(name: parameter.name, dtype: parameter.tensor.dtype, shape: parameter.tensor.shape,
+                source: .tensor(parameter.tensor))
+        }
+
+        init(name: String, dtype: DType, shape: [Int], source: Source) {
+            self.name = name
+            self.dtype = dtype
+            self.shape = shape
+            self.source = source
+        }
+    }
+
+    /// Writes `model` to `url` atomically, every tensor dense.
     ///
     /// - Parameters:
     ///   - metadata: entries merged over `model.metadata` into `__metadata__`.
@@ -58,32 +116,78 @@ public enum SafetensorsWriter {
     public static func write(
         _ model: Model, to url: URL, metadata: [String: String] = [:], overwrite: Bool, sources: [URL] = []
     ) throws -> Int {
-        let header = headerBytes(for: model, metadata: model.metadata.merging(metadata) { $1 })
+        try write(
+            model.parameters.map(Entry.init), to: url, metadata: model.metadata.merging(metadata) { $1 },
+            overwrite: overwrite, sources: sources)
+    }
+
+    /// Writes `model` to `url` atomically; with sparse `options.storage`, pruned layer weights go in the
+    /// compressed-tensors sparse layout and its `sparsity_config` goes into the `config.json` beside `url`
+    /// (``CompressedTensorsSparsity``).
+    ///
+    /// - Throws: as ``write(_:to:metadata:overwrite:sources:)``, and `.outputExists` for a `config.json` that
+    ///   exists without `options.overwrite` or is the input's own.
+    public static func write(
+        _ model: Model, to url: URL, options: WriteOptions, sources: [URL]
+    ) throws -> WriteSummary {
+        let metadata = model.metadata.merging(options.metadata) { $1 }
+        guard options.storage != .dense else {
+            let bytes = try write(
+                model.parameters.map(Entry.init), to: url, metadata: metadata, overwrite: options.overwrite,
+                sources: sources)
+            return WriteSummary(bytesWritten: bytes, files: [url], tensors: model.parameters.map(StoredTensor.dense))
+        }
+        let plan = CompressedTensorsSparsity.plan(model, storage: options.storage)
+        guard let config = plan.config else {
+            let bytes = try write(plan.entries, to: url, metadata: metadata, overwrite: options.overwrite, sources: sources)
+            return WriteSummary(bytesWritten: bytes, files: [url], tensors: plan.stored)
+        }
+        let configURL = url.deletingLastPathComponent().appending(path: "config.json")
+        let inputConfigs = sources.map { $0.deletingLastPathComponent().appending(path: "config.json") }
+        try AtomicFileWriter.checkDestination(
+            configURL.standardizedFileURL, overwrite: options.overwrite, sources: sources + inputConfigs)
+        let configBytes = try CompressedTensorsSparsity.configJSON(
+            config, base: inputConfigs.first { FileManager.default.fileExists(atPath: $0.path) })
+        var bytes = try write(plan.entries, to: url, metadata: metadata, overwrite: options.overwrite, sources: sources)
+        bytes += try AtomicFileWriter.write(
+            to: configURL, overwrite: options.overwrite, sources: sources + inputConfigs
+        ) { sink in try sink.write(configBytes) }
+        return WriteSummary(bytesWritten: bytes, files: [url, configURL], tensors: plan.stored)
+    }
+
+    static func write(
+        _ entries: [Entry], to url: URL, metadata: [String: String], overwrite: Bool, sources: [URL]
+    ) throws -> Int {
+        let header = headerBytes(for: entries, metadata: metadata)
         return try AtomicFileWriter.write(to: url, overwrite: overwrite, sources: sources) { sink in
             var length = UInt64(header.count).littleEndian
             try withUnsafeBytes(of: &length) { try sink.write($0) }
             try sink.write(header)
-            for parameter in model.parameters {
-                try parameter.tensor.forEachByteChunk { try sink.write($0) }
-                parameter.tensor.releaseResidentPages()
+            for entry in entries {
+                switch entry.source {
+                case .tensor(let tensor):
+                    try tensor.forEachByteChunk { try sink.write($0) }
+                    tensor.releaseResidentPages()
+                case .bytes(let bytes):
+                    try sink.write(bytes)
+                }
             }
         }
     }
 
     /// The JSON header, padded with spaces so the data section starts 8-byte aligned.
-    static func headerBytes(for model: Model, metadata: [String: String]) -> [UInt8] {
+    static func headerBytes(for entries: [Entry], metadata: [String: String]) -> [UInt8] {
         var parts: [String] = []
         if !metadata.isEmpty {
             let pairs = metadata.keys.sorted().map { "\(StrictJSON.quoted($0)):\(StrictJSON.quoted(metadata[$0]!))" }
             parts.append("\"__metadata__\":{\(pairs.joined(separator: ","))}")
         }
         var offset = 0
-        for parameter in model.parameters {
-            let tensor = parameter.tensor
-            let end = offset + tensor.byteCount
-            let shape = tensor.shape.map(String.init).joined(separator: ",")
+        for entry in entries {
+            let end = offset + entry.byteCount
+            let shape = entry.shape.map(String.init).joined(separator: ",")
             parts.append(
-                "\(StrictJSON.quoted(parameter.name)):{\"dtype\":\"\(tensor.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}"
+                "\(StrictJSON.quoted(entry.name)):{\"dtype\":\"\(entry.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}"
             )
             offset = end
         }

@@ -91,8 +91,10 @@ public struct PruneEngine: Sendable {
 
         let saveStart = clock.now
         progress.update(phase: "writing \(job.output.path)", completed: 0, total: 1)
-        let written = try document.write(
-            result.model, to: job.output, metadata: Self.provenance(pipeline), overwrite: job.overwrite)
+        let summary = try document.write(
+            result.model, to: job.output,
+            options: WriteOptions(metadata: Self.provenance(pipeline), overwrite: job.overwrite, storage: job.storage))
+        let written = summary.bytesWritten
         let saveTime = clock.now - saveStart
         progress.finish()
 
@@ -107,6 +109,7 @@ public struct PruneEngine: Sendable {
                 select: stages.reduce(0) { $0 + $1.selectionSeconds },
                 rewrite: stages.reduce(0) { $0 + $1.rewriteSeconds }, analyse: analyseTime.seconds,
                 save: saveTime.seconds, total: 0))
+        report.recordStorage(before: document.storedTensors, after: summary.tensors)
         report.macs = ONNXCompute.macs(of: document.model).flatMap { before in
             ONNXCompute.macs(of: result.model).map { PruneReport.Change(before: before, after: $0) }
         }

@@ -65,6 +65,8 @@ public struct PruneJob: Sendable {
     public var seed: UInt64
     /// Threads for scans, calibration and timing.
     public var threads: Int
+    /// How the output stores its tensors (dense by default; `Docs/Compression.md`).
+    public var storage: TensorStorage = .dense
 
     /// Creates a job.
     public init(

@@ -43,6 +43,10 @@ public struct PruneReport: Sendable, Codable, Hashable {
         public var zerosAfter: Int
         /// Whether any stage changed it.
         public var changed: Bool
+        /// How it was stored in the input (`dense`, `sparse-coo`, …) and how many bytes its data took there.
+        public var storageBefore: StoredSize?
+        /// How it is stored in the output, when one was written.
+        public var storageAfter: StoredSize?
     }
 
     /// Sums over all parameters.
@@ -55,6 +59,10 @@ public struct PruneReport: Sendable, Codable, Hashable {
         public var zerosBefore: Int
         /// Zero elements after.
         public var zerosAfter: Int
+        /// Bytes of tensor data in the input, as stored (dense or sparse).
+        public var bytesBefore: Int?
+        /// Bytes of tensor data in the output, as stored, when one was written.
+        public var bytesAfter: Int?
         /// Non-zero elements after: what a sparse format would store.
         public var nonzerosAfter: Int { parametersAfter - zerosAfter }
         /// zerosBefore / parametersBefore.
@@ -64,6 +72,7 @@ public struct PruneReport: Sendable, Codable, Hashable {
 
         private enum CodingKeys: String, CodingKey {
             case parametersBefore, parametersAfter, zerosBefore, zerosAfter, sparsityBefore, sparsityAfter
+            case bytesBefore, bytesAfter
         }
 
         /// Encodes the counts and the derived sparsities.
@@ -75,6 +84,8 @@ public struct PruneReport: Sendable, Codable, Hashable {
             try container.encode(zerosAfter, forKey: .zerosAfter)
             try container.encode(sparsityBefore, forKey: .sparsityBefore)
             try container.encode(sparsityAfter, forKey: .sparsityAfter)
+            try container.encodeIfPresent(bytesBefore, forKey: .bytesBefore)
+            try container.encodeIfPresent(bytesAfter, forKey: .bytesAfter)
         }
 
         /// Decodes the counts (the sparsities are derived).
@@ -84,6 +95,8 @@ public struct PruneReport: Sendable, Codable, Hashable {
             parametersAfter = try container.decode(Int.self, forKey: .parametersAfter)
             zerosBefore = try container.decode(Int.self, forKey: .zerosBefore)
             zerosAfter = try container.decode(Int.self, forKey: .zerosAfter)
+            bytesBefore = try container.decodeIfPresent(Int.self, forKey: .bytesBefore)
+            bytesAfter = try container.decodeIfPresent(Int.self, forKey: .bytesAfter)
         }
 
         init(rows: [TensorRow]) {

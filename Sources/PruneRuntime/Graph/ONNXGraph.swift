@@ -55,9 +55,13 @@ public final class ONNXGraph: Sendable {
     /// Decodes a graph with its initializers; `outerScope` names values of enclosing graphs that a subgraph reads
     /// (fed as extra inputs).
     convenience init(graph: Onnx_GraphProto, opset: Int, outerScope: [String], modelURL: URL?) throws {
-        let initializers = try graph.initializer.map { proto in
-            (proto.name, try RuntimeTensor(proto: proto, modelURL: modelURL))
-        }
+        let initializers =
+            try graph.initializer.map { proto in
+                (proto.name, try RuntimeTensor(proto: proto, modelURL: modelURL))
+            }
+            + graph.sparseInitializer.map { proto in
+                (proto.values.name, try RuntimeTensor(sparse: proto, modelURL: modelURL))
+            }
         try self.init(
             graph: graph, opset: opset, initializers: initializers, outerScope: outerScope, modelURL: modelURL)
     }
@@ -67,8 +71,10 @@ public final class ONNXGraph: Sendable {
     ///
     /// This is how a model held in memory (a pruned model's parameters) is run without serialising it again.
     ///
-    /// - Throws: `PruneError` for a sparse initializer, a graph value that is not a tensor, or a node the runtime
-    ///   cannot decode.
+    /// Sparse initializers must be among `initializers` (densified by ``RuntimeTensor/init(sparse:modelURL:)``).
+    ///
+    /// - Throws: `PruneError` for a sparse initializer that was not decoded, a graph value that is not a tensor, or
+    ///   a node the runtime cannot decode.
     package init(
         graph: Onnx_GraphProto, opset: Int, initializers list: [(String, RuntimeTensor)], outerScope: [String] = [],
         modelURL: URL?
@@ -76,11 +82,11 @@ public final class ONNXGraph: Sendable {
         opsetVersion = opset
         var initializers: [String: RuntimeTensor] = [:]
         for (name, tensor) in list { initializers[name] = tensor }
-        if let sparse = graph.sparseInitializer.first {
-            throw PruneError(.unsupported, "sparse initializer '\(sparse.values.name)' is not supported")
+        if let sparse = graph.sparseInitializer.first(where: { initializers[$0.values.name] == nil }) {
+            throw PruneError(.invalidInput, "sparse initializer '\(sparse.values.name)' was not decoded")
         }
         self.initializers = initializers
-        self.initializerNames = graph.initializer.map(\.name)
+        self.initializerNames = graph.initializer.map(\.name) + graph.sparseInitializer.map(\.values.name)
         inputNames = graph.input.map(\.name).filter { initializers[$0] == nil } + outerScope
         outputNames = graph.output.map(\.name)
         inputDeclarations = graph.input.filter { initializers[$0.name] == nil }.map(ValueDeclaration.init(proto:))
