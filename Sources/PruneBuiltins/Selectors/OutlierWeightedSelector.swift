@@ -39,7 +39,7 @@ public struct OutlierWeightedSelector: Selector {
     }
 
     /// The fraction of `scores` above `multiple` × their mean.
-    static func outlierRatio(_ scores: [Float], multiple: Double) -> Double {
+    package static func outlierRatio(_ scores: [Float], multiple: Double) -> Double {
         guard !scores.isEmpty else { return 0 }
         let mean = scores.reduce(0.0) { $0 + Double($1) } / Double(scores.count)
         let limit = Float(mean * multiple)
@@ -52,7 +52,7 @@ public struct OutlierWeightedSelector: Selector {
     ///
     /// Kept fraction before the shift: 2λ·(D − D_min)/(D_max − D_min) (all equal when every D is); the shift makes
     /// Σ sizeᵢ·sparsityᵢ / Σ sizeᵢ = `sparsity`; then each is clamped to [0, 0.999].
-    static func sparsities(ratios: [Double], sizes: [Int], sparsity: Double, spread: Double) -> [Double] {
+    package static func sparsities(ratios: [Double], sizes: [Int], sparsity: Double, spread: Double) -> [Double] {
         guard let low = ratios.min(), let high = ratios.max() else { return [] }
         let kept = ratios.map { high > low ? ($0 - low) / (high - low) * 2 * spread : spread }
         let total = Double(sizes.reduce(0, +))

@@ -10,8 +10,9 @@ public enum BudgetSolver: String, Sendable, Codable, Hashable, CaseIterable {
     /// lost per unit of resource saved, until the budget holds. Fast, but not optimal when curves are not convex.
     case greedy
     /// A multiple-choice knapsack solved by dynamic programming over savings discretised in `resolution` steps of
-    /// the required saving (rounded down, so a found allocation truly meets the additive budget): the optimum of
-    /// the additive model up to that resolution. The default: it costs milliseconds for hundreds of targets.
+    /// the required saving (rounded to the nearest step; an answer that then falls short of the real requirement is
+    /// solved again with the requirement raised by the shortfall): the optimum of the additive model up to that
+    /// resolution. The default: it costs milliseconds for hundreds of targets.
     case exact
 
     /// One grid point of one target, as the solver sees it.
@@ -70,7 +71,7 @@ public enum BudgetSolver: String, Sendable, Codable, Hashable, CaseIterable {
         } else {
             switch self {
             case .greedy: choices = Self.greedy(items, required: required)
-            case .exact: choices = Self.exact(items, required: required, resolution: max(1, resolution))
+            case .exact: choices = Self.exactMeeting(items, required: required, resolution: max(1, resolution))
             }
         }
         let chosen = zip(items, choices).map { $0.options[$1] }
@@ -104,6 +105,19 @@ public enum BudgetSolver: String, Sendable, Codable, Hashable, CaseIterable {
         return choices
     }
 
+    /// The exact solver's answer, checked against the undiscretised savings: when rounding to the nearest step let
+    /// a choice fall short of `required`, the requirement is raised by the shortfall and one step, and solved again.
+    static func exactMeeting(_ items: [Item], required: Double, resolution: Int) -> [Int] {
+        var asked = required
+        for _ in 0..<4 {
+            let choices = exact(items, required: asked, resolution: resolution)
+            let saved = zip(items, choices).reduce(0.0) { $0 + $1.0.options[$1.1].saving }
+            if saved >= required * (1 - 1e-12) { return choices }
+            asked += (required - saved) + asked / Double(resolution)
+        }
+        return greedy(items, required: required)
+    }
+
     /// Dynamic programming over discretised savings: best[c] = least loss saving at least c steps so far.
     static func exact(_ items: [Item], required: Double, resolution: Int) -> [Int] {
         let step = required / Double(resolution)
@@ -115,7 +129,7 @@ public enum BudgetSolver: String, Sendable, Codable, Hashable, CaseIterable {
         for item in items {
             var next = [Double](repeating: .infinity, count: width)
             var pick = [Int](repeating: -1, count: width)
-            let units = item.options.map { min(resolution, Int(($0.saving / step).rounded(.down))) }
+            let units = item.options.map { min(resolution, Int(($0.saving / step).rounded())) }
             for c in 0..<width where best[c].isFinite {
                 for (j, option) in item.options.enumerated() {
                     let target = min(resolution, c + max(0, units[j]))
@@ -130,7 +144,7 @@ public enum BudgetSolver: String, Sendable, Codable, Hashable, CaseIterable {
             picks.append(pick)
         }
         guard best[resolution].isFinite else {
-            // Rounding down lost the last step; the greedy answer still meets the requirement.
+            // Unreachable after rounding; the greedy answer meets the requirement whenever anything does.
             return greedy(items, required: required)
         }
         var choices = [Int](repeating: 0, count: items.count)

@@ -88,7 +88,9 @@ public struct BudgetedRun {
         var round = 0
         while let measured = kept, measured > options.target.keep + 1e-9, round < options.correctionRounds {
             keep -= measured - options.target.keep
+            // A grid too coarse to move at this request gives the same allocation: no new information.
             guard keep > 0, let next = problem.solve(with: options.solver, keep: keep) else { break }
+            if next.table == allocation.table { continue }
             allocation = next
             report = try trial.run(allocation)
             kept = Self.kept(report, resource: options.target.resource, latencyFromMACs: problem.latencyFromMACs)
