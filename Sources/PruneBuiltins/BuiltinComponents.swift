@@ -69,6 +69,26 @@ public enum BuiltinComponents {
                 sparsity: values.double("sparsity"), minimum: minimum, maximum: maximum, multiple: values.int("round"))
         }
         try registry.register(
+            selector: info(
+                .selector, "targets", "prune each named target by its own fraction (the allocation a budget chose)",
+                "sparsities:str,default:f64[0..1)=0,round:i64[1..]=1")
+        ) { values in
+            try TargetSparsitySelector(
+                parsing: values.string("sparsities"), defaultSparsity: values.double("default"),
+                multiple: values.int("round"))
+        }
+        try registry.register(
+            selector: info(
+                .selector, "owl",
+                "outlier-weighted layer sparsity (OWL): layers with more outlier scores (> m × mean) keep more",
+                "sparsity:f64[0..1),m:f64(0..]=5,lambda:f64[0..1)=0.08,per:str{row|layer}=row")
+        ) { values in
+            OutlierWeightedSelector(
+                sparsity: values.double("sparsity"), outlierMultiple: values.double("m"),
+                spread: values.double("lambda"),
+                comparison: OutlierWeightedSelector.Comparison(rawValue: values.string("per")) ?? .row)
+        }
+        try registry.register(
             selector: info(.selector, "row", "prune the same fraction of each output row", "sparsity:f64[0..1)")
         ) { RowSelector(sparsity: $0.double("sparsity")) }
         try registry.register(

@@ -123,7 +123,8 @@ struct SelectorTests {
         #expect(
             names == [
                 "scorer/magnitude", "scorer/energy", "scorer/random", "scorer/activation", "scorer/density",
-                "selector/threshold", "selector/layer", "selector/global", "selector/row", "selector/nm", "rewriter/mask",
+                "selector/threshold", "selector/layer", "selector/global", "selector/targets", "selector/owl",
+                "selector/row", "selector/nm", "rewriter/mask",
                 "rewriter/remove", "rewriter/reconstruct",
             ])
     }

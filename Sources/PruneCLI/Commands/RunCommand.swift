@@ -81,6 +81,8 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var plugins: PluginOptions
 
+    @OptionGroup(title: "Budgets") var budget: BudgetFlags
+
     func validate() throws {
         if list { return }
         guard input != nil else { throw ValidationError("missing the model file to prune") }
@@ -94,7 +96,8 @@ struct RunCommand: ParsableCommand {
             }
             return
         }
-        guard selector != nil else {
+        if budget.isActive, selector != nil { throw ValidationError("--target chooses the sparsities; drop --selector") }
+        guard selector != nil || budget.isActive else {
             throw ValidationError("missing --selector, e.g. --selector global:sparsity=0.5 (see --list)")
         }
     }
@@ -110,8 +113,11 @@ struct RunCommand: ParsableCommand {
             print(PluginListing.table(engine.registry.components), terminator: "")
             return
         }
-        let report = try engine.run(job)
-        print(json ? try report.json() : ReportPrinter.text(report))
+        let report =
+            budget.isActive
+            ? try BudgetedRun(engine: engine).run(job, options: budget.options(calibration: calibration.calibration))
+            : try engine.run(job)
+        print(json ? try report.json() : ReportPrinter.text(report) + (report.budget.map(BudgetFlags.text) ?? ""))
     }
 
     /// `--granularity` as given; otherwise `unit` for `remove` (it cuts whole units) and `element` for the rest.
@@ -129,7 +135,7 @@ struct RunCommand: ParsableCommand {
         } else {
             // `--list` needs no stage; every other run has a selector (checked in `validate`).
             stages = Recipe(
-                stages: try selector.map { selector in
+                stages: try (selector ?? (budget.isActive ? "targets:sparsities=" : nil)).map { selector in
                     [
                         Recipe.StageEntry(
                             name: "prune", scorer: try ComponentSpec(parsing: scorer),

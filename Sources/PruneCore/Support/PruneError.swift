@@ -38,6 +38,8 @@ public struct PruneError: Error, Sendable, Hashable, CustomStringConvertible, Lo
         public static let invalidInput = Kind("invalid input")
         /// A component needs calibration data (statistics or batches) that was not supplied.
         public static let missingData = Kind("missing calibration data")
+        /// A pruned model stayed below a required fidelity (the over-pruning guard), so nothing was written.
+        public static let floorNotMet = Kind("fidelity floor not met")
     }
 
     /// What went wrong, broadly.

@@ -211,6 +211,8 @@ public struct PruneReport: Sendable, Codable, Hashable {
     public var macsUnknown: Bool?
     /// Interpreter latency before and after, when measured (`prune run --measure-latency`).
     public var latency: [LatencyRow]?
+    /// The per-target sparsities a budget chose and what they reached (`prune run --target`), when budgeted.
+    public var budget: BudgetReport?
 
     /// Assembles a report by comparing the model before and after a run.
     ///

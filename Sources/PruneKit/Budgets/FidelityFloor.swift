@@ -1,0 +1,83 @@
+import Foundation
+import PruneCore
+import PruneEvaluation
+import PruneRuntime
+
+/// The guard's floor, `--guard agreement>=0.95`: the fidelity the pruned model must keep on held-out batches.
+public struct FidelityFloor: Sendable, Codable, Hashable, CustomStringConvertible {
+    /// The metric measured against the dense model (or the labels, for accuracy).
+    public var metric: SensitivityCurves.Metric
+    /// The lowest acceptable value.
+    public var minimum: Double
+
+    /// Creates a floor.
+    public init(metric: SensitivityCurves.Metric, minimum: Double) {
+        self.metric = metric
+        self.minimum = minimum
+    }
+
+    /// Parses `METRIC>=VALUE` (agreement, cosine or accuracy).
+    ///
+    /// - Throws: `PruneError.Kind.invalidParameter` saying what is expected.
+    public init(parsing text: String) throws {
+        let metrics = SensitivityCurves.Metric.allCases.map(\.rawValue).joined(separator: ", ")
+        let parts = text.replacingOccurrences(of: " ", with: "").components(separatedBy: ">=")
+        guard parts.count == 2, let metric = SensitivityCurves.Metric(rawValue: parts[0]), let value = Double(parts[1]),
+            value.isFinite
+        else {
+            throw PruneError(.invalidParameter, "guard '\(text)': expected METRIC>=VALUE with METRIC one of \(metrics)")
+        }
+        self.init(metric: metric, minimum: value)
+    }
+
+    /// `METRIC>=VALUE`.
+    public var description: String { "\(metric.rawValue)>=\(minimum)" }
+}
+
+/// Measures a model file's fidelity against the dense model on evaluation batches.
+public struct FidelityProbe {
+    /// The dense model, run once per batch and cached.
+    let dense: Interpreter
+    /// The batches.
+    let data: EvaluationData
+    /// The metric.
+    public let metric: SensitivityCurves.Metric
+    /// Interpreter threads.
+    let threads: Int
+
+    /// Prepares a probe of `denseModel` over `dataURL` (a safetensors file or directory of them).
+    ///
+    /// - Parameter labels: the tensor of integer labels, required for `accuracy`.
+    /// - Throws: `PruneError` when the data does not fit the model or accuracy has no labels.
+    public init(denseModel: URL, data dataURL: URL, labels: String?, metric: SensitivityCurves.Metric, threads: Int) throws {
+        if metric == .accuracy, labels == nil {
+            throw PruneError(.invalidInput, "accuracy needs the name of the labels tensor in \(dataURL.path)")
+        }
+        let graph = try ONNXGraph(contentsOf: denseModel)
+        self.dense = try Interpreter(graph: graph, options: .init(threads: threads))
+        // A graph exported with a fixed batch dimension (torch.onnx.export's default) gets batches of that size.
+        var batchSize = 32
+        if case .fixed(let fixed)? = graph.inputDeclarations.first?.dimensions?.first, fixed > 0 { batchSize = fixed }
+        self.data = try EvaluationData(
+            url: dataURL, batchSize: batchSize, labels: metric == .accuracy ? labels : nil, inputNames: graph.inputNames)
+        self.metric = metric
+        self.threads = threads
+    }
+
+    /// Samples in the data.
+    public var samples: Int { data.sampleCount }
+
+    /// The metric's value for the model in `file` (1 for the dense model on agreement and cosine).
+    ///
+    /// - Throws: `PruneError` from loading or running the model.
+    public func measure(_ file: URL) throws -> Double {
+        let model = try Interpreter(graph: try ONNXGraph(contentsOf: file), options: .init(threads: threads))
+        let result = try Evaluator(model: model, name: file.lastPathComponent, reference: dense, referenceName: "dense")
+            .evaluate(data)
+        switch metric {
+        case .agreement: return result.agreement?.top1 ?? 0
+        case .cosine: return result.agreement?.meanCosine ?? 0
+        case .accuracy: return result.accuracy?.value ?? 0
+        }
+    }
+}
