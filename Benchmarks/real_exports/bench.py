@@ -4,6 +4,7 @@
 Run through run.sh (which makes .venv-torch and builds the release binary). For each model, in WORKDIR/MODEL/:
   1. export_and_tp.py export   (the ONNX file, one seeded input, ONNX Runtime's output on it)
   2. export_and_tp.py tp       (Torch-Pruning MagnitudeImportance(p=2), ratio 0.5, classifier ignored)
+     export_and_tp.py tp-folded (the same on the model with BatchNorm folded into its Convs, as the file holds it)
   3. prune inspect --groups --json model.onnx                  (groups and why each refused one is refused)
   4. prune run model.onnx -o removed.onnx --granularity unit --scorer magnitude:p=2
        --selector layer:sparsity=0.5,rounding=floor-keep --rewriter remove --report removed.json
@@ -93,6 +94,23 @@ def ort_runs(path, work, info):
         return "no", str(error).splitlines()[0][:300]
 
 
+def mask_again(name, work, prune, python):
+    """--kept-only: only the mask run again (its file gives the kept channels); the rest of the last result stays."""
+    r = json.load(open(os.path.join(work, "result.json")))
+    if "tp" in r and not os.path.exists(os.path.join(work, "tp_folded.json")):
+        script = os.path.join(HERE, "export_and_tp.py")
+        child([python, script, name, work, "tp-folded"], os.path.join(work, "tp_folded.log"))
+    cmd = [prune, "run", os.path.join(work, "model.onnx"), "-o", os.path.join(work, "masked.onnx"), "--force",
+           "--granularity", "unit", "--scorer", SCORER, "--selector", SELECTOR, "--rewriter", "mask",
+           "--report", os.path.join(work, "masked.json")]
+    run = child(cmd, os.path.join(work, "mask.log"))
+    r["mask"] = {k: run[k] for k in ("rc", "seconds", "rss_mb")}
+    if run["rc"] != 0:
+        r["mask"]["error"] = first_error(run["log"])
+    r["mask"]["scorer"] = SCORER
+    return r
+
+
 def run_model(name, work, prune, python, reuse=False):
     os.makedirs(work, exist_ok=True)
     script = os.path.join(HERE, "export_and_tp.py")
@@ -116,6 +134,8 @@ def run_model(name, work, prune, python, reuse=False):
             r["tp"] = json.load(open(os.path.join(work, "tp.json")))
         else:
             r["tp_error"] = first_error(tp["log"])
+    if "tp" in r and not os.path.exists(os.path.join(work, "tp_folded.json")):
+        child([python, script, name, work, "tp-folded"], os.path.join(work, "tp_folded.log"))
     model = os.path.join(work, "model.onnx")
     inspect = child([prune, "inspect", "--groups", "--json", model], os.path.join(work, "inspect.log"))
     if inspect["rc"] == 0:
@@ -132,6 +152,7 @@ def run_model(name, work, prune, python, reuse=False):
                "--selector", SELECTOR, "--rewriter", rewriter, "--report", os.path.join(work, f"{written}.json")]
         run = child(cmd, os.path.join(work, f"{rewriter}.log"))
         r[rewriter] = {k: run[k] for k in ("rc", "seconds", "rss_mb")}
+        r[rewriter]["scorer"] = SCORER
         if run["rc"] != 0:
             r[rewriter]["error"] = first_error(run["log"])
         elif rewriter == "remove":
@@ -147,9 +168,11 @@ def run_model(name, work, prune, python, reuse=False):
     return r
 
 
-def kept_match(workdir, name):
-    """(layers whose kept output channels equal Torch-Pruning's, layers compared), the classifier left out."""
-    masked, tp = os.path.join(workdir, name, "masked.onnx"), os.path.join(workdir, name, "tp.json")
+def kept_match(workdir, name, reference="tp.json"):
+    """(layers whose kept output channels equal Torch-Pruning's, layers compared), the classifier left out.
+
+    `reference` is tp.json (Torch-Pruning on the torch model) or tp_folded.json (on its BatchNorm-folded weights)."""
+    masked, tp = os.path.join(workdir, name, "masked.onnx"), os.path.join(workdir, name, reference)
     if not (os.path.exists(masked) and os.path.exists(tp)):
         return 0, 0
     ours, theirs = kept_rows(masked), json.load(open(tp))["kept"]
@@ -163,7 +186,7 @@ def cell(text):
 
 def table(workdir):
     rows = ["| model | opset | groups prunable / total | refused (count: reason) | ORT runs ours | param ratio ours / TP "
-            "| layers kept = TP | prune s / MB | TP s (prune; process) / MB | eval dense vs ORT: max abs, top-1 |",
+            "| layers kept = TP (folded TP) | prune s / MB | TP s (prune; process) / MB | eval dense vs ORT: max abs, top-1 |",
             "|---|---|---|---|---|---|---|---|---|---|"]
     for name in MODELS:
         path = os.path.join(workdir, name, "result.json")
@@ -187,6 +210,9 @@ def table(workdir):
         theirs = f"{tp['after'] / tp['before']:.3f}" if tp else f"TP failed: {r.get('tp_error')}"
         equal, compared = kept_match(workdir, name)
         kept = f"{equal} / {compared}" if compared else "-"
+        equal_folded, compared_folded = kept_match(workdir, name, "tp_folded.json")
+        if compared_folded:
+            kept += f" ({equal_folded} / {compared_folded})"
         mine = f"{rem.get('seconds', 0):.1f} / {rem.get('rss_mb', 0):.0f}"
         tpp = r.get("tp_process", {})
         tptime = f"{tp['seconds']:.1f}; {tpp['seconds']:.1f} / {tpp['rss_mb']:.0f}" if tp else "-"
@@ -206,6 +232,9 @@ def main():
     parser.add_argument(
         "--reuse", action="store_true",
         help="keep each model's export and Torch-Pruning result from the last run; run only PruneKit again")
+    parser.add_argument(
+        "--kept-only", action="store_true",
+        help="run only PruneKit's mask rewrite again (the kept-channel columns); every other column stays")
     args = parser.parse_args()
     if args.table:
         print(table(args.work))
@@ -215,7 +244,10 @@ def main():
             sys.exit(f"unknown model '{name}' (known: {', '.join(MODELS)})")
         work = os.path.join(args.work, name)
         print(f"== {name}", flush=True)
-        result = run_model(name, work, os.path.abspath(args.prune), sys.executable, reuse=args.reuse)
+        if args.kept_only:
+            result = mask_again(name, work, os.path.abspath(args.prune), sys.executable)
+        else:
+            result = run_model(name, work, os.path.abspath(args.prune), sys.executable, reuse=args.reuse)
         with open(os.path.join(work, "result.json"), "w") as f:
             json.dump(result, f, indent=1)
         print(json.dumps({k: v for k, v in result.items() if k not in ("tp", "export")})[:1500], flush=True)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One torchvision model: export it to ONNX as a user would, and prune it with Torch-Pruning (run in .venv-torch).
 
-Usage: export_and_tp.py MODEL WORKDIR export|tp
+Usage: export_and_tp.py MODEL WORKDIR export|tp|tp-folded
   export  seeded (torch.manual_seed(0)) torchvision weights-free model in eval mode, exported with
           torch.onnx.export(model, (x,), WORKDIR/model.onnx, dynamo=False) and its other defaults (the TorchScript
           exporter, default opset, constant folding on, static shapes); writes WORKDIR/input.safetensors (one
@@ -11,6 +11,11 @@ Usage: export_and_tp.py MODEL WORKDIR export|tp
           ignored_layers=[the final classifier]); writes WORKDIR/tp.json with the parameter counts before and after,
           the seconds spent in DependencyGraph building + pruning, and for every Conv/Linear module (qualified
           name) the output channels it kept, in original indices.
+  tp-folded  the same on the weights the ONNX file holds: every BatchNorm that follows a Conv folded into it first
+          (torch.fx.experimental.optimization.fuse, the folding the exporter does in eval mode), written to
+          WORKDIR/tp_folded.json. Folding scales a Conv's rows by gamma/sqrt(var + eps) (1/sqrt(1 + eps) when freshly
+          initialised) but not the Convs without BatchNorm (squeeze-excitation's), so on near ties the two
+          references can keep different channels; this one scores exactly the numbers PruneKit reads.
 """
 import json
 import os
@@ -69,9 +74,12 @@ def export(name, work):
         json.dump(info, f, indent=1)
 
 
-def prune_tp(name, work):
+def prune_tp(name, work, folded=False):
     import torch_pruning as tp
     model, x = build(name), example(name)
+    if folded:
+        from torch.fx.experimental.optimization import fuse
+        model = fuse(model)
     before = sum(p.numel() for p in model.parameters())
     layers = {n: m for n, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))}
     width = {n: (m.out_channels if isinstance(m, nn.Conv2d) else m.out_features) for n, m in layers.items()}
@@ -91,7 +99,7 @@ def prune_tp(name, work):
     seconds = time.perf_counter() - start
     after = sum(p.numel() for p in model.parameters())
     kept = {n: [i for i in range(width[n]) if i not in pruned[n]] for n in layers}
-    with open(os.path.join(work, "tp.json"), "w") as f:
+    with open(os.path.join(work, "tp_folded.json" if folded else "tp.json"), "w") as f:
         json.dump({"before": before, "after": after, "seconds": seconds, "kept": kept,
                    "torch_pruning": tp.__version__}, f)
 
@@ -99,4 +107,7 @@ def prune_tp(name, work):
 if __name__ == "__main__":
     model_name, workdir, what = sys.argv[1:4]
     os.makedirs(workdir, exist_ok=True)
-    (export if what == "export" else prune_tp)(model_name, workdir)
+    if what == "export":
+        export(model_name, workdir)
+    else:
+        prune_tp(model_name, workdir, folded=what == "tp-folded")

@@ -6,9 +6,9 @@ import PruneFormats
 /// `group` attributes, flattening `Reshape` shapes and declared `value_info` shapes follow, and the model's graph
 /// is replaced by the edited one, so the written ONNX file is smaller and does less work.
 ///
-/// Works on the group targets ``GroupTargets`` produces (`--granularity unit` on an ONNX model). It re-derives
-/// every group from the model's graph, so biases, normalisation statistics and per-channel constants are cut
-/// with the weights the scorer saw. Removing units whose weights are all zero leaves the outputs unchanged.
+/// Works on the group targets ``GroupTargets`` produces (`--granularity unit` on an ONNX model). It takes every
+/// group from the model's structure analysis (the one the targets came from, kept with the graph), so biases,
+/// normalisation statistics and per-channel constants are cut with the weights the scorer saw. Removing units whose weights are all zero leaves the outputs unchanged.
 public struct RemoveRewriter: Rewriter {
     /// Creates the rewriter.
     public init() {}

@@ -15,7 +15,8 @@ public struct StructureAnalysis: Sendable {
     /// The graph's producers, consumers and shapes the groups were found with (the rewrite reuses them).
     let index: GraphIndex
 
-    /// Analyses `model`'s graph.
+    /// Analyses `model`'s graph, once per graph: a later call on a model carrying the same graph and parameters of
+    /// the same names, dtypes and shapes reuses the analysis (the stage's targets and its rewriter share it).
     ///
     /// - Parameter ignoring: regular expressions; a group touching a node, parameter or value whose name matches
     ///   one is excluded.
@@ -32,6 +33,27 @@ public struct StructureAnalysis: Sendable {
                 throw PruneError(.invalidInput, "invalid ignore pattern '\(pattern)': \(error)")
             }
         }
+        let base = graph.facts.value(Self.factKey, for: model) { StructureAnalysis(graph: graph, model: model) }
+        index = base.index
+        groups = base.groups.map { group in
+            guard group.exclusion == nil, !patterns.isEmpty else { return group }
+            var group = group
+            let names = group.nodes + group.members.map(\.slice.parameter) + group.activations.map(\.value)
+            for (pattern, regex) in zip(patterns, regexes) {
+                if let hit = names.first(where: { $0.contains(regex) }) {
+                    group.exclusion = "ignored: '\(hit)' matches '\(pattern)'"
+                    break
+                }
+            }
+            return group
+        }
+    }
+
+    /// The key the analysis is kept under in the graph's ``ModelGraphFacts``.
+    static let factKey = "PruneStructure.StructureAnalysis"
+
+    /// The analysis itself, without ignore patterns.
+    private init(graph: ONNXModelGraph, model: Model) {
         let index = GraphIndex(graph: graph, model: model)
         self.index = index
         var claimed = Set<String>()
@@ -44,7 +66,7 @@ public struct StructureAnalysis: Sendable {
             for (segment, builder) in StructureAnalysis.grow(output, axis: axis, count: count, index: index) {
                 let order = builder.nodes.sorted()
                 let name = segment.count == count ? label : "\(label)[\(segment.lowerBound):\(segment.upperBound)]"
-                var group = DependencyGroup(
+                let group = DependencyGroup(
                     name: name, unitCount: segment.count, members: builder.members,
                     activations: builder.valueOrder.compactMap { value in
                         builder.layouts[value].map {
@@ -52,15 +74,6 @@ public struct StructureAnalysis: Sendable {
                         }
                     }, nodes: order.map(index.label), exclusion: builder.exclusion)
                 claimed.formUnion(builder.layouts.keys)
-                if group.exclusion == nil {
-                    let names = group.nodes + group.members.map(\.slice.parameter) + group.activations.map(\.value)
-                    for (pattern, regex) in zip(patterns, regexes) {
-                        if let hit = names.first(where: { $0.contains(regex) }) {
-                            group.exclusion = "ignored: '\(hit)' matches '\(pattern)'"
-                            break
-                        }
-                    }
-                }
                 groups.append(group)
             }
             claimed.insert(output)

@@ -40,8 +40,8 @@ struct CanonicalizationRuntimeTests {
         #expect(lines.filter { $0.hasPrefix("OK") }.count >= 3, "\(lines)")
     }
 
-    /// Graphs with what exporters write: a Constant weight, an Identity chain to a weight, and BatchNorm tensors
-    /// shared through Identity nodes.
+    /// Graphs with what exporters write: a Constant weight, an Identity chain to a weight, BatchNorm tensors
+    /// shared through Identity nodes, and constant Pads before a Conv or pool.
     static func builtModels() -> [(String, Onnx_ModelProto)] {
         var value = Onnx_AttributeProto()
         value.name = "value"
@@ -81,7 +81,7 @@ struct CanonicalizationRuntimeTests {
         return [
             ("constant", TestModels.model(constant)), ("identity", TestModels.model(identity)),
             ("shared", shared.model), ("branches", branchWeights()),
-        ]
+        ] + PadFoldingTests.foldable().map { ($0.0, $0.1) }
     }
 
     /// An `If` whose two branches each hold a Constant weight named `W` (as silero-vad's export does).

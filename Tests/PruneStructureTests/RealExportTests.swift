@@ -1,4 +1,5 @@
 import Foundation
+import ONNXProto
 import PruneCore
 import PruneFormats
 import PruneRuntime
@@ -26,6 +27,9 @@ struct RealExportTests {
         case interpreterDense
         /// The interpreter's output on the pruned model equals ONNX Runtime's on the same file.
         case interpreterPruned
+        /// `magnitude:p=2,depthwise=exclude` + `layer:sparsity=0.5,rounding=floor-keep` keeps, in every Conv, Gemm
+        /// and MatMul layer, the output channels Torch-Pruning keeps on the same weights (`kept.json`).
+        case keptChannels
     }
 
     static let models = [
@@ -37,22 +41,27 @@ struct RealExportTests {
     static let knownIssues: [String: [Check: String]] = [
         "resnext50_32x4d": [
             .groups: "7 groups, Torch-Pruning 9: PruneKit couples a grouped Conv's input and output channels into one "
-                + "group (the producer's), Torch-Pruning keeps two; the removal ratio matches"
+                + "group (the producer's), Torch-Pruning keeps two; the removal ratio matches",
+            .keptChannels: "12 of 16 layers: Torch-Pruning keeps a grouped Conv's input and output channels apart "
+                + "and the same positions in every convolution group; PruneKit couples them and chooses per group",
         ],
         "regnet_y_400mf": [
             .groups: "10 groups, Torch-Pruning 13: a grouped Conv's input and output channels are one group here, two "
-                + "in Torch-Pruning; the removal ratio matches"
+                + "in Torch-Pruning; the removal ratio matches",
+            .keptChannels: "11 of 20 layers: grouped Convs are coupled differently (as for resnext50_32x4d)",
         ],
         "shufflenet_v2_x1_0": [
             .groups: "5 of Torch-Pruning's 11 groups: a channel shuffle (Reshape → Transpose → Reshape splitting the "
                 + "channel axis) is refused: '(Reshape): only reshapes that flatten the trailing axes are understood'",
             .removal: "parameter ratio 0.26 above Torch-Pruning's: the shuffled groups are refused",
+            .keptChannels: "10 of 18 layers: the groups through the channel shuffle are refused (kept whole)",
         ],
         "vit_b_16": [
             .groups: "1 of Torch-Pruning's 2 groups: the MLP neurons are pruned; the hidden width (the residual "
                 + "stream) is refused at the attention's head Reshape, '(Reshape): only reshapes that flatten the "
                 + "trailing axes are understood' (issue 15)",
             .removal: "parameter ratio 0.50 above Torch-Pruning's, which also prunes the hidden width (issue 15)",
+            .keptChannels: "the hidden width is not pruned (issue 15)",
         ],
     ]
 
@@ -97,6 +106,52 @@ struct RealExportTests {
         }
     }
 
+    /// Torch-Pruning's kept output channels per Conv/Linear module (`kept.json`, `make_exports.py --kept`).
+    static func torchPruningKept(_ model: String) throws -> [String: [Int]] {
+        let data = try Data(contentsOf: fixtures.appendingPathComponent("kept.json"))
+        let file = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let models = try #require(file["models"] as? [String: Any])
+        return try #require(models[model] as? [String: [Int]], "kept.json has no channels for \(model)")
+    }
+
+    /// For each Conv, Gemm and MatMul with an initializer weight, by torch module: the output channels whose
+    /// weights are not all zero.
+    static func keptOutputs(_ document: ONNXDocument) throws -> [String: [Int]] {
+        var result: [String: [Int]] = [:]
+        for node in document.proto.graph.node where ["Conv", "Gemm", "MatMul"].contains(node.opType) {
+            guard node.input.count > 1, let weight = document.model[node.input[1]]?.tensor, weight.shape.count >= 2
+            else { continue }
+            let values = weight.floatValues()
+            let transB = node.attribute.first { $0.name == "transB" }?.i ?? 0
+            let outputsOnColumns = node.opType == "MatMul" || (node.opType == "Gemm" && transB == 0)
+            let rows = weight.shape[0]
+            let inner = values.count / rows
+            let units = outputsOnColumns ? inner : rows
+            result[moduleName(node.name)] = (0..<units).filter { u in
+                outputsOnColumns
+                    ? (0..<rows).contains { values[$0 * inner + u] != 0 }
+                    : (0..<inner).contains { values[u * inner + $0] != 0 }
+            }
+        }
+        return result
+    }
+
+    /// The torch module's qualified name from a TorchScript-exported node name ('/layer1/layer1.0/conv1/Conv' is
+    /// 'layer1.0.conv1'): a scope part that extends the previous one by '.NAME' adds NAME.
+    static func moduleName(_ node: String) -> String {
+        var qualified = ""
+        var previous = ""
+        for part in node.split(separator: "/").dropLast().map(String.init) {
+            if !previous.isEmpty, part.hasPrefix(previous + ".") {
+                qualified += String(part.dropFirst(previous.count))
+            } else {
+                qualified = qualified.isEmpty ? part : "\(qualified).\(part)"
+            }
+            previous = part
+        }
+        return qualified
+    }
+
     static func interpreterOutput(_ url: URL, input: Tensor) throws -> [Float] {
         let interpreter = try Interpreter(graph: ONNXGraph(contentsOf: url), options: .init(threads: 1))
         let outputs = try interpreter.run(["input": try RuntimeTensor(input)])
@@ -134,6 +189,20 @@ struct RealExportTests {
             try #require(run.status == 0, "prune run: \(run.stderr)")
             let ratio = Double(try ONNXDocument(url: pruned).model.parameterCount) / Double(dense.parameterCount)
             #expect(abs(ratio - expected.torchPruningRatio) <= 0.02, "ours \(ratio), Torch-Pruning's \(expected)")
+        }
+        Self.check(model, .keptChannels) {
+            let masked = directory.appendingPathComponent("\(model).masked.onnx")
+            let maskRun = try PruneBinary.run([
+                "run", url.path, "-o", masked.path, "--granularity", "unit", "--scorer", "magnitude:p=2,depthwise=exclude",
+                "--selector", "layer:sparsity=0.5,rounding=floor-keep", "--rewriter", "mask",
+            ])
+            try #require(maskRun.status == 0, "prune run: \(maskRun.stderr)")
+            let theirs = try Self.torchPruningKept(model)
+            let ours = try Self.keptOutputs(ONNXDocument(url: masked))
+            let compared = ours.keys.filter { theirs[$0] != nil }.sorted()
+            #expect(compared.count >= 2, "layers matched by module name: \(compared)")
+            let differing = compared.filter { ours[$0] != theirs[$0] }
+            #expect(differing.isEmpty, "\(compared.count - differing.count) of \(compared.count) layers; differ: \(differing)")
         }
         guard run.status == 0 else { return }
         guard let python = TestPython.python else {

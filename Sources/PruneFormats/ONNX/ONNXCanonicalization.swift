@@ -11,6 +11,10 @@ import ONNXProto
 /// - The same Constant weights inside subgraphs (If, Loop, Scan bodies) move to the main graph's initializers, read
 ///   from the outer scope (silero-vad keeps every weight inside its `If` branches).
 ///
+/// - A constant `Pad` whose only reader is a Conv, MaxPool or AveragePool is folded into that node's `pads` where
+///   the result is exactly the same (zeros into a Conv, −∞ or edge values into a MaxPool, zeros into an
+///   AveragePool that counts its pads; `ONNXPadFolding` lists the conditions).
+///
 /// Nodes whose output is a graph output are kept, as are nodes outside the default domain. Subgraphs (If, Loop,
 /// Scan bodies) that read a bypassed value from the outer scope are renamed too. The written file carries the
 /// rewritten graph (`Docs/ONNX.md`).
@@ -26,6 +30,8 @@ package enum ONNXCanonicalization {
         package var bypassedIdentities = 0
         /// Constant weights moved out of subgraphs (If, Loop, Scan bodies) into the main graph's initializers.
         package var hoistedConstants = 0
+        /// Constant `Pad` nodes folded into the Conv or pool that reads them.
+        package var foldedPads = 0
     }
 
     /// Canonicalises `graph` in place; promoted initializers are appended to `graph.initializer`.
@@ -68,6 +74,7 @@ package enum ONNXCanonicalization {
             for index in remaining.indices { rename(&remaining[index], renames) }
         }
         graph.node = remaining
+        summary.foldedPads = ONNXPadFolding.apply(to: &graph)
         hoistSubgraphConstants(&graph, irVersion: irVersion, summary: &summary)
         return summary
     }

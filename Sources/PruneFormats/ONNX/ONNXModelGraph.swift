@@ -10,9 +10,16 @@ import PruneCore
 /// (the messages carry names and dims only, which the writer takes from the parameters).
 public struct ONNXModelGraph: ModelGraph {
     /// The graph message; its initializers have no `raw_data` (their bytes live in the parameters).
-    package var proto: Onnx_GraphProto
+    package var proto: Onnx_GraphProto {
+        didSet { facts = ModelGraphFacts() }
+    }
     /// The model's default-domain opset (0 when not declared); rewriters choose attribute or input forms by it.
-    package var opset: Int
+    package var opset: Int {
+        didSet { facts = ModelGraphFacts() }
+    }
+    /// What has been derived from this graph once (the structure analysis), shared by every copy of the model
+    /// that still carries this graph; a changed graph starts empty.
+    package private(set) var facts = ModelGraphFacts()
 
     /// Wraps `proto`, written for default-domain opset `opset`.
     package init(proto: Onnx_GraphProto, opset: Int = 0) {

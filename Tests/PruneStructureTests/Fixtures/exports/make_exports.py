@@ -11,6 +11,8 @@ pruning ratio 0.5, the classifier ignored): how many groups it prunes and the pa
 
 Run from the repository root: .venv-torch/bin/python Tests/PruneStructureTests/Fixtures/exports/make_exports.py
 (bash Scripts/setup-torch.sh creates .venv-torch). Each file stays under 300 KB, all under 5 MB.
+With --kept it only writes kept.json: for every model, the output channels Torch-Pruning keeps (same pruner, same
+seeded weights) in each Conv and Linear, by qualified module name, for the kept-channel parity test.
 """
 import importlib
 import json
@@ -168,7 +170,45 @@ def torch_pruning(name, example):
     return groups, parameters(model)
 
 
+def torch_pruning_kept(name, example):
+    """Torch-Pruning's MetaPruner at ratio 0.5: {Conv/Linear module: the output channels it keeps}."""
+    builder, classifier, _ = MODELS[name]
+    torch.manual_seed(0)
+    model = builder().eval()
+    layers = {n: m for n, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))}
+    width = {n: (m.out_channels if isinstance(m, nn.Conv2d) else m.out_features) for n, m in layers.items()}
+    names = {id(m): n for n, m in layers.items()}
+    pruned = {n: set() for n in layers}
+    pruner = tp.pruner.MetaPruner(model, example, importance=tp.importance.MagnitudeImportance(p=2),
+                                  pruning_ratio=0.5, ignored_layers=[classifier(model)])
+    out_fns = (tp.prune_conv_out_channels, tp.prune_linear_out_channels,
+               getattr(tp, "prune_depthwise_conv_out_channels", None))
+    for group in pruner.step(interactive=True):
+        for dep, idxs in group:
+            if id(dep.target.module) in names and dep.handler in out_fns:
+                pruned[names[id(dep.target.module)]].update(int(i) for i in idxs)
+        group.prune()
+    return {n: [i for i in range(width[n]) if i not in pruned[n]] for n in layers}
+
+
+def write_kept():
+    kept = {}
+    for name, (builder, _, _) in MODELS.items():
+        torch.manual_seed(0)
+        builder()
+        example = torch.randn(2, 3, 32, 32)
+        try:
+            kept[name] = torch_pruning_kept(name, example)
+        except Exception as error:  # noqa: BLE001 - recorded: Torch-Pruning itself fails on some models
+            kept[name] = {"error": f"{type(error).__name__}: {error}"}
+    with open(os.path.join(HERE, "kept.json"), "w") as f:
+        json.dump({"torch_pruning": tp.__version__, "models": kept}, f, indent=0, sort_keys=True)
+        f.write("\n")
+
+
 def main():
+    if "--kept" in sys.argv:
+        return write_kept()
     manifest = {"torch": torch.__version__, "torch_pruning": tp.__version__, "onnxruntime": ort.__version__,
                 "exporter": "torch.onnx.export(dynamo=False), defaults otherwise", "models": {}}
     options = ort.SessionOptions()
