@@ -40,6 +40,10 @@ public enum BuiltinComponents {
         try registry.register(
             scorer: info(.scorer, "density", "calibration: fraction of non-zero outputs per unit (1 − APoZ)", "")
         ) { _ in DensityScorer() }
+        try registry.register(
+            scorer: info(
+                .scorer, "contribution", "calibration: per unit, sqrt(Σ E[x_j²]·‖W_j‖²) over the layers reading it", "")
+        ) { _ in ContributionScorer() }
     }
 
     private static func registerSelectors(_ registry: ComponentRegistry) throws {

@@ -121,7 +121,9 @@ public struct ReconstructRewriter: Rewriter {
         for node in onnx.proto.node {
             let inputs = node.input.filter { !$0.isEmpty }
             let inputChanged = inputs.contains { changed.contains($0) }
-            if let layer = try Layer(node: node, model: pruned, readers: readers) {
+            if let layer = try Layer(node: node, model: pruned, readers: readers)?.absorbingBiasAdd(
+                in: onnx.proto, model: pruned, readers: readers)
+            {
                 let cut = !(removed[RemovedKey(parameter: layer.weight, axis: layer.inputAxis)] ?? []).isEmpty
                 if cut || inputChanged {
                     report.append(try work.refit(layer))

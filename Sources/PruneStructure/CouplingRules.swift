@@ -17,13 +17,19 @@ extension GroupBuilder {
     mutating func couple(node n: Int, through value: String) {
         let node = index.graph.node[n]
         guard let layout = layouts[value] else { return }
+        if AttentionHeads.fusedOperators.contains(node.opType), !node.isDefaultDomain {
+            return excludeNode(
+                n,
+                "ONNX Runtime's fused attention operator (domain '\(node.domain)') packs the heads inside one node; "
+                    + "its heads are not analysed (export the model without attention fusion)")
+        }
         guard node.isDefaultDomain else { return excludeNode(n, "operators outside the ONNX domain are not analysed") }
         let isOutput = node.output.contains(value)
         let op = node.opType
         // Shape and Size read only the extents, which the interpreter recomputes after a cut: nothing to couple.
         if !isOutput, op == "Shape" || op == "Size" { return }
         if !isOutput, let position = node.input.firstIndex(of: value), position > 0,
-            !Self.broadcasting.contains(op), op != "Concat"
+            !Self.broadcasting.contains(op), op != "Concat", !(op == "MatMul" && !node.input.contains(where: index.isParameter))
         {
             return excludeNode(n, "reads the group's channels as input \(position), which is not its data input")
         }
@@ -41,12 +47,12 @@ extension GroupBuilder {
         case _ where ONNXOperators.channelAffine.contains(op): normalization(n, layout)
         case "Conv": conv(n, layout, isOutput: isOutput)
         case "Gemm": gemm(n, layout, isOutput: isOutput)
-        case "MatMul": matMul(n, layout, isOutput: isOutput)
+        case "MatMul": matMul(n, value, layout, isOutput: isOutput)
         case "Concat": concat(n, value, layout, isOutput: isOutput)
         case "Split": split(n, value, layout, isOutput: isOutput)
         case "Slice": slice(n, layout, isOutput: isOutput)
         case "Flatten": flatten(n, layout, isOutput: isOutput, axis: node.int("axis", 1))
-        case "Reshape": reshape(n, layout, isOutput: isOutput)
+        case "Reshape": reshapeAxes(n, layout, isOutput: isOutput)
         default:
             if Self.broadcasting.contains(op) { return broadcast(n, value, layout) }
             if coupleLayout(op, node: n, through: value, layout) { return }
@@ -234,8 +240,11 @@ extension GroupBuilder {
         }
     }
 
-    private mutating func matMul(_ n: Int, _ layout: Layout, isOutput: Bool) {
+    private mutating func matMul(_ n: Int, _ value: String, _ layout: Layout, isOutput: Bool) {
         let node = index.graph.node[n]
+        if node.input.count == 2, !node.input.contains(where: index.isParameter) {
+            return matMulActivations(n, value, layout, isOutput: isOutput)
+        }
         guard node.input.count == 2, let weight = index.parameterShape(node.input[1]), weight.count == 2 else {
             return excludeNode(n, "its second input is not a 2-D initializer")
         }
@@ -340,24 +349,8 @@ extension GroupBuilder {
         }
     }
 
-    private mutating func reshape(_ n: Int, _ layout: Layout, isOutput: Bool) {
-        let node = index.graph.node[n]
-        guard let input = index.staticShape(node.input[0]), let output = index.staticShape(node.output[0]) else {
-            return excludeNode(n, "the shapes are unknown")
-        }
-        let start = output.count - 1
-        guard start >= 1, start < input.count, Array(input[..<start]) == Array(output[..<start]),
-            output[start] == input[start...].reduce(1, *)
-        else {
-            return excludeNode(n, "only reshapes that flatten the trailing axes are understood")
-        }
-        guard node.input.count > 1, shapeArgumentIsEditable(node.input[1]) else {
-            return excludeNode(n, "its shape is computed in the graph and cannot be rewritten")
-        }
-        flattened(n, layout, isOutput: isOutput, start: start, inner: input[(start + 1)...].reduce(1, *))
-    }
 
-    /// Whether a Reshape's shape comes from an INT64 initializer or a Constant node read by this node only.
+    /// Whether a Reshape's or Resize's shape comes from an INT64 initializer or a Constant node read by this node only.
     func shapeArgumentIsEditable(_ name: String) -> Bool {
         guard (index.consumers[name] ?? []).count == 1 else { return false }
         if let parameter = index.model[name] { return parameter.tensor.dtype == .i64 }

@@ -15,6 +15,7 @@ enum GraphEdits {
         throws
     {
         var editor = ArgumentEditor(index: index)
+        var computedShapes = ComputedShapeEdits()
         for index in graph.valueInfo.indices { shrink(&graph.valueInfo[index], plan) }
         for index in graph.output.indices { shrink(&graph.output[index], plan) }
         for index in graph.input.indices { shrink(&graph.input[index], plan) }
@@ -41,6 +42,10 @@ enum GraphEdits {
             case "Reshape":
                 let changes = plan.removedAxes(value: node.output[0])
                 guard !changes.isEmpty, node.input.count > 1 else { continue }
+                if let producer = index.producer[node.input[1]], index.graph.node[producer].opType == "Concat" {
+                    try computedShapes.lower(node, changes, index: index)
+                    continue
+                }
                 try reshape(node, n, changes, position: 1, constantNodes: constantNodes, graph: &graph, model: &model)
             case "Resize":
                 let changes = plan.removedAxes(value: node.output[0])
@@ -54,6 +59,7 @@ enum GraphEdits {
                 continue
             }
         }
+        try computedShapes.apply(editor: &editor, graph: &graph, model: &model)
         editor.insertConstants(into: &graph)
     }
 

@@ -59,11 +59,13 @@ public struct StructureAnalysis: Sendable {
         var claimed = Set<String>()
         var groups: [DependencyGroup] = []
         for (n, node) in graph.proto.node.enumerated() {
-            guard let (output, axis, count) = StructureAnalysis.root(n, node, index), !claimed.contains(output) else {
-                continue
-            }
+            guard let (output, axis, channels) = StructureAnalysis.root(n, node, index), !claimed.contains(output)
+            else { continue }
+            // Projections that feed attention heads are pruned a whole head at a time.
+            let width = AttentionHeads.headSize(of: output, channels: channels, index: index) ?? 1
+            let count = channels / width
             let label = index.label(n)
-            for (segment, builder) in StructureAnalysis.grow(output, axis: axis, count: count, index: index) {
+            for (segment, builder) in StructureAnalysis.grow(output, axis: axis, count: count, width: width, index: index) {
                 let order = builder.nodes.sorted()
                 let name = segment.count == count ? label : "\(label)[\(segment.lowerBound):\(segment.upperBound)]"
                 let group = DependencyGroup(
@@ -81,13 +83,13 @@ public struct StructureAnalysis: Sendable {
         self.groups = groups
     }
 
-    /// Grows the groups of `count` channels along `axis` of `output`, one per segment of the channels.
+    /// Grows the groups of `count` units of `width` channels along `axis` of `output`, one per segment of the units.
     ///
     /// Starts with one segment. When an operator needs the group divided (a Split or Slice boundary, a Concat
     /// input boundary, the groups of a grouped Conv fall inside it), the segments are cut there and every segment
     /// is grown again, until none asks for a cut. Segment `a..<b` is a group of `b − a` units whose unit 0 is
     /// channel `a` of `output`.
-    private static func grow(_ output: String, axis: Int, count: Int, index: GraphIndex)
+    private static func grow(_ output: String, axis: Int, count: Int, width: Int, index: GraphIndex)
         -> [(Range<Int>, GroupBuilder)]
     {
         var cuts = Set<Int>()
@@ -96,7 +98,7 @@ public struct StructureAnalysis: Sendable {
             var result: [(Range<Int>, GroupBuilder)] = []
             for (lower, upper) in zip(bounds, bounds.dropFirst()) {
                 var builder = GroupBuilder(index: index, count: upper - lower)
-                builder.add(output, axis: axis, offset: lower)
+                builder.add(output, axis: axis, offset: lower * width, width: width)
                 builder.run()
                 if !builder.cuts.isEmpty {
                     cuts.formUnion(builder.cuts.map { $0 + lower })

@@ -28,6 +28,19 @@ struct ScorerTests {
         #expect(try DensityScorer().scores(for: units, in: context).values == [0.75, 0.25])
     }
 
+    @Test func contributionWeighsTheConsumersRowsByTheInputsMeanSquare() throws {
+        let context = try context(statistics)
+        // Units on the input axis: sqrt(E[x_j²]·Σ_o w_oj²) = sqrt(4·17), sqrt(9·29), sqrt(0·45).
+        let scores = try ContributionScorer().scores(for: .units(of: context.model["w"]!, axis: 1), in: context)
+        let expected: [Float] = [Float(68).squareRoot(), Float(261).squareRoot(), 0]
+        #expect(zip(scores.values, expected).allSatisfy { abs($0 - $1) <= 1e-5 })
+        // A group with no slice on a consumer's input axis has nothing to measure.
+        let error = #expect(throws: PruneError.self) {
+            try ContributionScorer().scores(for: .units(of: context.model["w"]!, axis: 0), in: context)
+        }
+        #expect(error?.message.contains("has no weight that reads its units") == true)
+    }
+
     @Test func energyWeighsSquaresByTheInputsMeanSquareThenLamp() throws {
         let context = try context(statistics)
         let scores = try EnergyScorer().scores(for: .elements(of: context.model["w"]!), in: context)

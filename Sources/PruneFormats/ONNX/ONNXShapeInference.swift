@@ -21,6 +21,10 @@ package struct ONNXShapeInference {
     package private(set) var shapes: [String: ONNXShape] = [:]
     /// Integer values known at load time (shape arguments), by value name.
     package private(set) var values: [String: [Int64]] = [:]
+    /// Integer lists known only in part at load time, nil where an entry is unknown: a shape read from a value with
+    /// a symbolic sequence length (`Shape → Gather → Concat` builds `[1, ?, 12, 32]`). Lists fully known are in
+    /// ``values`` only.
+    package internal(set) var partialValues: [String: [Int64?]] = [:]
     /// Small float values known at load time (Resize scales), by value name.
     package private(set) var floatValues: [String: [Float]] = [:]
     /// Multiply-accumulates of each Conv, Gemm and MatMul node (by index) whose shapes are all known.
@@ -72,7 +76,12 @@ package struct ONNXShapeInference {
                     shapes[output] = shape
                 }
             }
-            if let folded = fold(node), let output = node.output.first { values[output] = folded }
+            if let folded = fold(node), let output = node.output.first {
+                values[output] = folded
+            } else if let partial = foldPartially(node), let output = node.output.first {
+                let known = partial.compactMap { $0 }
+                if known.count == partial.count { values[output] = known } else { partialValues[output] = partial }
+            }
         }
     }
 
@@ -88,12 +97,12 @@ package struct ONNXShapeInference {
         }
     }
 
-    private func shape(_ node: Onnx_NodeProto, _ position: Int) -> ONNXShape? {
+    func shape(_ node: Onnx_NodeProto, _ position: Int) -> ONNXShape? {
         guard position < node.input.count, !node.input[position].isEmpty else { return nil }
         return shapes[node.input[position]]
     }
 
-    private func value(_ node: Onnx_NodeProto, _ position: Int) -> [Int64]? {
+    func value(_ node: Onnx_NodeProto, _ position: Int) -> [Int64]? {
         guard position < node.input.count, !node.input[position].isEmpty else { return nil }
         return values[node.input[position]]
     }
@@ -351,12 +360,16 @@ package struct ONNXShapeInference {
     }
 
     private func reshape(_ node: Onnx_NodeProto) -> ONNXShape? {
-        guard let target = value(node, 1) else { return nil }
+        guard let target = partialValue(node, 1) else { return nil }
         let input = shape(node, 0)
         let allowZero = (node.intAttribute("allowzero") ?? 0) != 0
         var out: ONNXShape = []
         var inferred: Int?
         for (position, dim) in target.enumerated() {
+            guard let dim else {
+                out.append(nil)
+                continue
+            }
             switch dim {
             case -1:
                 guard inferred == nil else { return nil }
@@ -425,7 +438,7 @@ package struct ONNXShapeInference {
             guard let attributeEnds = node.intsAttribute("ends") else { return nil }
             (starts, ends, axes) = (attributeStarts, attributeEnds, node.intsAttribute("axes"))
         } else {
-            guard let s = value(node, 1), let e = value(node, 2) else { return nil }
+            guard let s = value(node, 1), let e = value(node, 2) else { return sliceWithUnknownBounds(node, x) }
             (starts, ends) = (s, e)
             if node.input.count > 3, !node.input[3].isEmpty {
                 guard let a = value(node, 3) else { return nil }
@@ -711,7 +724,7 @@ package struct ONNXShapeInference {
     // MARK: - Helpers
 
     /// The dimensions a Shape node reports (`start`/`end` attributes, opset 15).
-    private static func shapeRange(_ node: Onnx_NodeProto, rank: Int) -> Range<Int> {
+    static func shapeRange(_ node: Onnx_NodeProto, rank: Int) -> Range<Int> {
         func clamp(_ value: Int64) -> Int {
             let position = value < 0 ? Int(value) + rank : Int(min(value, Int64(rank)))
             return min(max(position, 0), rank)

@@ -1,0 +1,45 @@
+import ONNXProto
+import PruneCore
+
+/// Where one entry of a shape argument (a Reshape's target shape) is held, so a rewrite can lower it: the whole
+/// argument is a constant (an INT64 initializer or a Constant node), or it is computed by a `Concat` of parts
+/// (`[batch, sequence]` from `Shape`, then constant `[heads, head size]`) and the entry lies in a constant part.
+enum ShapeArgument: Equatable {
+    /// The whole argument `name` is a constant read by one node.
+    case constant(name: String)
+    /// Entry `offset` of input `position` of the `Concat` node `concat`, a constant part.
+    case concatPart(concat: Int, position: Int, offset: Int)
+
+    /// The holder of entry `entry` of the INT64 list `name`, or nil when it is computed at run time.
+    static func entry(_ entry: Int, of name: String, index: GraphIndex) -> ShapeArgument? {
+        if let producer = index.producer[name], index.graph.node[producer].opType == "Concat",
+            index.graph.node[producer].int("axis", 0) == 0
+        {
+            let concat = index.graph.node[producer]
+            var start = 0
+            for (position, part) in concat.input.enumerated() {
+                let length =
+                    index.int64s(part)?.count ?? index.shapes[part].flatMap { $0.count == 1 ? $0[0] : nil }
+                guard let length else { return nil }
+                if entry < start + length {
+                    guard isConstant(part, index: index) else { return nil }
+                    return .concatPart(concat: producer, position: position, offset: entry - start)
+                }
+                start += length
+            }
+            return nil
+        }
+        guard isConstant(name, index: index), (index.consumers[name] ?? []).count == 1,
+            let values = index.int64s(name), entry < values.count
+        else { return nil }
+        return .constant(name: name)
+    }
+
+    /// Whether `name` is an INT64 initializer or the output of a Constant node.
+    private static func isConstant(_ name: String, index: GraphIndex) -> Bool {
+        guard index.int64s(name) != nil else { return false }
+        if let parameter = index.model[name] { return parameter.tensor.dtype == .i64 }
+        guard let producer = index.producer[name] else { return false }
+        return index.graph.node[producer].opType == "Constant"
+    }
+}
