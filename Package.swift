@@ -57,13 +57,19 @@ let package = Package(
             ],
             swiftSettings: strict),
         .target(
+            name: "PruneQuantize",
+            dependencies: [
+                "PruneCore", "PruneFormats", "PruneStructure", "PruneRuntime", "PruneReconstruct", "ONNXProto",
+            ],
+            swiftSettings: strict),
+        .target(
             name: "PruneEvaluation", dependencies: ["PruneCore", "PruneFormats", "PruneRuntime"], exclude: ["README.md"],
             swiftSettings: strict),
         .target(
             name: "PruneKit",
             dependencies: [
                 "PruneCore", "PruneFormats", "PruneBuiltins", "PrunePluginHost", "PruneRuntime", "PruneEvaluation",
-                "PruneStructure", "PruneCalibration", "PruneRecipes", "PruneReconstruct",
+                "PruneStructure", "PruneCalibration", "PruneRecipes", "PruneReconstruct", "PruneQuantize",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -135,6 +141,12 @@ let package = Package(
                 "PruneTestSupport",
             ],
             exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(
+            name: "PruneQuantizeTests",
+            dependencies: [
+                "PruneKit", "PruneQuantize", "PruneRuntime", "PruneFormats", "PruneCore", "ONNXProto", "PruneTestSupport",
+            ],
+            resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(
             name: "PruneEvaluationTests",
             dependencies: ["PruneEvaluation", "PruneRuntime", "PruneFormats", "PruneCore", "PruneTestSupport"],
