@@ -23,5 +23,20 @@ public enum QuantizeComponents {
                 method: QuantizeRewriter.Method(rawValue: values.string("method")) ?? .nearest,
                 damp: values.double("damp"), blockSize: values.int("block"))
         }
+        try registry.register(
+            rewriter: ComponentInfo(
+                kind: .rewriter, name: "qdq",
+                summary: "calibration: static int8 — weights int8 behind DequantizeLinear, QuantizeLinear/"
+                    + "DequantizeLinear pairs (uint8) on the layers' activations with calibration ranges (ONNX "
+                    + "Runtime runs QLinear kernels)",
+                signature: try ParameterSignature(
+                    parsing: "range:str{minmax|percentile}=minmax,percentile:f64[50..100]=99.999,"
+                        + "weights:str{channel|tensor}=channel"),
+                source: .builtin)
+        ) { values in
+            StaticQuantizeRewriter(
+                range: values.string("range") == "percentile" ? .percentile(values.double("percentile")) : .minMax,
+                perChannel: values.string("weights") == "channel")
+        }
     }
 }

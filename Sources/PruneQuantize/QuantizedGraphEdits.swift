@@ -23,7 +23,7 @@ enum QuantizedGraphEdits {
         guard var graph = model.graph as? ONNXModelGraph else {
             throw PruneError(.unsupported, "'quantize' writes DequantizeLinear nodes, so it needs an ONNX model")
         }
-        let needed = requiredOpset(blocked: scales.blockSize > 0)
+        let needed = scales.scaleShape.isEmpty ? 10 : requiredOpset(blocked: scales.blockSize > 0)
         guard graph.opset >= needed else {
             throw PruneError(
                 .unsupported,
@@ -56,7 +56,7 @@ enum QuantizedGraphEdits {
         }
         graph.proto.initializer.replaceSubrange(position...position, with: added)
         graph.proto.input.removeAll { $0.name == name }
-        var attributes = [intAttribute("axis", scales.axis)]
+        var attributes = scales.scaleShape.isEmpty ? [] : [intAttribute("axis", scales.axis)]
         if scales.blockSize > 0 { attributes.append(intAttribute("block_size", scales.blockSize)) }
         graph.proto.node.insert(
             node("DequantizeLinear", name: name + "_dequantize", inputs: inputs, outputs: [name], attributes: attributes),
@@ -107,5 +107,88 @@ enum QuantizedGraphEdits {
             suffix += 1
         }
         return candidate
+    }
+}
+
+extension QuantizedGraphEdits {
+    /// Puts a QuantizeLinear → DequantizeLinear pair (uint8) on each activation in `parameters`, right after the
+    /// node that computes it (first, for a graph input). Values in `fullyRead` are read through the pair by every
+    /// node; the others by the nodes at `layerNodes` only (indices into the graph as it was before the weights'
+    /// DequantizeLinear nodes were added, which this accounts for).
+    static func quantizeActivations(
+        _ parameters: [String: ActivationQuantization], layerNodes: Set<Int>, fullyRead: Set<String>,
+        in model: inout Model
+    ) throws {
+        guard var graph = model.graph as? ONNXModelGraph else { return }
+        let added = graph.proto.node.prefix { $0.opType == "DequantizeLinear" && $0.name.hasSuffix("_dequantize") }.count
+        var pairs: [String: [Onnx_NodeProto]] = [:]
+        var replacement: [String: String] = [:]
+        for (value, quantization) in parameters.sorted(by: { $0.key < $1.key }) {
+            let scaleName = uniqueName(value + "_scale", in: graph.proto, model: model)
+            try model.addParameter(Parameter(name: scaleName, tensor: Tensor(shape: [], values: [quantization.scale])))
+            graph.proto.initializer.append(initializer(scaleName, .float, []))
+            let zeroName = uniqueName(value + "_zero_point", in: graph.proto, model: model)
+            try model.addParameter(
+                Parameter(name: zeroName, tensor: try Tensor(dtype: .u8, shape: [], bytes: [quantization.zeroPoint])))
+            graph.proto.initializer.append(initializer(zeroName, .uint8, []))
+            let quantizedName = uniqueName(value + "_quantized", in: graph.proto, model: model)
+            let dequantizedName = uniqueName(value + "_dequantized", in: graph.proto, model: model)
+            pairs[value] = [
+                node("QuantizeLinear", name: value + "_quantize", inputs: [value, scaleName, zeroName], outputs: [quantizedName]),
+                node(
+                    "DequantizeLinear", name: value + "_dequantize", inputs: [quantizedName, scaleName, zeroName],
+                    outputs: [dequantizedName]),
+            ]
+            replacement[value] = dequantizedName
+        }
+        var nodes: [Onnx_NodeProto] = []
+        let graphInputs = Set(graph.proto.input.map(\.name))
+        for value in parameters.keys.sorted() where graphInputs.contains(value) { nodes += pairs[value]! }
+        for (index, original) in graph.proto.node.enumerated() {
+            var current = original
+            let isLayer = index >= added && layerNodes.contains(index - added)
+            for (position, input) in current.input.enumerated() {
+                guard let dequantized = replacement[input], isLayer || fullyRead.contains(input) else { continue }
+                current.input[position] = dequantized
+            }
+            nodes.append(current)
+            for output in original.output { if let pair = pairs[output], !graphInputs.contains(output) { nodes += pair } }
+        }
+        // Initializer activations (a constant fed to a layer) get their pair first too.
+        let produced = Set(graph.proto.node.flatMap(\.output)).union(graphInputs)
+        let constants = parameters.keys.filter { !produced.contains($0) }.sorted()
+        nodes.insert(contentsOf: constants.flatMap { pairs[$0]! }, at: 0)
+        graph.proto.node = nodes
+        model.graph = graph
+    }
+
+    /// Replaces the float bias `name` by int32 values round(b / s) with the per-output `scales` (s_x·s_w), read
+    /// back through a DequantizeLinear node (axis 0) that outputs `name`.
+    static func dequantizeBias(_ name: String, scales: [Float], in model: inout Model) throws {
+        guard var graph = model.graph as? ONNXModelGraph,
+            let position = graph.proto.initializer.firstIndex(where: { $0.name == name })
+        else { return }
+        let values = try model.parameter(named: name).tensor.floatValues()
+        let levels = zip(values, scales).map { value, scale -> Int32 in
+            let scaled = scale > 0 ? (value / scale).rounded(.toNearestOrEven) : 0
+            return Int32(min(max(scaled, Float(Int32.min / 2)), Float(Int32.max / 2)))
+        }
+        let quantizedName = uniqueName(name + "_quantized", in: graph.proto, model: model)
+        let scaleName = uniqueName(name + "_scale", in: graph.proto, model: model)
+        var bytes: [UInt8] = []
+        for level in levels { withUnsafeBytes(of: level.littleEndian) { bytes += $0 } }
+        model.removeParameter(named: name)
+        try model.addParameter(Parameter(name: quantizedName, tensor: try Tensor(dtype: .i32, shape: [values.count], bytes: bytes)))
+        try model.addParameter(Parameter(name: scaleName, tensor: Tensor(shape: [scales.count], values: scales)))
+        graph.proto.initializer.replaceSubrange(
+            position...position,
+            with: [initializer(quantizedName, .int32, [values.count]), initializer(scaleName, .float, [scales.count])])
+        graph.proto.input.removeAll { $0.name == name }
+        graph.proto.node.insert(
+            node(
+                "DequantizeLinear", name: name + "_dequantize", inputs: [quantizedName, scaleName], outputs: [name],
+                attributes: [intAttribute("axis", 0)]),
+            at: 0)
+        model.graph = graph
     }
 }

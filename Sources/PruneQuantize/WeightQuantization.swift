@@ -11,17 +11,20 @@ public struct WeightQuantization: Sendable, Hashable {
     public let bits: Int
     /// Input channels per scale group; 0 for one scale per output channel.
     public let groupSize: Int
+    /// One scale for the whole tensor (then `groupSize` is 0).
+    public let perTensor: Bool
 
     /// Creates a scheme.
     ///
     /// - Throws: `PruneError.Kind.invalidParameter` for bits other than 4 or 8, or a negative group size.
-    public init(bits: Int, groupSize: Int) throws {
+    public init(bits: Int, groupSize: Int, perTensor: Bool = false) throws {
         guard bits == 8 || bits == 4 else {
             throw PruneError(.invalidParameter, "'quantize': bits=\(bits) is not supported (4 or 8)")
         }
         guard groupSize >= 0 else { throw PruneError(.invalidParameter, "'quantize': group=\(groupSize) is negative") }
         self.bits = bits
-        self.groupSize = groupSize
+        self.groupSize = perTensor ? 0 : groupSize
+        self.perTensor = perTensor
     }
 
     /// The largest quantised magnitude: 127 for int8, 7 for int4.
@@ -29,7 +32,7 @@ public struct WeightQuantization: Sendable, Hashable {
 
     /// In words, for reports: `int8 per output channel`, `int4 in groups of 128 input channels`.
     public var summary: String {
-        groupSize == 0 ? "int\(bits) per output channel" : "int\(bits) in groups of \(groupSize) input channels"
+        perTensor ? "int\(bits) per tensor" : groupSize == 0 ? "int\(bits) per output channel" : "int\(bits) in groups of \(groupSize) input channels"
     }
 }
 
@@ -55,7 +58,11 @@ public struct WeightScales: Sendable {
     public init(values: [Float], shape: [Int], layout: WeightLayout, scheme: WeightQuantization) {
         self.shape = shape
         self.scheme = scheme
-        if scheme.groupSize == 0 {
+        if scheme.perTensor {
+            axis = layout.outputAxis
+            blockSize = 0
+            scaleShape = []
+        } else if scheme.groupSize == 0 {
             axis = layout.outputAxis
             blockSize = 0
             scaleShape = [shape[axis]]
@@ -81,6 +88,7 @@ public struct WeightScales: Sendable {
 
     /// The index into ``scales`` of the weight's flat element `index`.
     public func parameterIndex(_ index: Int) -> Int {
+        if scheme.perTensor { return 0 }
         let (rest, within) = index.quotientAndRemainder(dividingBy: inner)
         let (outer, a) = rest.quotientAndRemainder(dividingBy: extent)
         guard blockSize > 0 else { return a }
