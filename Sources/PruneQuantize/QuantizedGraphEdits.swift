@@ -1,3 +1,4 @@
+import Foundation
 import ONNXProto
 import PruneCore
 import PruneFormats
@@ -8,27 +9,29 @@ import PruneFormats
 /// Every edit keeps the names the rest of the graph reads: a quantised weight `w` becomes the initializers
 /// `w_quantized` and `w_scale` and a DequantizeLinear node whose output is `w`, so its readers are unchanged — the
 /// pattern ONNX Runtime's QDQ transformers look for.
-enum QuantizedGraphEdits {
+package enum QuantizedGraphEdits {
     /// The smallest default-domain opset with per-axis DequantizeLinear (13) and with `block_size` (21).
     static func requiredOpset(blocked: Bool) -> Int { blocked ? 21 : 13 }
 
-    /// Replaces the float initializer `name` by `levels` (int8, in the weight's shape) and the scales, read back
-    /// through a DequantizeLinear node that outputs `name`.
+    /// Replaces the float initializer `name` by `levels` (in the weight's shape: int8, or packed int4 for a 4-bit
+    /// scheme, which needs opset 21) and the scales, read back through a DequantizeLinear node that outputs `name`
+    /// and is put first in the graph.
     ///
     /// - Throws: `.unsupported` when the model's opset is too old for the scales' layout, or `name` is not an
     ///   initializer of the graph.
     static func dequantizeWeight(
-        _ name: String, levels: [Int8], scales: WeightScales, zeroPoint: Bool = false, in model: inout Model
+        _ name: String, levels: [Int8], scales: WeightScales, in model: inout Model
     ) throws {
         guard var graph = model.graph as? ONNXModelGraph else {
             throw PruneError(.unsupported, "'quantize' writes DequantizeLinear nodes, so it needs an ONNX model")
         }
-        let needed = scales.scaleShape.isEmpty ? 10 : requiredOpset(blocked: scales.blockSize > 0)
+        let fourBit = scales.scheme.bits == 4
+        let needed = fourBit ? 21 : scales.scaleShape.isEmpty ? 10 : requiredOpset(blocked: scales.blockSize > 0)
         guard graph.opset >= needed else {
             throw PruneError(
                 .unsupported,
                 "'quantize': weight '\(name)' needs DequantizeLinear "
-                    + (scales.blockSize > 0 ? "with block_size" : "per axis")
+                    + (fourBit ? "of int4" : scales.blockSize > 0 ? "with block_size" : "per axis")
                     + " (opset \(needed)), but the model imports opset \(graph.opset); convert it first")
         }
         guard let position = graph.proto.initializer.firstIndex(where: { $0.name == name }) else {
@@ -36,24 +39,21 @@ enum QuantizedGraphEdits {
         }
         let quantizedName = uniqueName(name + "_quantized", in: graph.proto, model: model)
         let scaleName = uniqueName(name + "_scale", in: graph.proto, model: model)
-        let quantized = try Tensor(
-            dtype: .i8, shape: scales.shape, bytes: levels.map { UInt8(bitPattern: $0) })
         let scaleTensor = Tensor(shape: scales.scaleShape, values: scales.scales)
         model.removeParameter(named: name)
-        try model.addParameter(Parameter(name: quantizedName, tensor: quantized))
-        try model.addParameter(Parameter(name: scaleName, tensor: scaleTensor))
-        var inputs = [quantizedName, scaleName]
-        var added = [initializer(quantizedName, .int8, scales.shape), initializer(scaleName, .float, scales.scaleShape)]
-        if zeroPoint {
-            let zeroName = uniqueName(name + "_zero_point", in: graph.proto, model: model)
-            let count = scales.scaleShape.reduce(1, *)
-            try model.addParameter(
-                Parameter(
-                    name: zeroName,
-                    tensor: try Tensor(dtype: .i8, shape: scales.scaleShape, bytes: [UInt8](repeating: 0, count: count))))
-            inputs.append(zeroName)
-            added.append(initializer(zeroName, .int8, scales.scaleShape))
+        var quantizedMessage: Onnx_TensorProto
+        if fourBit {
+            // No PruneKit dtype holds 4-bit values: the packed bytes travel inline in the initializer message.
+            quantizedMessage = initializer(quantizedName, .int4, scales.shape)
+            quantizedMessage.rawData = Data(packFourBit(levels))
+        } else {
+            let quantized = try Tensor(dtype: .i8, shape: scales.shape, bytes: levels.map { UInt8(bitPattern: $0) })
+            try model.addParameter(Parameter(name: quantizedName, tensor: quantized))
+            quantizedMessage = initializer(quantizedName, .int8, scales.shape)
         }
+        try model.addParameter(Parameter(name: scaleName, tensor: scaleTensor))
+        let inputs = [quantizedName, scaleName]
+        let added = [quantizedMessage, initializer(scaleName, .float, scales.scaleShape)]
         graph.proto.initializer.replaceSubrange(position...position, with: added)
         graph.proto.input.removeAll { $0.name == name }
         var attributes = scales.scaleShape.isEmpty ? [] : [intAttribute("axis", scales.axis)]
@@ -62,6 +62,16 @@ enum QuantizedGraphEdits {
             node("DequantizeLinear", name: name + "_dequantize", inputs: inputs, outputs: [name], attributes: attributes),
             at: 0)
         model.graph = graph
+    }
+
+    /// 4-bit values two to a byte, the first in the low nibble (ONNX's INT4 layout); an odd count pads with 0.
+    package static func packFourBit(_ levels: [Int8]) -> [UInt8] {
+        var packed = [UInt8](repeating: 0, count: (levels.count + 1) / 2)
+        for (index, level) in levels.enumerated() {
+            let nibble = UInt8(bitPattern: level) & 0x0F
+            packed[index / 2] |= index % 2 == 0 ? nibble : nibble << 4
+        }
+        return packed
     }
 
     /// A fresh initializer message (name, type, dims; the data comes from the parameter of that name).
@@ -113,14 +123,13 @@ enum QuantizedGraphEdits {
 extension QuantizedGraphEdits {
     /// Puts a QuantizeLinear → DequantizeLinear pair (uint8) on each activation in `parameters`, right after the
     /// node that computes it (first, for a graph input). Values in `fullyRead` are read through the pair by every
-    /// node; the others by the nodes at `layerNodes` only (indices into the graph as it was before the weights'
-    /// DequantizeLinear nodes were added, which this accounts for).
+    /// node; the others by the nodes at `layerNodes` only: indices into the graph as it was before `added` nodes
+    /// (the weights' DequantizeLinear nodes) were put first.
     static func quantizeActivations(
-        _ parameters: [String: ActivationQuantization], layerNodes: Set<Int>, fullyRead: Set<String>,
+        _ parameters: [String: ActivationQuantization], layerNodes: Set<Int>, fullyRead: Set<String>, added: Int,
         in model: inout Model
     ) throws {
         guard var graph = model.graph as? ONNXModelGraph else { return }
-        let added = graph.proto.node.prefix { $0.opType == "DequantizeLinear" && $0.name.hasSuffix("_dequantize") }.count
         var pairs: [String: [Onnx_NodeProto]] = [:]
         var replacement: [String: String] = [:]
         for (value, quantization) in parameters.sorted(by: { $0.key < $1.key }) {

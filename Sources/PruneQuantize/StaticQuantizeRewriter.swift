@@ -109,7 +109,8 @@ public struct StaticQuantizeRewriter: Rewriter {
             biases.append((index, node.input[2], perOutput.map { $0 * input.scale }, 0))
         }
         try QuantizedGraphEdits.quantizeActivations(
-            activationParameters, layerNodes: Set(layerNodes), fullyRead: fullyRead, in: &current)
+            activationParameters, layerNodes: Set(layerNodes), fullyRead: fullyRead, added: weightScales.count,
+            in: &current)
         for entry in biases { try QuantizedGraphEdits.dequantizeBias(entry.bias, scales: entry.scales, in: &current) }
         for name in names {
             layers.append(
