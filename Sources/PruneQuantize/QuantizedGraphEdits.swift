@@ -15,12 +15,13 @@ package enum QuantizedGraphEdits {
 
     /// Replaces the float initializer `name` by `levels` (in the weight's shape: int8, or packed int4 for a 4-bit
     /// scheme, which needs opset 21) and the scales, read back through a DequantizeLinear node that outputs `name`
-    /// and is put first in the graph.
+    /// and is put first in the graph. With `zeroPoint`, an all-zero int8 zero point of the scales' shape is written
+    /// too (ONNX Runtime fuses a Gemm into QGemm only when the weight's DequantizeLinear has one).
     ///
     /// - Throws: `.unsupported` when the model's opset is too old for the scales' layout, or `name` is not an
     ///   initializer of the graph.
     static func dequantizeWeight(
-        _ name: String, levels: [Int8], scales: WeightScales, in model: inout Model
+        _ name: String, levels: [Int8], scales: WeightScales, zeroPoint: Bool = false, in model: inout Model
     ) throws {
         guard var graph = model.graph as? ONNXModelGraph else {
             throw PruneError(.unsupported, "'quantize' writes DequantizeLinear nodes, so it needs an ONNX model")
@@ -52,8 +53,16 @@ package enum QuantizedGraphEdits {
             quantizedMessage = initializer(quantizedName, .int8, scales.shape)
         }
         try model.addParameter(Parameter(name: scaleName, tensor: scaleTensor))
-        let inputs = [quantizedName, scaleName]
-        let added = [quantizedMessage, initializer(scaleName, .float, scales.scaleShape)]
+        var inputs = [quantizedName, scaleName]
+        var added = [quantizedMessage, initializer(scaleName, .float, scales.scaleShape)]
+        if zeroPoint && !fourBit {
+            let zeroName = uniqueName(name + "_zero_point", in: graph.proto, model: model)
+            let count = scales.scaleShape.reduce(1, *)
+            let zeros = try Tensor(dtype: .i8, shape: scales.scaleShape, bytes: [UInt8](repeating: 0, count: count))
+            try model.addParameter(Parameter(name: zeroName, tensor: zeros))
+            inputs.append(zeroName)
+            added.append(initializer(zeroName, .int8, scales.scaleShape))
+        }
         graph.proto.initializer.replaceSubrange(position...position, with: added)
         graph.proto.input.removeAll { $0.name == name }
         var attributes = scales.scaleShape.isEmpty ? [] : [intAttribute("axis", scales.axis)]

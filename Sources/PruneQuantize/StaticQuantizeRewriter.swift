@@ -90,7 +90,7 @@ public struct StaticQuantizeRewriter: Rewriter {
             let scales = WeightScales(values: values, shape: parameter.tensor.shape, layout: layout, scheme: scheme)
             weightScales[name] = scales
             try QuantizedGraphEdits.dequantizeWeight(
-                name, levels: scales.levels(of: values), scales: scales, in: &current)
+                name, levels: scales.levels(of: values), scales: scales, zeroPoint: true, in: &current)
         }
         var activationParameters: [String: ActivationQuantization] = [:]
         for name in activations.sorted() {
