@@ -8,7 +8,7 @@ import PruneStructure
 /// extremes, a second counts its elements in 2,048 equal bins between them, and the range is cut at the
 /// (100 − p) / 2 and (100 + p) / 2 percentiles of all elements (bin edges rounded outward). Either way the range
 /// is widened to include 0, so zero (padding, ReLU output) is represented exactly.
-struct ActivationRanges {
+package struct ActivationRanges {
     /// How a range is taken from the calibration values.
     enum Rule: Sendable, Equatable {
         case minMax
@@ -46,7 +46,7 @@ struct ActivationRanges {
     }
 
     /// The first and last bins of the central p % of the counts.
-    static func percentileBins(_ counts: [Int], p: Double) -> (Int, Int) {
+    package static func percentileBins(_ counts: [Int], p: Double) -> (Int, Int) {
         let total = counts.reduce(0, +)
         let tail = Double(total) * (100 - p) / 200
         var seen = 0

@@ -138,12 +138,12 @@ public struct StaticQuantizeRewriter: Rewriter {
 }
 
 /// uint8 asymmetric parameters of one activation.
-struct ActivationQuantization {
-    let scale: Float
-    let zeroPoint: UInt8
+package struct ActivationQuantization {
+    package let scale: Float
+    package let zeroPoint: UInt8
 
     /// The parameters for a range containing 0.
-    init(range: (low: Float, high: Float)) {
+    package init(range: (low: Float, high: Float)) {
         let span = range.high - range.low
         scale = span > 0 ? span / 255 : 1
         zeroPoint = UInt8(min(max((-range.low / scale).rounded(.toNearestOrEven), 0), 255))

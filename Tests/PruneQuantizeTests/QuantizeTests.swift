@@ -134,3 +134,19 @@ private func values(_ file: URL, _ names: [String]) throws -> [String: [Float]] 
         #expect(Double(agree) >= 0.97 * Double(dense.shape[0]))
     }
 }
+
+@Suite struct ActivationRangeTests {
+    @Test func percentileCutsBothTails() {
+        // 100 values; p = 98 leaves 1 value in each tail: the single lowest (bin 0) and highest (bin 6) go.
+        #expect(ActivationRanges.percentileBins([1, 0, 0, 96, 0, 2, 1], p: 98) == (3, 5))
+        #expect(ActivationRanges.percentileBins([1, 0, 0, 96, 0, 2, 1], p: 100) == (0, 6))
+    }
+
+    @Test func uint8ParametersByHand() {
+        // [−1, 3]: scale 4 / 255, zero point round(1 / (4 / 255)) = round(63.75) = 64.
+        let q = ActivationQuantization(range: (-1, 3))
+        #expect(abs(q.scale - 4 / 255) < 1e-9)
+        #expect(q.zeroPoint == 64)
+        #expect(ActivationQuantization(range: (0, 0)).scale == 1)
+    }
+}
