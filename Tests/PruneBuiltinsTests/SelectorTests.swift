@@ -124,7 +124,7 @@ struct SelectorTests {
             names == [
                 "scorer/magnitude", "scorer/energy", "scorer/random", "scorer/activation", "scorer/density",
                 "selector/threshold", "selector/layer", "selector/global", "selector/row", "selector/nm", "rewriter/mask",
-                "rewriter/remove", "rewriter/reconstruct",
+                "rewriter/remove", "rewriter/reconstruct", "rewriter/quantize", "rewriter/qdq",
             ])
     }
 }
