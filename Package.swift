@@ -57,6 +57,12 @@ let package = Package(
             ],
             swiftSettings: strict),
         .target(
+            name: "PruneQuantize",
+            dependencies: [
+                "PruneCore", "PruneFormats", "PruneStructure", "PruneRuntime", "PruneReconstruct", "ONNXProto",
+            ],
+            swiftSettings: strict),
+        .target(
             name: "PruneEvaluation", dependencies: ["PruneCore", "PruneFormats", "PruneRuntime"], exclude: ["README.md"],
             swiftSettings: strict),
         .target(
@@ -64,6 +70,7 @@ let package = Package(
             dependencies: [
                 "PruneCore", "PruneFormats", "PruneBuiltins", "PrunePluginHost", "PruneRuntime", "PruneEvaluation",
                 "PruneStructure", "PruneCalibration", "PruneRecipes", "PruneReconstruct", "PruneCharts",
+                "PruneQuantize",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -139,6 +146,12 @@ let package = Package(
                 "PruneTestSupport",
             ],
             exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(
+            name: "PruneQuantizeTests",
+            dependencies: [
+                "PruneKit", "PruneQuantize", "PruneRuntime", "PruneFormats", "PruneCore", "ONNXProto", "PruneTestSupport",
+            ],
+            resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(
             name: "PruneEvaluationTests",
             dependencies: ["PruneEvaluation", "PruneRuntime", "PruneFormats", "PruneCore", "PruneTestSupport"],

@@ -5,6 +5,7 @@
 @_exported import PruneEvaluation
 @_exported import PruneFormats
 @_exported import PrunePluginHost
+@_exported import PruneQuantize
 @_exported import PruneRecipes
 @_exported import PruneReconstruct
 @_exported import PruneRuntime
@@ -18,6 +19,7 @@ extension ComponentRegistry {
         try! BuiltinComponents.register(into: registry)
         try! StructureComponents.register(into: registry)
         try! ReconstructComponents.register(into: registry)
+        try! QuantizeComponents.register(into: registry)
         return registry
     }
 }

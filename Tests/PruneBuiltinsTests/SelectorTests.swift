@@ -125,7 +125,7 @@ struct SelectorTests {
                 "scorer/magnitude", "scorer/energy", "scorer/random", "scorer/activation", "scorer/density",
                 "selector/threshold", "selector/layer", "selector/global", "selector/targets", "selector/owl",
                 "selector/row", "selector/nm", "rewriter/mask",
-                "rewriter/remove", "rewriter/reconstruct",
+                "rewriter/remove", "rewriter/reconstruct", "rewriter/quantize", "rewriter/qdq",
             ])
     }
 }

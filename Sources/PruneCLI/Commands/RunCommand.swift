@@ -30,7 +30,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Which scored positions go: threshold, layer, global, row, nm (required unless --recipe or --list).")
     var selector: String?
 
-    @Option(help: "How the model is changed: mask, remove (implies --granularity unit), reconstruct.")
+    @Option(help: "How the model is changed: mask, remove (implies --granularity unit), reconstruct, quantize, qdq.")
     var rewriter = "mask"
 
     @Option(help: "Regular expression of tensor names to prune (repeatable; replaces the default candidates).")

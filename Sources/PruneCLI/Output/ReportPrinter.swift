@@ -116,12 +116,14 @@ enum ReportPrinter {
             return String(format: "%.4f", before) + separator + String(format: "%.4f", after)
         }
         switch layer.action {
-        case .leastSquares, .sparseOBS:
-            let method = layer.action == .sparseOBS ? "OBS" : "least squares"
+        case .leastSquares, .sparseOBS, .gptq:
+            let method = layer.action == .sparseOBS ? "OBS" : layer.action == .gptq ? "GPTQ, before = nearest" : "least squares"
             return "reconstructed \(layer.layer) (\(method)): relative error on calibration data \(errors(" → ")) "
                 + "(\(Format.count(layer.rows)) rows)"
         case .batchNormStatistics:
             return "re-estimated \(layer.layer): BatchNorm running statistics (\(Format.count(layer.rows)) values per channel)"
+        case .quantized:
+            return "quantized \(layer.layer): \(layer.note ?? "rounded to nearest")"
         case .maskOnly:
             return "masked \(layer.layer) without an update: \(layer.note ?? "not reconstructed")"
         case .modelOutput:

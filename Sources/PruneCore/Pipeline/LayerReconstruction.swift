@@ -9,6 +9,13 @@ public struct LayerReconstruction: Sendable, Hashable, Codable {
         /// Weights removed one column at a time with the optimal-brain-surgeon update of the remaining ones
         /// (unstructured or N:M, SparseGPT-style).
         case sparseOBS = "sparse-obs"
+        /// Weights quantised column by column, each column's rounding error spread over the columns not yet visited
+        /// with the same update (GPTQ; with a selection, SparseGPT's joint sparse + quantised sweep). Before: the
+        /// error of rounding to nearest (with the selection's zeros); after: the sweep's.
+        case gptq = "gptq"
+        /// Weights rounded to the nearest quantisation level without an update; ``LayerReconstruction/note`` gives
+        /// the scheme.
+        case quantized = "quantized"
         /// The selection was applied as zeros without an update; ``LayerReconstruction/note`` says why.
         case maskOnly = "mask-only"
         /// The end metric: a graph output's relative squared error against the dense model on the calibration data,

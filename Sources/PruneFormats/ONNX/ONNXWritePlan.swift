@@ -55,6 +55,15 @@ extension ONNXWriter {
         for message in listed {
             guard let index = documentIndex[message.name] else {
                 guard let tensor = tensors[message.name] else {
+                    // A rewriter may add a tensor PruneKit holds no parameter type for (int4) with its bytes inline.
+                    if message.hasRawData {
+                        var planned = Planned(message: message)
+                        planned.payload = .data(message.rawData)
+                        planned.message.clearRawData()
+                        planned.changed = true
+                        plan.append(planned)
+                        continue
+                    }
                     throw PruneError(
                         .invalidInput,
                         "\(url.path): the graph lists initializer '\(message.name)', which has no data")

@@ -71,7 +71,7 @@ enum KernelRegistry {
             ComparisonOps.factories, MoreActivationOps.factories, ControlFlowOps.factories, RecurrentOps.factories,
             TileOps.factories, ArgReduceOps.factories, CumSumOps.factories, InstanceNormalizationOps.factories,
             TriluOps.factories, ElementIndexingOps.factories, TopKOps.factories, GRUOps.factories,
-            EinsumOps.factories, LRNOps.factories,
+            EinsumOps.factories, LRNOps.factories, QuantizationOps.factories,
         ] {
             all.merge(family) { first, _ in first }
         }

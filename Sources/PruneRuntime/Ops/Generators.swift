@@ -109,7 +109,8 @@ enum GeneratorOps {
         }
     }
 
-    /// `x` converted to `target`: floats to integers truncate toward zero, anything to bool tests for non-zero.
+    /// `x` converted to `target`: floats to integers truncate toward zero (8-bit integers then wrap), anything to
+    /// bool tests for non-zero.
     static func convert(_ x: RuntimeTensor, to target: DType) -> RuntimeTensor {
         if x.dtype == target { return x }
         let n = x.count
@@ -120,6 +121,7 @@ enum GeneratorOps {
             case .f64: x.raw.load(fromByteOffset: i * 8, as: Double.self)
             case .i64: Double(x.i64[i])
             case .i32: Double(x.raw.load(fromByteOffset: i * 4, as: Int32.self))
+            case .i8: Double(Int8(bitPattern: x.u8[i]))
             default: Double(x.u8[i])
             }
         }
@@ -139,6 +141,12 @@ enum GeneratorOps {
             for i in 0..<n {
                 let v = read(i)
                 out.raw.storeBytes(of: v.isFinite ? Int32(truncatingIfNeeded: Int64(v)) : 0, toByteOffset: i * 4, as: Int32.self)
+            }
+        case (_, .u8), (_, .i8):
+            // Integers wrap (ONNX leaves out-of-range casts undefined); floats truncate toward zero first.
+            for i in 0..<n {
+                let v = read(i)
+                out.u8[i] = v.isFinite ? UInt8(truncatingIfNeeded: Int64(v)) : 0
             }
         default: for i in 0..<n { out.u8[i] = read(i) != 0 ? 1 : 0 }
         }

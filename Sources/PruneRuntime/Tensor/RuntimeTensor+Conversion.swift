@@ -6,7 +6,7 @@ import PruneCore
 extension RuntimeTensor {
     /// Creates a runtime tensor from a PruneCore tensor, applying any zero mask.
     ///
-    /// float16, bfloat16 and float32 become float32; int64, int32, bool and float64 keep their type.
+    /// float16, bfloat16 and float32 become float32; int64, int32, bool, float64, int8 and uint8 keep their type.
     ///
     /// - Throws: `PruneError.Kind.unsupported` for other dtypes.
     public init(_ tensor: Tensor) throws {
@@ -17,7 +17,7 @@ extension RuntimeTensor {
             tensor.withFloatValues { values in
                 if let base = values.baseAddress { destination.update(from: base, count: values.count) }
             }
-        case .i64, .i32, .bool, .f64:
+        case .i64, .i32, .bool, .f64, .i8, .u8:
             self.init(uninitialized: tensor.dtype, shape: tensor.shape)
             let destination = raw
             let byteCount = tensor.byteCount
@@ -50,8 +50,16 @@ extension RuntimeTensor {
         case .bool: .bool
         case .int32: .i32
         case .double: .f64
+        case .int8, .int4: .i8
+        case .uint8, .uint4: .u8
         default: nil
         }
+    }
+
+    /// Whether an ONNX data type code is a 4-bit type (two values per byte, the first in the low nibble).
+    static func isFourBit(_ code: Int32) -> Bool {
+        let type = Onnx_TensorProto.DataType(rawValue: Int(code))
+        return type == .int4 || type == .uint4
     }
 
     /// A readable name for an ONNX data type code.
@@ -81,13 +89,16 @@ extension RuntimeTensor {
             throw corrupt("has invalid dims \(proto.dims)")
         }
         let shape = proto.dims.map { Int($0) }
-        let byteCount: Int
+        let unpackedBytes: Int
         do {
-            byteCount = try AllocationBudget.byteCount(shape: shape, elementSize: dtype.byteSize)
+            unpackedBytes = try AllocationBudget.byteCount(shape: shape, elementSize: dtype.byteSize)
         } catch {
             throw corrupt("with dims \(shape) \(error)")
         }
-        let count = byteCount / max(dtype.byteSize, 1)
+        let count = unpackedBytes / max(dtype.byteSize, 1)
+        let fourBit = RuntimeTensor.isFourBit(proto.dataType)
+        // 4-bit values are stored two to a byte and held one to a byte.
+        let byteCount = fourBit ? (count + 1) / 2 : unpackedBytes
         func requireBytes(_ available: Int) throws {
             guard available == byteCount else {
                 throw corrupt("holds \(available) bytes, its shape \(shape) needs \(byteCount)")
@@ -95,7 +106,15 @@ extension RuntimeTensor {
         }
         func copyRaw(_ bytes: UnsafeRawBufferPointer) -> RuntimeTensor {
             let tensor = RuntimeTensor(uninitialized: dtype, shape: shape)
-            if let base = bytes.baseAddress, byteCount > 0 { tensor.raw.copyMemory(from: base, byteCount: byteCount) }
+            if fourBit {
+                let signed = dtype == .i8
+                for i in 0..<count {
+                    let nibble = (i & 1 == 0 ? bytes[i >> 1] : bytes[i >> 1] >> 4) & 0x0F
+                    tensor.u8[i] = signed && nibble >= 8 ? nibble | 0xF0 : nibble
+                }
+            } else if let base = bytes.baseAddress, byteCount > 0 {
+                tensor.raw.copyMemory(from: base, byteCount: byteCount)
+            }
             return tensor
         }
         if proto.dataLocation == .external {
@@ -125,6 +144,9 @@ extension RuntimeTensor {
         case .i64: try check(proto.int64Data.count)
         case .i32, .bool: try check(proto.int32Data.count)
         case .f64: try check(proto.doubleData.count)
+        case .i8, .u8:
+            guard !fourBit else { throw corrupt("is a 4-bit tensor in int32_data; only raw_data is supported") }
+            try check(proto.int32Data.count)
         default: break
         }
         self.init(uninitialized: dtype, shape: shape)
@@ -138,6 +160,8 @@ extension RuntimeTensor {
             for i in 0..<count { p[i] = proto.int32Data[i] }
         case .bool:
             for i in 0..<count { u8[i] = proto.int32Data[i] == 0 ? 0 : 1 }
+        case .i8, .u8:
+            for i in 0..<count { u8[i] = UInt8(truncatingIfNeeded: proto.int32Data[i]) }
         case .f64:
             let p = raw.assumingMemoryBound(to: Double.self)
             for i in 0..<count { p[i] = proto.doubleData[i] }

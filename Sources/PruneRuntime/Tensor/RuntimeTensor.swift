@@ -12,8 +12,9 @@ public struct RuntimeTensor: Sendable {
     public let shape: [Int]
     let storage: TensorStorage
 
-    /// The dtypes a runtime tensor can hold.
-    public static let supportedTypes: Set<DType> = [.f32, .i64, .bool, .i32, .f64]
+    /// The dtypes a runtime tensor can hold (int8 and uint8 for quantized values, which only `QuantizeLinear` and
+    /// `DequantizeLinear` compute with; 4-bit ONNX tensors are held unpacked in them).
+    public static let supportedTypes: Set<DType> = [.f32, .i64, .bool, .i32, .f64, .i8, .u8]
 
     /// The number of elements (1 for a scalar).
     public var count: Int { shape.reduce(1, *) }
@@ -78,6 +79,8 @@ public struct RuntimeTensor: Sendable {
         case .i64: return (0..<n).map { Float(i64[$0]) }
         case .i32: return (0..<n).map { Float(storage.raw.load(fromByteOffset: $0 * 4, as: Int32.self)) }
         case .bool: return (0..<n).map { u8[$0] == 0 ? 0 : 1 }
+        case .u8: return (0..<n).map { Float(u8[$0]) }
+        case .i8: return (0..<n).map { Float(storage.raw.load(fromByteOffset: $0, as: Int8.self)) }
         default: return []
         }
     }
@@ -88,7 +91,8 @@ public struct RuntimeTensor: Sendable {
         switch dtype {
         case .i64: return Array(UnsafeBufferPointer(start: i64, count: n))
         case .i32: return (0..<n).map { Int64(storage.raw.load(fromByteOffset: $0 * 4, as: Int32.self)) }
-        case .bool: return (0..<n).map { Int64(u8[$0]) }
+        case .bool, .u8: return (0..<n).map { Int64(u8[$0]) }
+        case .i8: return (0..<n).map { Int64(storage.raw.load(fromByteOffset: $0, as: Int8.self)) }
         case .f32: return (0..<n).map { Int64(f32[$0]) }
         case .f64: return (0..<n).map { Int64(storage.raw.load(fromByteOffset: $0 * 8, as: Double.self)) }
         default: return []
