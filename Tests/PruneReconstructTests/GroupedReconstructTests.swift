@@ -162,7 +162,8 @@ struct GroupedReconstructCLITests {
         }
         #expect(run.stdout.contains("re-estimated b1.dw.bn: BatchNorm running statistics"), "\(run.stdout)")
         let line = try #require(run.stdout.split(separator: "\n").first { $0.contains("model output logits") })
-        let numbers = line.split(separator: " ").compactMap { Double($0) }
+        let numbers = line.split(separator: " ").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ",")) }
+            .filter { $0.contains(".") }.compactMap { Double($0) }
         // Fitted samples before → after, then held-out samples before → after: both improve.
         #expect(numbers.count == 4 && numbers[1] < numbers[0] && numbers[3] < numbers[2], "\(line)")
 
