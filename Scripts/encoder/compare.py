@@ -56,8 +56,8 @@ def ensure_inputs(prune, build):
                        stdout=sys.stderr)
 
 
-def methods(sparsity, reconstruct):
-    selector = f"row:sparsity={sparsity:g}"
+def methods(sparsity, reconstruct, selector=None):
+    selector = selector or f"row:sparsity={sparsity:g}"
     return {
         "magnitude": ["--scorer", "magnitude", "--selector", selector, "--rewriter", "mask"],
         "wanda": ["--scorer", "activation", "--selector", selector, "--rewriter", "mask"],
@@ -113,13 +113,14 @@ def main():
     parser.add_argument("--sparsity", type=float, default=0.5)
     parser.add_argument("--methods", default="magnitude,wanda,reconstruct")
     parser.add_argument("--reconstruct", default="reconstruct", help="the candidate's rewriter spec")
+    parser.add_argument("--selector", help="selector spec instead of row:sparsity=SPARSITY (e.g. nm:n=2,m=4)")
     parser.add_argument("--prune", default=os.path.join(ROOT, ".build", "release", "prune"))
     parser.add_argument("--no-build", action="store_true", help="never run swift build")
     args = parser.parse_args()
 
     ensure_inputs(args.prune, not args.no_build)
     os.makedirs(RUNS, exist_ok=True)
-    table = methods(args.sparsity, args.reconstruct)
+    table = methods(args.sparsity, args.reconstruct, args.selector)
     chosen = [name.strip() for name in args.methods.split(",") if name.strip()]
     unknown = [name for name in chosen if name not in table]
     if unknown:

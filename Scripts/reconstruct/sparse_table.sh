@@ -13,7 +13,7 @@ fi
 example=Examples/digits-cnn
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-rewriters=(mask reconstruct reconstruct:bn=false reconstruct:mask=fixed reconstruct:inputs=dense)
+rewriters=(mask reconstruct reconstruct:holdout=0 reconstruct:bn=false reconstruct:mask=fixed reconstruct:fit=exact reconstruct:choose=block)
 accuracy() {
     "$prune" eval "$1" --data "$example/test.safetensors" --labels labels --json |
         python3 -c 'import json, sys; print("%.4f" % json.load(sys.stdin)["accuracy"]["value"])'

@@ -34,6 +34,9 @@ extension Recipe {
             if !stage.targets.ignore.isEmpty {
                 lines.append("    ignore: [\(stage.targets.ignore.map(Recipe.quoted).joined(separator: ", "))]")
             }
+            if let schedule = stage.schedule {
+                lines.append("    schedule: {steps: \(schedule.steps), curve: \(schedule.curve.rawValue)}")
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -34,6 +34,8 @@ public struct Recipe: Sendable, Hashable {
         public var targets: TargetFilter
         /// The line the stage starts on in its file (0 when built in code).
         public var line: Int
+        /// Steps of rising sparsity, when the stage is not one-shot (``Schedule``).
+        public var schedule: Schedule? = nil
 
         /// Creates a stage entry.
         public init(
@@ -51,7 +53,7 @@ public struct Recipe: Sendable, Hashable {
         /// Entries are equal when everything but the source line is.
         public static func == (lhs: StageEntry, rhs: StageEntry) -> Bool {
             lhs.name == rhs.name && lhs.scorer == rhs.scorer && lhs.selector == rhs.selector
-                && lhs.rewriter == rhs.rewriter && lhs.targets == rhs.targets
+                && lhs.rewriter == rhs.rewriter && lhs.targets == rhs.targets && lhs.schedule == rhs.schedule
         }
 
         /// Hashes everything but the source line.
@@ -61,6 +63,7 @@ public struct Recipe: Sendable, Hashable {
             hasher.combine(selector)
             hasher.combine(rewriter)
             hasher.combine(targets)
+            hasher.combine(schedule)
         }
     }
 
@@ -89,18 +92,23 @@ public struct Recipe: Sendable, Hashable {
             })
     }
 
-    /// Builds the pipeline, resolving every component in `registry`.
+    /// Builds the pipeline, resolving every component in `registry`; a stage with a ``Schedule`` becomes one stage
+    /// per step (every step after the first re-calibrates, ``Stage/recalibrate``).
     ///
     /// - Throws: `PruneError` for an unknown component, a bad parameter or a bad pattern; the message starts with
     ///   the stage's line when the recipe came from a file, and names the stage unless it is the only one, built in
     ///   code.
     public func pipeline(registry: ComponentRegistry, file: String = "recipe") throws -> Pipeline {
         Pipeline(
-            try stages.map { entry in
+            try stages.flatMap { entry in
                 do {
-                    return try Stage(
-                        name: entry.name, targets: entry.targets, scorer: entry.scorer, selector: entry.selector,
-                        rewriter: entry.rewriter, registry: registry)
+                    return try entry.expanded().map { step, recalibrate in
+                        var stage = try Stage(
+                            name: step.name, targets: step.targets, scorer: step.scorer, selector: step.selector,
+                            rewriter: step.rewriter, registry: registry)
+                        stage.recalibrate = recalibrate
+                        return stage
+                    }
                 } catch let error as PruneError {
                     // A one-stage recipe built in code (the command line's flags) needs no stage name.
                     guard entry.line > 0 || stages.count > 1 else { throw error }

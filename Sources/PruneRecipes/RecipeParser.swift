@@ -43,7 +43,10 @@ private struct RecipeReader {
     let file: String
 
     static let topKeys = ["stages", "plugins"]
-    static let stageKeys = ["name", "scorer", "selector", "rewriter", "include", "exclude", "granularity", "ignore"]
+    static let stageKeys = [
+        "name", "scorer", "selector", "rewriter", "include", "exclude", "granularity", "ignore", "schedule",
+    ]
+    static let scheduleKeys = ["steps", "curve"]
     static let pluginKeys = ["path", "sha256"]
 
     func fail(line: Int, _ message: String) -> PruneError {
@@ -98,9 +101,31 @@ private struct RecipeReader {
         } catch let error as PruneError {
             throw fail(line: line(map["include"] ?? map["exclude"] ?? map["ignore"] ?? node), error.message)
         }
-        return Recipe.StageEntry(
+        var entry = Recipe.StageEntry(
             name: name, scorer: try component("scorer"), selector: try component("selector"),
             rewriter: try component("rewriter", default: "mask"), targets: targets, line: line(node))
+        entry.schedule = try map["schedule"].map(schedule)
+        return entry
+    }
+
+    /// A schedule: a mapping with `steps` (1…1,000) and `curve` (`linear` or `cubic`, the default).
+    func schedule(_ node: Node) throws -> Schedule {
+        let map = try mapping(node, "'schedule'")
+        try checkKeys(map, allowed: RecipeReader.scheduleKeys, in: "'schedule'")
+        guard let stepsNode = map["steps"] else { throw fail(line: line(node), "'schedule' needs 'steps'") }
+        let text = try string(stepsNode, "'steps'")
+        guard let steps = Int(text), (1...RecipeLimits.maxStages).contains(steps) else {
+            throw fail(line: line(stepsNode), "'steps' is '\(text)'; expected a whole number from 1 to \(RecipeLimits.maxStages)")
+        }
+        var curve = Schedule.Curve.cubic
+        if let curveNode = map["curve"] {
+            let name = try string(curveNode, "'curve'")
+            guard let parsed = Schedule.Curve(rawValue: name) else {
+                throw fail(line: line(curveNode), "'curve' is '\(name)'; expected linear or cubic")
+            }
+            curve = parsed
+        }
+        return Schedule(steps: steps, curve: curve)
     }
 
     /// A component: `NAME:key=value,...` as a string, or a mapping with `name` and parameters.

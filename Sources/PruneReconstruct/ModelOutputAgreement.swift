@@ -1,17 +1,37 @@
 import PruneCore
 import PruneRuntime
 
-/// The end metric of a reconstruction: how far the model's outputs are from the dense model's on the calibration data,
-/// with the selection applied and nothing updated (before) and after the update.
+/// The end metric of a reconstruction: how far the model's outputs are from the dense model's, with the selection
+/// applied and nothing updated (before) and after the update, on the fitted and on the held-out calibration samples.
 enum ModelOutputAgreement {
-    /// One ``LayerReconstruction`` row per float graph output: ‖y − y_dense‖² / ‖y_dense‖² summed over all
-    /// calibration batches, for `baseline` (before) and `result` (after).
+    /// One ``LayerReconstruction`` row per float graph output: ‖y − y_dense‖² / ‖y_dense‖² summed over `batches`
+    /// (the fitted samples) for `baseline` (before) and `result` (after), and the same over `heldOut` when given.
     static func rows(
-        dense: Model, baseline: Model, result: Model, batches: any CalibrationBatches, threads: Int
+        dense: Model, baseline: Model, result: Model, batches: any CalibrationBatches,
+        heldOut: (any CalibrationBatches)? = nil, threads: Int
     ) throws -> [LayerReconstruction] {
         let options = Interpreter.Options(threads: threads)
         let engines = try [dense, baseline, result].map { try Interpreter(graph: RuntimeModel.graph(of: $0), options: options) }
         let outputs = engines[0].graph.outputNames
+        let fitted = try errors(engines: engines, outputs: outputs, batches: batches)
+        let held = try heldOut.map { try errors(engines: engines, outputs: outputs, batches: $0) }
+        return outputs.indices.filter { fitted[$0] != nil && (held == nil || held![$0] != nil) }.map { o in
+            let f = fitted[o]!
+            var row = LayerReconstruction(
+                layer: outputs[o], action: .modelOutput, relativeErrorBefore: f.before, relativeErrorAfter: f.after,
+                rows: f.samples)
+            if let h = held?[o] {
+                row.heldOutErrorBefore = h.before
+                row.heldOutErrorAfter = h.after
+            }
+            return row
+        }
+    }
+
+    /// Per graph output, the relative errors of engines 1 and 2 to engine 0 over `batches` (nil: not a float output).
+    private static func errors(engines: [Interpreter], outputs: [String], batches: any CalibrationBatches) throws
+        -> [(before: Double, after: Double, samples: Int)?]
+    {
         var reference = [Double](repeating: 0, count: outputs.count)
         var before = [Double](repeating: 0, count: outputs.count)
         var after = [Double](repeating: 0, count: outputs.count)
@@ -39,11 +59,10 @@ enum ModelOutputAgreement {
                 rows[o] += y.shape.first ?? 1
             }
         }
-        return outputs.indices.filter { isFloat[$0] }.map { o in
+        return outputs.indices.map { o in
+            guard isFloat[o] else { return nil }
             let scale = reference[o] > 0 ? reference[o] : 1
-            return LayerReconstruction(
-                layer: outputs[o], action: .modelOutput, relativeErrorBefore: before[o] / scale,
-                relativeErrorAfter: after[o] / scale, rows: rows[o])
+            return (before[o] / scale, after[o] / scale, rows[o])
         }
     }
 }

@@ -13,13 +13,16 @@ public enum ReconstructComponents {
                     + "re-fit and BatchNorm statistics; elements: SparseGPT OBS sweep)",
                 signature: try ParameterSignature(
                     parsing: "lambda:f64[0..]=0.001,bn:bool=true,damp:f64[0..]=0.01,block:i64[1..]=128,"
-                        + "mask:str{adaptive|fixed}=adaptive,inputs:str{pruned|dense}=pruned"),
+                        + "mask:str{adaptive|fixed}=adaptive,inputs:str{pruned|dense}=pruned,holdout:f64[0..0.5]=0.25,"
+                        + "chunk:i64[1..]=32,fit:str{sweep|exact}=sweep,choose:str{column|block}=column"),
                 source: .builtin)
         ) { values in
             ReconstructRewriter(
                 lambda: values.double("lambda"), reestimateBatchNorm: values.bool("bn"), damp: values.double("damp"),
                 blockSize: values.int("block"), adaptive: values.string("mask") == "adaptive",
-                denseInputs: values.string("inputs") == "dense")
+                denseInputs: values.string("inputs") == "dense", heldOutFraction: values.double("holdout"),
+                chunk: values.int("chunk"), elementFit: values.string("fit") == "exact" ? .exact : .sweep,
+                runChoice: values.string("choose") == "block" ? .block : .column)
         }
     }
 }

@@ -25,7 +25,14 @@ import PruneStructure
 /// `dpotrf` and one `dtrtri`, no dense inverse). With `adaptive` the sweep re-chooses which weights go, keeping the
 /// selection's count in every row and block (or in every N:M run, when the selection has that shape); otherwise it
 /// keeps the selection's mask. Each layer's H comes from the model pruned so far, or from the dense model with
-/// `denseInputs`. Element targets that are not such a weight are masked without an update (and reported).
+/// `denseInputs`. Element targets that are not such a weight are masked without an update (and reported). With
+/// ``ElementFit/exact`` every row is instead solved exactly on the columns the selection keeps in it.
+///
+/// **Held-out samples** (`heldOutFraction` of the calibration samples): every step is computed on the others and
+/// kept only where it lowers the error on these — a re-fit or sweep must beat the un-updated weights, re-estimated
+/// BatchNorm statistics the old ones — and they choose the least-squares damping from a small grid. The report rows
+/// carry the errors on both parts, and the end metric rows say whether the update made the model worse
+/// (``RewriteResult/worsened``).
 public struct ReconstructRewriter: Rewriter {
     /// The damping relative to the mean diagonal of XᵀX.
     public var lambda: Double
@@ -39,21 +46,54 @@ public struct ReconstructRewriter: Rewriter {
     public var adaptive: Bool
     /// Whether the OBS sweep takes each layer's H from the dense model instead of the model pruned so far.
     public var denseInputs: Bool
+    /// The fraction of calibration samples held out: every step (re-fit, sweep, BatchNorm statistics) is computed
+    /// on the others and kept only where it lowers the error on these; they also choose the damping of the
+    /// least-squares fit. 0 fits on everything and keeps every step.
+    public var heldOutFraction: Double
+    /// The most samples run through the model at once (calibration files are cut into pieces of this many).
+    public var chunk: Int
+    /// How element selections are recovered.
+    public var elementFit: ElementFit
+    /// When the OBS sweep chooses an N:M run's removed weights (element selections with `adaptive`).
+    public var runChoice: RunChoice
+
+    /// How the weights an element selection keeps are updated.
+    public enum ElementFit: String, Sendable {
+        /// SparseGPT's column sweep (one factorisation per layer; the mask may be re-chosen with `adaptive`).
+        case sweep
+        /// Every row solved exactly by damped least squares on the columns the selection keeps in it (the mask is
+        /// the selection's); rows with the same kept columns share one factorisation.
+        case exact
+    }
+
+    /// When an adaptive OBS sweep picks which weights of an N:M run go.
+    public enum RunChoice: String, Sendable {
+        /// When the sweep reaches the run's first column, after the earlier columns' updates (SparseGPT).
+        case column
+        /// When the sweep reaches the block holding the run's first column.
+        case block
+    }
 
     /// Creates the rewriter.
     ///
-    /// - Precondition: `blockSize >= 1`.
+    /// - Precondition: `blockSize >= 1`, `chunk >= 1`, `0 <= heldOutFraction < 1`.
     public init(
         lambda: Double = 1e-3, reestimateBatchNorm: Bool = true, damp: Double = 0.01, blockSize: Int = 128,
-        adaptive: Bool = true, denseInputs: Bool = false
+        adaptive: Bool = true, denseInputs: Bool = false, heldOutFraction: Double = 0.25, chunk: Int = 32,
+        elementFit: ElementFit = .sweep, runChoice: RunChoice = .column
     ) {
         precondition(blockSize >= 1, "the OBS block size must be at least 1")
+        precondition(chunk >= 1 && heldOutFraction >= 0 && heldOutFraction < 1)
         self.lambda = lambda
         self.reestimateBatchNorm = reestimateBatchNorm
         self.damp = damp
         self.blockSize = blockSize
         self.adaptive = adaptive
         self.denseInputs = denseInputs
+        self.heldOutFraction = heldOutFraction
+        self.chunk = chunk
+        self.elementFit = elementFit
+        self.runChoice = runChoice
     }
 
     /// The calibration batches: the rewriter runs them.
@@ -74,7 +114,7 @@ public struct ReconstructRewriter: Rewriter {
     public func reconstruct(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> (
         model: Model, layers: [LayerReconstruction]
     ) {
-        guard let batches = context.calibrationBatches, batches.batchCount > 0 else {
+        guard let allBatches = context.calibrationBatches, allBatches.batchCount > 0 else {
             throw PruneError(
                 .invalidInput,
                 "rewriter 'reconstruct' needs calibration data (it re-fits layers on the model's activations): "
@@ -85,6 +125,10 @@ public struct ReconstructRewriter: Rewriter {
             return false
         }
         guard let first = pruning.first else { return (model, []) }
+        let split = try CalibrationSplit(
+            allBatches, inputs: RuntimeModel.graph(of: model).inputNames, heldOutFraction: heldOutFraction,
+            chunk: chunk)
+        let (batches, heldOut) = (split.fitted, split.heldOut)
         if let mixed = pruning.first(where: { $0.target.granularity != first.target.granularity }) {
             throw PruneError(
                 .unsupported,
@@ -94,14 +138,16 @@ public struct ReconstructRewriter: Rewriter {
         if first.target.granularity == .element {
             let (result, layers) = try SparseReconstruction(
                 damp: damp, blockSize: blockSize, adaptive: adaptive, denseInputs: denseInputs,
-                reestimateBatchNorm: reestimateBatchNorm
-            ).run(model: model, selection: selection, batches: batches, threads: context.threads)
+                reestimateBatchNorm: reestimateBatchNorm, exact: elementFit == .exact,
+                chooseAtColumn: runChoice == .column
+            ).run(model: model, selection: selection, batches: batches, heldOut: heldOut, threads: context.threads)
             var masked = model
             for (name, mask) in SparseReconstruction.elementMasks(of: selection) {
                 try masked.setTensor(masked.parameter(named: name).tensor.zeroing(mask), for: name)
             }
             let end = try ModelOutputAgreement.rows(
-                dense: model, baseline: masked, result: result, batches: batches, threads: context.threads)
+                dense: model, baseline: masked, result: result, batches: batches, heldOut: heldOut,
+                threads: context.threads)
             return (result, layers + end)
         }
         let removed = try Self.removedIndices(model: model, selection: selection)
@@ -114,7 +160,7 @@ public struct ReconstructRewriter: Rewriter {
         let current = try Interpreter(graph: RuntimeModel.graph(of: pruned), options: .init(threads: threads))
         var work = Work(
             dense: dense, pruned: current, model: pruned, original: model, removed: removed, batches: batches,
-            lambda: lambda)
+            heldOut: heldOut, lambda: lambda)
         var changed = Set<String>()
         var report: [LayerReconstruction] = []
         let readers = ParameterReaders(graph: onnx.proto, model: pruned)
@@ -139,7 +185,7 @@ public struct ReconstructRewriter: Rewriter {
             }
         }
         let end = try ModelOutputAgreement.rows(
-            dense: model, baseline: pruned, result: work.model, batches: batches, threads: threads)
+            dense: model, baseline: pruned, result: work.model, batches: batches, heldOut: heldOut, threads: threads)
         return (work.model, report + end)
     }
 

@@ -27,14 +27,17 @@ enum SparsityPattern: Sendable {
 /// Rows are independent, so they run in parallel.
 enum SparseOBSSweep {
     /// Sweeps `weights` (row-major rows × columns) in place and returns the removal mask that was applied.
+    /// With `chooseAtColumn`, a `.chosen` segment is chosen when the sweep reaches its first column (after the
+    /// updates of every earlier column, as SparseGPT chooses N:M runs); otherwise when the sweep reaches the block
+    /// that holds its first column.
     static func run(
         weights: inout [Double], rows: Int, columns: Int, factor: [Double], blockSize: Int,
-        pattern: SparsityPattern, threads: Int
+        pattern: SparsityPattern, threads: Int, chooseAtColumn: Bool = false
     ) -> [Bool] {
         precondition(weights.count == rows * columns && factor.count == columns * columns && blockSize >= 1)
         var mask: [Bool]
-        var segmentsStartingInBlock: [[Int]] = []
         let blockCount = (columns + blockSize - 1) / blockSize
+        var segmentsStartingInBlock = [[Int]](repeating: [], count: blockCount)
         switch pattern {
         case .fixed(let fixed):
             precondition(fixed.count == rows * columns)
@@ -42,12 +45,21 @@ enum SparseOBSSweep {
         case .chosen(let segments, let counts):
             precondition(counts.count == rows * segments.count)
             mask = [Bool](repeating: false, count: rows * columns)
-            segmentsStartingInBlock = [[Int]](repeating: [], count: blockCount)
             for (index, segment) in segments.enumerated() where !segment.isEmpty {
                 segmentsStartingInBlock[segment[0] / blockSize].append(index)
             }
         }
+        var segmentsStartingAt = [[Int]](repeating: [], count: chooseAtColumn ? columns : 0)
+        if chooseAtColumn, case .chosen(let segments, _) = pattern {
+            for (index, segment) in segments.enumerated() where !segment.isEmpty {
+                segmentsStartingAt[segment[0]].append(index)
+            }
+            segmentsStartingInBlock = segmentsStartingInBlock.map { _ in [] }
+        }
         let starting = segmentsStartingInBlock
+        let startingAt = segmentsStartingAt
+        let (segments, counts): ([[Int]], [Int32]) =
+            if case .chosen(let segments, let counts) = pattern { (segments, counts) } else { ([], []) }
         var errors = [Double](repeating: 0, count: rows * blockSize)
         for block in 0..<blockCount {
             let start = block * blockSize
@@ -63,17 +75,22 @@ enum SparseOBSSweep {
                             let factorPointer = SharedPointer(UnsafeMutablePointer(mutating: u.baseAddress!))
                             ParallelFor.run(rows, threads: rows >= 64 ? threads : 1) { r in
                                 let u = UnsafePointer(factorPointer.pointer)
-                                if case .chosen(let segments, let counts) = pattern {
-                                    for s in starting[block] {
-                                        choose(
-                                            count: Int(counts[r * segments.count + s]), of: segments[s], row: r,
-                                            columns: columns, weights: w.pointer, factor: u, mask: m.pointer)
-                                    }
+                                for s in starting[block] {
+                                    choose(
+                                        count: Int(counts[r * segments.count + s]), of: segments[s], row: r,
+                                        columns: columns, weights: w.pointer, factor: u, mask: m.pointer)
                                 }
                                 let row = w.pointer + r * columns
                                 let rowMask = m.pointer + r * columns
                                 let rowErrors = e.pointer + r * blockSize
                                 for i in start..<end {
+                                    if chooseAtColumn {
+                                        for s in startingAt[i] {
+                                            choose(
+                                                count: Int(counts[r * segments.count + s]), of: segments[s], row: r,
+                                                columns: columns, weights: w.pointer, factor: u, mask: m.pointer)
+                                        }
+                                    }
                                     let value = row[i]
                                     let error = rowMask[i] ? value / u[i * columns + i] : 0
                                     rowErrors[i - start] = error

@@ -16,6 +16,10 @@ struct SparseReconstruction {
     let denseInputs: Bool
     /// Whether BatchNormalization running statistics downstream of a pruned tensor are re-estimated.
     let reestimateBatchNorm: Bool
+    /// Whether the selection's mask is kept and every row solved exactly (``ExactRowFit``) instead of swept.
+    var exact = false
+    /// Whether an adaptive sweep chooses each N:M run when it reaches the run's first column (SparseGPT).
+    var chooseAtColumn = true
 
     /// One thing done to the model, in graph order.
     private enum Step {
@@ -24,7 +28,14 @@ struct SparseReconstruction {
     }
 
     /// The model with every element selection applied and the selected layers' surviving weights updated.
-    func run(model: Model, selection: Selection, batches: any CalibrationBatches, threads: Int) throws -> (
+    ///
+    /// With `heldOut` samples, each layer's update is kept only when it lowers the layer's output error on them
+    /// (otherwise the layer keeps the selection's zeros and its other weights as they were), and so is each
+    /// BatchNorm re-estimation (judged against the dense model's BatchNorm output).
+    func run(
+        model: Model, selection: Selection, batches: any CalibrationBatches, heldOut: (any CalibrationBatches)? = nil,
+        threads: Int
+    ) throws -> (
         model: Model, layers: [LayerReconstruction]
     ) {
         let masks = Self.elementMasks(of: selection)
@@ -68,8 +79,10 @@ struct SparseReconstruction {
         guard !steps.isEmpty else { return (current, report) }
 
         let pruned = try Interpreter(graph: RuntimeModel.graph(of: current), options: .init(threads: threads))
-        let source =
-            denseInputs ? try Interpreter(graph: RuntimeModel.graph(of: model), options: .init(threads: threads)) : pruned
+        let needsDense = denseInputs || (heldOut != nil && steps.contains { if case .batchNorm = $0 { true } else { false } })
+        let dense =
+            needsDense ? try Interpreter(graph: RuntimeModel.graph(of: model), options: .init(threads: threads)) : nil
+        let source = denseInputs ? dense! : pruned
         // A Hessian is shared by the layers reading the same value with the same unfolding (Q, K and V of an
         // attention block), and dropped after the last of them. It stays valid across their updates: the sweep
         // follows graph order, so no layer updated later can be upstream of a value already read.
@@ -77,12 +90,18 @@ struct SparseReconstruction {
         for (index, step) in steps.enumerated() {
             if case .sweep(let layer) = step { lastReader[Self.hessianKey(layer)] = index }
         }
-        var hessians: [String: [Hessian]] = [:]
+        var hessians: [String: (fitted: [Hessian], heldOut: [Hessian]?)] = [:]
         for (index, step) in steps.enumerated() {
             let layer: Layer
             switch step {
             case .batchNorm(let node):
-                report.append(try BatchNormStatistics.reestimate(node, in: &current, running: pruned, batches: batches))
+                let channels = try current.parameter(named: node.input[3]).tensor.elementCount
+                let judge = heldOut.map {
+                    BatchNormStatistics.Judge(batches: $0, dense: dense!, denseChannels: Array(0..<channels))
+                }
+                report.append(
+                    try BatchNormStatistics.reestimate(
+                        node, in: &current, running: pruned, batches: batches, judge: judge))
                 continue
             case .sweep(let sweptLayer):
                 layer = sweptLayer
@@ -91,12 +110,16 @@ struct SparseReconstruction {
             let weight = try current.parameter(named: layer.weight).tensor
             let matrix = WeightMatrix(layer: layer, shape: weight.shape)
             let groupHessians =
-                try hessians[key] ?? accumulate(layer: layer, columns: matrix.columns, from: source, batches)
+                try hessians[key]
+                ?? (
+                    accumulate(layer: layer, columns: matrix.columns, from: source, batches),
+                    heldOut.map { try accumulate(layer: layer, columns: matrix.columns, from: source, $0) }
+                )
             hessians[key] = lastReader[key] == index ? nil : groupHessians
             let (updated, row) = try LibraryThreads.with(threads) {
                 try sweep(
-                    layer: layer, weight: weight, matrix: matrix, mask: masks[layer.weight]!, hessians: groupHessians,
-                    threads: threads)
+                    layer: layer, weight: weight, matrix: matrix, mask: masks[layer.weight]!,
+                    hessians: groupHessians.fitted, heldOut: groupHessians.heldOut, threads: threads)
             }
             try current.setTensor(Tensor(shape: weight.shape, values: updated), for: layer.weight)
             try pruned.replaceInitializers([layer.weight: RuntimeTensor(shape: weight.shape, floats: updated)])
@@ -139,7 +162,8 @@ struct SparseReconstruction {
     /// Runs the OBS sweep on one weight, group by group, and returns its new values (in the tensor's layout) and
     /// the report row.
     private func sweep(
-        layer: Layer, weight: Tensor, matrix: WeightMatrix, mask: Mask, hessians: [Hessian], threads: Int
+        layer: Layer, weight: Tensor, matrix: WeightMatrix, mask: Mask, hessians: [Hessian], heldOut: [Hessian]?,
+        threads: Int
     ) throws -> ([Float], LayerReconstruction) {
         let columns = matrix.columns
         let original = matrix.rowMajor(weight.floatValues())
@@ -147,6 +171,7 @@ struct SparseReconstruction {
         var updated = original
         let rowsPerGroup = matrix.rows / hessians.count
         var (reference, before, after) = (0.0, 0.0, 0.0)
+        var (heldReference, heldBefore, heldAfter) = (0.0, 0.0, 0.0)
         var swept = false
         for (group, hessian) in hessians.enumerated() {
             let span = (group * rowsPerGroup * columns)..<((group + 1) * rowsPerGroup * columns)
@@ -163,17 +188,29 @@ struct SparseReconstruction {
             swept = true
             var damped = h
             for i in 0..<columns { damped[i * columns + i] += damp * meanDiagonal }
-            let factor = try InverseHessianFactor.upperFactor(of: damped, n: columns, layer: layer.name)
             var result = rowWeights
-            _ = SparseOBSSweep.run(
-                weights: &result, rows: rowsPerGroup, columns: columns, factor: factor, blockSize: blockSize,
-                pattern: pattern(rowMask, rows: rowsPerGroup, matrix: matrix), threads: threads)
+            if exact {
+                result = try ExactRowFit.fit(
+                    weights: rowWeights, rows: rowsPerGroup, columns: columns, mask: rowMask, damped: damped,
+                    layer: layer.name)
+            } else {
+                let factor = try InverseHessianFactor.upperFactor(of: damped, n: columns, layer: layer.name)
+                _ = SparseOBSSweep.run(
+                    weights: &result, rows: rowsPerGroup, columns: columns, factor: factor, blockSize: blockSize,
+                    pattern: pattern(rowMask, rows: rowsPerGroup, matrix: matrix), threads: threads,
+                    chooseAtColumn: chooseAtColumn)
+            }
             updated.replaceSubrange(span, with: result)
             let maskDelta = rowWeights.indices.map { rowMask[$0] ? -rowWeights[$0] : 0 }
             let sweepDelta = rowWeights.indices.map { result[$0] - rowWeights[$0] }
             reference += Hessian.outputSquares(of: rowWeights, rows: rowsPerGroup, h: h, size: columns)
             before += Hessian.outputSquares(of: maskDelta, rows: rowsPerGroup, h: h, size: columns)
             after += Hessian.outputSquares(of: sweepDelta, rows: rowsPerGroup, h: h, size: columns)
+            if let held = heldOut?[group].symmetric {
+                heldReference += Hessian.outputSquares(of: rowWeights, rows: rowsPerGroup, h: held, size: columns)
+                heldBefore += Hessian.outputSquares(of: maskDelta, rows: rowsPerGroup, h: held, size: columns)
+                heldAfter += Hessian.outputSquares(of: sweepDelta, rows: rowsPerGroup, h: held, size: columns)
+            }
         }
         let rows = hessians[0].rows
         guard swept else {
@@ -185,12 +222,24 @@ struct SparseReconstruction {
             )
         }
         let scale = reference > 0 ? reference : 1
-        return (
-            matrix.tensorLayout(updated),
-            LayerReconstruction(
-                layer: layer.name, action: .sparseOBS, relativeErrorBefore: before / scale,
-                relativeErrorAfter: after / scale, rows: rows)
-        )
+        var row = LayerReconstruction(
+            layer: layer.name, action: .sparseOBS, relativeErrorBefore: before / scale,
+            relativeErrorAfter: after / scale, rows: rows)
+        if exact { row.note = "exact least squares per row on the selection's mask" }
+        if heldOut != nil {
+            let heldScale = heldReference > 0 ? heldReference : 1
+            row.heldOutErrorBefore = heldBefore / heldScale
+            row.heldOutErrorAfter = heldAfter / heldScale
+            row.reverted = !(heldAfter < heldBefore)
+            if row.reverted == true {
+                row.note = "kept the selection's zeros without an update: the update did not lower the error on "
+                    + "held-out samples"
+                var masked = original
+                for index in masked.indices where selected[index] { masked[index] = 0 }
+                return (matrix.tensorLayout(masked), row)
+            }
+        }
+        return (matrix.tensorLayout(updated), row)
     }
 
     /// The sweep's pattern for `rows` rows of selection mask `selected`: the mask itself, or its counts per row and

@@ -9,7 +9,10 @@ struct Work {
     var model: Model
     let original: Model
     let removed: [RemovedKey: Set<Int>]
+    /// The samples the fits and statistics are computed on.
     let batches: any CalibrationBatches
+    /// The samples every step is judged on (nil: every step is kept).
+    let heldOut: (any CalibrationBatches)?
     let lambda: Double
 
     /// Re-fits `layer` to the dense model's outputs and installs the result in the model and the interpreter.
@@ -73,51 +76,82 @@ struct Work {
         }
 
         let threads = pruned.options.threads
-        var equations = [NormalEquations](
-            repeating: NormalEquations(features: columns, outputs: perGroup), count: groups)
-        for index in 0..<batches.batchCount {
-            let x = try RuntimeModel.capture(layer.input, running: pruned, batch: index, of: batches)
-            let y = try RuntimeModel.capture(layer.output, running: dense, batch: index, of: batches)
-            let (xv, yv) = (x.floatValues(), y.floatValues())
-            try LibraryThreads.with(threads) {
-                for g in 0..<groups {
-                    let (rowsX, fittedY, count) = try Self.rows(
-                        layer: layer, x: x, xValues: xv, y: y, yValues: yv, features: features,
-                        kept: Array(kept[(g * perGroup)..<((g + 1) * perGroup)]), denseOut: denseOut, bias: withBias,
-                        group: g)
-                    var rowsY = fittedY
-                    if layer.biasIsShared, let biasValues {
-                        for row in 0..<count {
-                            for local in 0..<perGroup {
-                                rowsY[row * perGroup + local] -= Double(biasValues[g * perGroup + local])
+        /// The normal equations of every convolution group over `source`'s batches.
+        func equations(over source: any CalibrationBatches) throws -> [NormalEquations] {
+            var equations = [NormalEquations](
+                repeating: NormalEquations(features: columns, outputs: perGroup), count: groups)
+            for index in 0..<source.batchCount {
+                let x = try RuntimeModel.capture(layer.input, running: pruned, batch: index, of: source)
+                let y = try RuntimeModel.capture(layer.output, running: dense, batch: index, of: source)
+                let (xv, yv) = (x.floatValues(), y.floatValues())
+                try LibraryThreads.with(threads) {
+                    for g in 0..<groups {
+                        let (rowsX, fittedY, count) = try Self.rows(
+                            layer: layer, x: x, xValues: xv, y: y, yValues: yv, features: features,
+                            kept: Array(kept[(g * perGroup)..<((g + 1) * perGroup)]), denseOut: denseOut,
+                            bias: withBias, group: g)
+                        var rowsY = fittedY
+                        if layer.biasIsShared, let biasValues {
+                            for row in 0..<count {
+                                for local in 0..<perGroup {
+                                    rowsY[row * perGroup + local] -= Double(biasValues[g * perGroup + local])
+                                }
                             }
                         }
+                        equations[g].add(x: rowsX, y: rowsY, count: count)
                     }
-                    equations[g].add(x: rowsX, y: rowsY, count: count)
                 }
             }
+            return equations
         }
-        let targetSquares = equations.reduce(0) { $0 + $1.targetSquares }
-        let scale = targetSquares > 0 ? targetSquares : 1
-        var residualBefore = 0.0
-        var residualAfter = 0.0
+        let fitted = try equations(over: batches)
+        let held = try heldOut.map { try equations(over: $0) }
+        /// Σ residuals of per-group solutions on `systems`, relative to their ‖Y‖².
+        func relative(_ systems: [NormalEquations], _ solutions: [[Double]]) -> Double {
+            let squares = systems.reduce(0) { $0 + $1.targetSquares }
+            let residual = zip(systems, solutions).reduce(0) { $0 + $1.0.residual($1.1) }
+            return residual / (squares > 0 ? squares : 1)
+        }
+        // One damping per layer: the grid's value with the lowest held-out error (the given one without held-out).
+        let grid = held == nil ? [lambda] : Self.dampingGrid(around: lambda)
+        var best: (damping: Double, solutions: [[Double]], heldError: Double)?
+        try LibraryThreads.with(threads) {
+            for relativeDamping in grid {
+                let solutions = try (0..<groups).map { g in
+                    let meanDiagonal = fitted[g].meanDiagonal
+                    return try fitted[g].solve(
+                        damping: relativeDamping * (meanDiagonal > 0 ? meanDiagonal : 1), prior: priors[g],
+                        layer: layer.name)
+                }
+                let heldError = held.map { relative($0, solutions) } ?? 0
+                if best == nil || heldError < best!.heldError { best = (relativeDamping, solutions, heldError) }
+            }
+        }
+        let chosen = best!
+        var row = LayerReconstruction(
+            layer: layer.name, action: .leastSquares, relativeErrorBefore: relative(fitted, priors),
+            relativeErrorAfter: relative(fitted, chosen.solutions), rows: fitted.first?.rows ?? 0)
+        row.damping = chosen.damping
+        if let held {
+            let heldBefore = relative(held, priors)
+            row.heldOutErrorBefore = heldBefore
+            row.heldOutErrorAfter = chosen.heldError
+            row.reverted = !(chosen.heldError < heldBefore)
+            if row.reverted == true {
+                row.note = "kept the surviving weights: the fit did not lower the error on held-out samples"
+                return row
+            }
+        }
         var newWeights = [Float](repeating: 0, count: values.count)
         var newBias = [Float](repeating: 0, count: outputs)
-        try LibraryThreads.with(threads) {
-            for g in 0..<groups {
-                let system = equations[g]
-                let meanDiagonal = system.meanDiagonal
-                let damping = lambda * (meanDiagonal > 0 ? meanDiagonal : 1)
-                let solution = try system.solve(damping: damping, prior: priors[g], layer: layer.name)
-                residualBefore += system.residual(priors[g])
-                residualAfter += system.residual(solution)
-                for local in 0..<perGroup {
-                    let o = g * perGroup + local
-                    for f in 0..<features {
-                        newWeights[index(output: o, feature: f)] = Float(solution[f * perGroup + local])
-                    }
-                    if withBias { newBias[o] = Float(solution[features * perGroup + local]) }
+        for g in 0..<groups {
+            let solution = chosen.solutions[g]
+            for local in 0..<perGroup {
+                let o = g * perGroup + local
+                for f in 0..<features {
+                    newWeights[index(output: o, feature: f)] = Float(solution[f * perGroup + local])
                 }
+                if withBias { newBias[o] = Float(solution[features * perGroup + local]) }
             }
         }
 
@@ -128,9 +162,13 @@ struct Work {
             replacements[bias] = RuntimeTensor(shape: [outputs], floats: newBias)
         }
         try pruned.replaceInitializers(replacements)
-        return LayerReconstruction(
-            layer: layer.name, action: .leastSquares, relativeErrorBefore: residualBefore / scale,
-            relativeErrorAfter: residualAfter / scale, rows: equations.first?.rows ?? 0)
+        return row
+    }
+
+    /// The relative dampings tried when held-out samples choose one: `lambda` × {0.1, 1, 10, 100, 1000} (just 0
+    /// when `lambda` is 0).
+    static func dampingGrid(around lambda: Double) -> [Double] {
+        lambda > 0 ? [0.1, 1, 10, 100, 1000].map { $0 * lambda } : [0]
     }
 
     /// The rows of X (pruned input of convolution group `group`, im2col for a Conv, ones column for a bias) and Y
@@ -172,6 +210,17 @@ struct Work {
 
     /// Re-estimates a BatchNormalization node's running mean and variance from its input in the pruned model.
     mutating func reestimate(batchNorm node: Onnx_NodeProto) throws -> LayerReconstruction {
-        try BatchNormStatistics.reestimate(node, in: &model, running: pruned, batches: batches)
+        let channels = try model.parameter(named: node.input[3]).tensor.elementCount
+        let gone = removed[RemovedKey(parameter: node.input[3], axis: 0)] ?? []
+        let denseChannels = try original.parameter(named: node.input[3]).tensor.elementCount
+        let kept = (0..<denseChannels).filter { !gone.contains($0) }
+        guard kept.count == channels else {
+            throw PruneError(
+                .shapeMismatch,
+                "'reconstruct': BatchNormalization '\(node.name)': \(kept.count) surviving channels for \(channels)")
+        }
+        return try BatchNormStatistics.reestimate(
+            node, in: &model, running: pruned, batches: batches,
+            judge: heldOut.map { .init(batches: $0, dense: dense, denseChannels: kept) })
     }
 }

@@ -33,7 +33,7 @@ struct ReconstructTests {
         let model = try work.open(Self.mlp(), as: "mlp").model
         let selection = try removing([2], ofGroup: "fc1", in: model)
         let context = PruneContext(model: model, calibrationBatches: Self.mlpBatches)
-        let (result, layers) = try ReconstructRewriter(lambda: 0).reconstruct(model, applying: selection, in: context)
+        let (result, layers) = try ReconstructRewriter(lambda: 0, heldOutFraction: 0).reconstruct(model, applying: selection, in: context)
         let weight = try #require(result["fc2.weight"]).tensor
         #expect(weight.shape == [1, 2])
         let values = weight.floatValues()
@@ -57,8 +57,8 @@ struct ReconstructTests {
         let model = try work.open(Self.mlp(), as: "mlp").model
         let selection = try removing([2], ofGroup: "fc1", in: model)
         let context = PruneContext(model: model, calibrationBatches: Self.mlpBatches)
-        let exact = try ReconstructRewriter(lambda: 0).rewrite(model, applying: selection, in: context).model
-        let damped = try ReconstructRewriter(lambda: 10).rewrite(model, applying: selection, in: context).model
+        let exact = try ReconstructRewriter(lambda: 0, heldOutFraction: 0).rewrite(model, applying: selection, in: context).model
+        let damped = try ReconstructRewriter(lambda: 10, heldOutFraction: 0).rewrite(model, applying: selection, in: context).model
         // Between the surviving weights [1, 2] and the exact fit [4, 5]; heavy damping stays near [1, 2].
         let (e, d) = (exact["fc2.weight"]!.tensor.floatValues(), damped["fc2.weight"]!.tensor.floatValues())
         #expect(d[0] > 1 && d[0] < e[0] && d[1] > 2 && d[1] < e[1], "\(d)")
@@ -93,7 +93,7 @@ struct ReconstructTests {
         ])
         let selection = try removing([2], ofGroup: "conv1", in: model)
         let context = PruneContext(model: model, calibrationBatches: batches)
-        let (result, layers) = try ReconstructRewriter(lambda: 0).reconstruct(model, applying: selection, in: context)
+        let (result, layers) = try ReconstructRewriter(lambda: 0, heldOutFraction: 0).reconstruct(model, applying: selection, in: context)
         let mean = result["bn.running_mean"]!.tensor.floatValues()
         let variance = result["bn.running_var"]!.tensor.floatValues()
         #expect(abs(mean[0] - 2.5) < 1e-4 && abs(mean[1] - 3) < 1e-4, "\(mean)")
@@ -101,7 +101,7 @@ struct ReconstructTests {
         #expect(layers.map(\.action) == [.leastSquares, .batchNormStatistics, .modelOutput])
         #expect(layers[1].rows == 4)
 
-        let untouched = try ReconstructRewriter(lambda: 0, reestimateBatchNorm: false)
+        let untouched = try ReconstructRewriter(lambda: 0, reestimateBatchNorm: false, heldOutFraction: 0)
             .rewrite(model, applying: selection, in: context).model
         #expect(untouched["bn.running_mean"]!.tensor.floatValues() == [0, 0])
     }
@@ -111,7 +111,7 @@ struct ReconstructTests {
         let model = try work.open(Self.mlp(), as: "mlp").model
         let selection = try removing([2], ofGroup: "fc1", in: model)
         #expect {
-            _ = try ReconstructRewriter().rewrite(model, applying: selection, in: PruneContext(model: model))
+            _ = try ReconstructRewriter(heldOutFraction: 0).rewrite(model, applying: selection, in: PruneContext(model: model))
         } throws: { error in
             (error as? PruneError)?.message.contains("needs calibration data") == true
                 && (error as? PruneError)?.message.contains("--calibration") == true
@@ -126,7 +126,7 @@ struct ReconstructTests {
         selection.entries.append(.init(target: .elements(of: parameter), decision: .prune(Mask(count: 3, setting: [0]))))
         let context = PruneContext(model: model, calibrationBatches: Self.mlpBatches)
         #expect {
-            _ = try ReconstructRewriter().rewrite(model, applying: selection, in: context)
+            _ = try ReconstructRewriter(heldOutFraction: 0).rewrite(model, applying: selection, in: context)
         } throws: { error in
             let message = (error as? PruneError)?.message ?? ""
             return message.contains("both units and elements") && message.contains("fc2.weight")
@@ -151,10 +151,10 @@ struct ReconstructCLITests {
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("MACs (batch 1): 337,536 → 86,848"))
         for layer in ["/conv2/Conv", "/fc1/Gemm", "/fc2/Gemm"] {
-            #expect(run.stdout.contains("reconstructed \(layer) (least squares): relative error on calibration data"), "\(run.stdout)")
+            #expect(run.stdout.contains("reconstructed \(layer) (least squares): relative error on fitted samples"), "\(run.stdout)")
         }
         #expect(run.stdout.contains("re-estimated /bn2/BatchNormalization: BatchNorm running statistics"))
-        #expect(run.stdout.contains("model output logits: relative error to the dense model on calibration data"))
+        #expect(run.stdout.contains("model output logits: relative error to the dense model on fitted samples"))
         let eval = try PruneBinary.run([
             "eval", work.path("r.onnx"), "--data", Examples.cnn.appending(path: "test.safetensors").path, "--labels",
             "labels", "--json",

@@ -140,7 +140,7 @@ struct SparseReconstructTests {
             .init(target: .elements(of: try model.parameter(named: "fc.weight")), decision: .prune(Mask(count: 3, setting: [0])))
         ])
         let context = PruneContext(model: model, calibrationBatches: Self.dependentBatches)
-        let (result, layers) = try ReconstructRewriter(damp: 1e-10, adaptive: false)
+        let (result, layers) = try ReconstructRewriter(damp: 1e-10, adaptive: false, heldOutFraction: 0)
             .reconstruct(model, applying: selection, in: context)
         let w = result["fc.weight"]!.tensor.floatValues()
         #expect(w[0] == 0 && abs(w[1] - 3) < 1e-4 && abs(w[2] - 4) < 1e-4, "\(w)")
@@ -171,7 +171,7 @@ struct SparseReconstructTests {
         let rows = Self.dependentBatches.batches.map { $0["x"]!.floatValues() }.joined()
         let batches = InMemoryBatches(batches: [["x": Tensor(shape: [1, 5, 3], values: Array(rows))]])
         let context = PruneContext(model: model, calibrationBatches: batches)
-        let (result, layers) = try ReconstructRewriter(damp: 1e-10, adaptive: false).reconstruct(model, applying: selection, in: context)
+        let (result, layers) = try ReconstructRewriter(damp: 1e-10, adaptive: false, heldOutFraction: 0).reconstruct(model, applying: selection, in: context)
         let w = result["proj.weight"]!.tensor.floatValues()
         let expected: [Float] = [0, 1, 3, 1, 4, 1]
         #expect(zip(w, expected).allSatisfy { abs($0 - $1) < 1e-4 }, "\(w)")
@@ -211,7 +211,7 @@ struct SparseReconstructTests {
                         decision: .prune(Mask(count: 24, setting: [0, 3, 5, 6, 9, 12, 15, 18, 21, 23])))
                 ])
                 let context = PruneContext(model: model, calibrationBatches: batches)
-                let (result, layers) = try ReconstructRewriter().reconstruct(model, applying: selection, in: context)
+                let (result, layers) = try ReconstructRewriter(heldOutFraction: 0).reconstruct(model, applying: selection, in: context)
                 #expect(layers.first?.action == .sparseOBS && layers.first?.rows == 48)
                 results.append(result["conv.weight"]!.tensor.floatValues())
                 _ = work
@@ -263,9 +263,9 @@ struct SparseReconstructTests {
                 target: .elements(of: try splitModel.parameter(named: "conv_b.weight")),
                 decision: .prune(Mask(count: 36, setting: pruned.filter { $0 >= 36 }.map { $0 - 36 }))),
         ])
-        let (groupedResult, groupedLayers) = try ReconstructRewriter().reconstruct(
+        let (groupedResult, groupedLayers) = try ReconstructRewriter(heldOutFraction: 0).reconstruct(
             groupedModel, applying: groupedSelection, in: PruneContext(model: groupedModel, calibrationBatches: batches))
-        let (splitResult, _) = try ReconstructRewriter().reconstruct(
+        let (splitResult, _) = try ReconstructRewriter(heldOutFraction: 0).reconstruct(
             splitModel, applying: splitSelection, in: PruneContext(model: splitModel, calibrationBatches: batches))
         let expected = splitResult["conv_a.weight"]!.tensor.floatValues() + splitResult["conv_b.weight"]!.tensor.floatValues()
         let actual = groupedResult["conv.weight"]!.tensor.floatValues()
@@ -292,8 +292,8 @@ struct SparseReconstructTests {
         ])
         let batches = InMemoryBatches(batches: [["x": Tensor(shape: [3, 2], values: [1, 1, -2, -2, 0.5, 0.5])]])
         let context = PruneContext(model: model, calibrationBatches: batches)
-        let sequential = try ReconstructRewriter(damp: 1e-9, adaptive: false).reconstruct(model, applying: selection, in: context)
-        let fromDense = try ReconstructRewriter(damp: 1e-9, adaptive: false, denseInputs: true)
+        let sequential = try ReconstructRewriter(damp: 1e-9, adaptive: false, heldOutFraction: 0).reconstruct(model, applying: selection, in: context)
+        let fromDense = try ReconstructRewriter(damp: 1e-9, adaptive: false, denseInputs: true, heldOutFraction: 0)
             .reconstruct(model, applying: selection, in: context)
         let afterSequential = try #require(sequential.layers.first { $0.layer == "fc2" }?.relativeErrorAfter)
         let afterDense = try #require(fromDense.layers.first { $0.layer == "fc2" }?.relativeErrorAfter)
@@ -311,7 +311,7 @@ struct SparseReconstructTests {
             .init(target: .elements(of: try model.parameter(named: "fc2.bias")), decision: .prune(Mask(count: 1, setting: [0])))
         ])
         let context = PruneContext(model: model, calibrationBatches: ReconstructTests.mlpBatches)
-        let (result, layers) = try ReconstructRewriter().reconstruct(model, applying: selection, in: context)
+        let (result, layers) = try ReconstructRewriter(heldOutFraction: 0).reconstruct(model, applying: selection, in: context)
         #expect(result["fc2.bias"]!.tensor.floatValues() == [0])
         #expect(result["fc2.weight"]!.tensor.floatValues() == [1, 2, 3])
         #expect(layers.count == 2 && layers[0].action == .maskOnly && layers[0].layer == "fc2.bias")
@@ -367,14 +367,14 @@ struct SparseReconstructCLITests {
         let masked = try prune("row:sparsity=0.7", rewriter: "mask", into: work)
         let rebuilt = try prune("row:sparsity=0.7", rewriter: "reconstruct", into: work)
         for layer in ["/conv1/Conv", "/conv2/Conv", "/fc1/Gemm", "/fc2/Gemm"] {
-            #expect(rebuilt.report.contains("reconstructed \(layer) (OBS): relative error on calibration data"), "\(rebuilt.report)")
+            #expect(rebuilt.report.contains("reconstructed \(layer) (OBS): relative error on fitted samples"), "\(rebuilt.report)")
         }
         #expect(try zerosPerRow(rebuilt.output) == zerosPerRow(masked.output))
         // The report counts the zeros of rewritten tensors too (the same totals as the mask's).
         let totals = { (report: String) in report.split(separator: "\n").first { $0.hasPrefix("parameters:") } }
         #expect(totals(rebuilt.report) != nil && totals(rebuilt.report) == totals(masked.report), "\(rebuilt.report)")
         #expect(rebuilt.report.contains("re-estimated /bn1/BatchNormalization: BatchNorm running statistics"))
-        #expect(rebuilt.report.contains("model output logits: relative error to the dense model on calibration data"))
+        #expect(rebuilt.report.contains("model output logits: relative error to the dense model on fitted samples"))
         let (maskAccuracy, rebuiltAccuracy) = (try accuracy(masked.output), try accuracy(rebuilt.output))
         #expect(rebuiltAccuracy > maskAccuracy + 0.1, "mask \(maskAccuracy), reconstruct \(rebuiltAccuracy)")
     }

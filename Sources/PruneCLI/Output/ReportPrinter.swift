@@ -109,26 +109,41 @@ enum ReportPrinter {
         return lines + [""]
     }
 
-    /// The report line of one reconstruction row.
+    /// The report line of one reconstruction row: the errors on the fitted samples, then on the held-out ones.
     private static func line(for layer: LayerReconstruction) -> String {
         func errors(_ separator: String) -> String {
             guard let before = layer.relativeErrorBefore, let after = layer.relativeErrorAfter else { return "n/a" }
             return String(format: "%.4f", before) + separator + String(format: "%.4f", after)
         }
+        var heldOut = ""
+        if let before = layer.heldOutErrorBefore, let after = layer.heldOutErrorAfter {
+            heldOut = ", held-out " + String(format: "%.4f → %.4f", before, after)
+        }
+        let damping = layer.damping.map { ", damping " + String(format: "%g", $0) } ?? ""
+        let kept = layer.reverted == true ? "; NOT KEPT: \(layer.note ?? "it did not help on held-out samples")" : ""
         switch layer.action {
         case .leastSquares, .sparseOBS, .gptq:
-            let method = layer.action == .sparseOBS ? "OBS" : layer.action == .gptq ? "GPTQ, before = nearest" : "least squares"
-            return "reconstructed \(layer.layer) (\(method)): relative error on calibration data \(errors(" → ")) "
-                + "(\(Format.count(layer.rows)) rows)"
+            let method =
+                switch layer.action {
+                case .sparseOBS: layer.note?.hasPrefix("exact") == true ? "exact" : "OBS"
+                case .gptq: "GPTQ, before = nearest"
+                default: "least squares"
+                }
+            return "reconstructed \(layer.layer) (\(method)): relative error on fitted samples \(errors(" → "))"
+                + "\(heldOut) (\(Format.count(layer.rows)) rows\(damping))\(kept)"
         case .batchNormStatistics:
-            return "re-estimated \(layer.layer): BatchNorm running statistics (\(Format.count(layer.rows)) values per channel)"
+            return "re-estimated \(layer.layer): BatchNorm running statistics (\(Format.count(layer.rows)) values per "
+                + "channel\(heldOut.isEmpty ? "" : "; output error to dense" + heldOut))\(kept)"
         case .quantized:
             return "quantized \(layer.layer): \(layer.note ?? "rounded to nearest")"
         case .maskOnly:
             return "masked \(layer.layer) without an update: \(layer.note ?? "not reconstructed")"
         case .modelOutput:
-            return "model output \(layer.layer): relative error to the dense model on calibration data "
-                + "\(errors(" without the update → ")) (\(Format.count(layer.rows)) samples)"
+            let line = "model output \(layer.layer): relative error to the dense model on fitted samples "
+                + "\(errors(" without the update → "))\(heldOut) (\(Format.count(layer.rows)) samples)"
+            return layer.worsened
+                ? line + "\nWARNING: the update made model output \(layer.layer) WORSE than the selection alone; the "
+                    + "model was written anyway" : line
         }
     }
 }

@@ -38,6 +38,18 @@ public struct LayerReconstruction: Sendable, Hashable, Codable {
     public var rows: Int
     /// Why a layer was only masked, or another remark for the report.
     public var note: String?
+    /// ``relativeErrorBefore`` measured on the held-out calibration samples (never used to fit), when there are any.
+    public var heldOutErrorBefore: Double? = nil
+    /// ``relativeErrorAfter`` measured on the held-out calibration samples, when there are any. For a BatchNorm row,
+    /// the relative error of its output to the dense model's with the old (before) and re-estimated (after)
+    /// statistics.
+    public var heldOutErrorAfter: Double? = nil
+    /// The damping the least-squares fit used, relative to the mean diagonal of XᵀX (chosen on the held-out samples
+    /// when there are any).
+    public var damping: Double? = nil
+    /// True when the update was computed but discarded because it did not lower the error on the held-out samples
+    /// (the layer kept its un-fitted weights or its old statistics); nil when no held-out decision was made.
+    public var reverted: Bool? = nil
 
     /// Creates a row.
     public init(
@@ -50,5 +62,15 @@ public struct LayerReconstruction: Sendable, Hashable, Codable {
         self.relativeErrorAfter = relativeErrorAfter
         self.rows = rows
         self.note = note
+    }
+
+    /// Whether this is an end-metric row (``Action/modelOutput``) whose error to the dense model rose with the
+    /// update: on the held-out samples when they were measured, else on the calibration data. A guard should refuse
+    /// such a model, and a tool writing it anyway must say so.
+    public var worsened: Bool {
+        guard action == .modelOutput else { return false }
+        if let before = heldOutErrorBefore, let after = heldOutErrorAfter { return after > before }
+        guard let before = relativeErrorBefore, let after = relativeErrorAfter else { return false }
+        return after > before
     }
 }

@@ -26,8 +26,21 @@ public struct Pipeline: Sendable {
     public func run(on model: Model, context: PruneContext) throws -> PipelineResult {
         var current = model
         var reports: [StageReport] = []
+        var context = context
         for stage in stages {
-            let (next, report) = try run(stage, on: current, context: context)
+            // A scheduled step scores with statistics of the model it prunes, not of the pipeline's input.
+            var recalibrated: Bool?
+            if stage.recalibrate, !stage.scorer.dataNeeds.statistics.isEmpty {
+                if let recalibrate = context.recalibrate {
+                    context.progress.update(phase: "re-calibrating for '\(stage.name)'", completed: 0, total: 1)
+                    context.statistics = try recalibrate(current)
+                    recalibrated = true
+                } else {
+                    recalibrated = false
+                }
+            }
+            var (next, report) = try run(stage, on: current, context: context)
+            report.recalibrated = recalibrated
             current = next
             reports.append(report)
         }

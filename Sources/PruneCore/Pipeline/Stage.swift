@@ -14,6 +14,10 @@ public struct Stage: Sendable {
     public var description: StageDescription
     /// Where targets come from when not from `targets` alone (structural groups); nil uses the filter.
     public var targetProvider: (any TargetProvider)?
+    /// Whether calibration statistics are collected again on the stage's input model before it scores
+    /// (``PruneContext/recalibrate``): the steps of a schedule after the first, whose input is no longer the model
+    /// the statistics describe.
+    public var recalibrate = false
 
     /// The calibration data the stage's scorer and rewriter read, taken together.
     public var dataNeeds: DataNeeds { scorer.dataNeeds.union(rewriter.dataNeeds) }

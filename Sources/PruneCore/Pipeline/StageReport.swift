@@ -56,6 +56,9 @@ public struct StageReport: Sendable, Codable, Hashable {
     public var reconstruction: [LayerReconstruction]? = nil
     /// The rule that chose the stage's candidates, in words (``TargetFilter/rule``).
     public var candidates: String? = nil
+    /// Whether calibration statistics were collected again on the stage's input before it scored (nil: they were
+    /// not asked for).
+    public var recalibrated: Bool? = nil
 
     /// Positions (weights or units) of every target together.
     public var candidatePositions: Int { targets.reduce(0) { $0 + $1.positions } }

@@ -40,6 +40,14 @@ public struct RewriteResult: Sendable {
         self.model = model
         self.layers = layers
     }
+
+    /// The end metric rows: each float graph output's error to the dense model without and with the update
+    /// (``LayerReconstruction/Action/modelOutput``), on the fitted and the held-out calibration samples.
+    public var endMetric: [LayerReconstruction] { layers.filter { $0.action == .modelOutput } }
+
+    /// Whether the rewriter's own end metric says the update made the model worse (see
+    /// ``LayerReconstruction/worsened``); a guard can refuse the model on it.
+    public var worsened: Bool { endMetric.contains { $0.worsened } }
 }
 
 extension Rewriter {

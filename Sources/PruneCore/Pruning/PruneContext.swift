@@ -18,6 +18,9 @@ public struct PruneContext: Sendable {
     public var statistics: CalibrationStatistics?
     /// The calibration batches themselves, for rewriters that run the model (``Rewriter/dataNeeds``).
     public var calibrationBatches: (any CalibrationBatches)?
+    /// Collects the pipeline's calibration statistics on another model (the input of a stage with
+    /// ``Stage/recalibrate``); nil when the caller cannot (no calibration batches).
+    public var recalibrate: (@Sendable (Model) throws -> CalibrationStatistics)? = nil
 
     /// Creates a context for `model`.
     public init(

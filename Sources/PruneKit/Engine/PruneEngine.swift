@@ -79,10 +79,13 @@ public struct PruneEngine: Sendable {
         let statistics = try CalibrationStep.statistics(
             job.calibration, for: pipeline, model: document.model, input: job.input, overwrite: job.overwrite,
             threads: job.threads, progress: progress, warn: warn)
-        let context = PruneContext(
+        var context = PruneContext(
             model: document.model, seed: job.seed, logger: logger, progress: progress, threads: job.threads,
             statistics: statistics, calibrationBatches: try CalibrationStep.batches(job.calibration, for: pipeline))
+        context.recalibrate = Recalibration.collector(
+            job.calibration, for: pipeline, threads: job.threads, progress: progress)
         let result = try pipeline.run(on: document.model, context: context)
+        ReconstructionWarnings.worsenedOutputs(in: result.stages).forEach(warn)
 
         let analyseStart = clock.now
         progress.update(phase: "counting zeros for the report", completed: 0, total: 1)
