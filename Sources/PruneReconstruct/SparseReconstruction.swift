@@ -24,7 +24,10 @@ struct SparseReconstruction {
     }
 
     /// The model with every element selection applied and the selected layers' surviving weights updated.
-    func run(model: Model, selection: Selection, batches: any CalibrationBatches, threads: Int) throws -> (
+    func run(
+        model: Model, selection: Selection, batches: any CalibrationBatches, threads: Int,
+        progress: any ProgressSink = SilentProgress()
+    ) throws -> (
         model: Model, layers: [LayerReconstruction]
     ) {
         let masks = Self.elementMasks(of: selection)
@@ -79,6 +82,7 @@ struct SparseReconstruction {
         }
         var hessians: [String: [Hessian]] = [:]
         for (index, step) in steps.enumerated() {
+            progress.update(phase: "reconstructing", completed: index, total: steps.count)
             let layer: Layer
             switch step {
             case .batchNorm(let node):

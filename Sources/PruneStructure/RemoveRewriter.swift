@@ -32,7 +32,7 @@ public struct RemoveRewriter: Rewriter {
                 throw PruneError(
                     .unsupported,
                     "'remove' cuts structural groups; '\(entry.target.name)' is not a prunable group of this model "
-                        + "(it needs unit granularity on an ONNX model)")
+                        + "(it needs unit granularity on an ONNX model)", hint: .unitGranularity)
             }
             guard mask.setCount < group.unitCount else {
                 throw PruneError(
