@@ -165,11 +165,7 @@ struct GroupedReconstructCLITests {
         let numbers = line.split(separator: " ").compactMap { Double($0) }
         #expect(numbers.count == 2 && numbers[1] < numbers[0], "\(line)")
 
-        guard TestPython.enabled else { return }
-        guard let python = TestPython.python else {
-            Issue.record("CI is set but no Python with onnx, onnxruntime and numpy was found")
-            return
-        }
+        let python = try TestPython.required()
         let ort = try TestPython.run(
             python, [
                 TestPython.script("ort_run.py").path, work.path("r.onnx"), calibration, work.path("ort.safetensors"),

@@ -136,10 +136,7 @@ struct RealExportTests {
             #expect(abs(ratio - expected.torchPruningRatio) <= 0.02, "ours \(ratio), Torch-Pruning's \(expected)")
         }
         guard run.status == 0 else { return }
-        guard let python = TestPython.python else {
-            if TestPython.isCI { Issue.record("CI is set but \(TestPython.skipMessage)") }
-            return
-        }
+        let python = try TestPython.required()
         let ortOutputs = directory.appendingPathComponent("\(model).pruned.ort.safetensors")
         let ort = try TestPython.run(
             python,
