@@ -81,7 +81,8 @@ private struct RecipeReader {
             }
             return try spec(value, key)
         }
-        var granularity = PruneTarget.Granularity.element
+        let rewriter = try component("rewriter", default: "mask")
+        var granularity = Recipe.StageEntry.impliedGranularity(rewriter: rewriter)
         if let value = map["granularity"] {
             let text = try string(value, "'granularity'")
             guard let parsed = PruneTarget.Granularity(rawValue: text) else {
@@ -100,7 +101,7 @@ private struct RecipeReader {
         }
         return Recipe.StageEntry(
             name: name, scorer: try component("scorer"), selector: try component("selector"),
-            rewriter: try component("rewriter", default: "mask"), targets: targets, line: line(node))
+            rewriter: rewriter, targets: targets, line: line(node))
     }
 
     /// A component: `NAME:key=value,...` as a string, or a mapping with `name` and parameters.
