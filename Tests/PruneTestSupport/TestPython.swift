@@ -32,6 +32,13 @@ package enum TestPython {
             Issue.record("CI is set but \(skipMessage)", sourceLocation: sourceLocation)
             throw Missing()
         }
+        if Test.current?.isParameterized == true {
+            // Swift Testing 6.3 reports a cancelled case of a parameterized test as passed; a known issue makes the
+            // skip visible in the output.
+            withKnownIssue(Comment(rawValue: "skipped"), sourceLocation: sourceLocation) {
+                Issue.record(Comment(rawValue: skipMessage), sourceLocation: sourceLocation)
+            }
+        }
         try Test.cancel(Comment(rawValue: skipMessage), sourceLocation: sourceLocation)
     }
 
