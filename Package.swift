@@ -101,8 +101,13 @@ let package = Package(
             resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PruneKitTests", dependencies: ["PruneKit", "PruneTestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "PruneCLITests", dependencies: ["PruneKit", "PruneRuntime", "PruneTestSupport"], exclude: ["Golden"],
-            swiftSettings: strict),
+            name: "PruneCLITests",
+            dependencies: [
+                "PruneCLI", "PruneKit", "PrunePluginHost", "PruneRuntime", "PruneTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Golden"], swiftSettings: strict),
         .target(name: "CPrunePlugin"),
         .systemLibrary(name: "CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         .target(
@@ -117,7 +122,7 @@ let package = Package(
             name: "PruneKMeans", dependencies: ["CPrunePlugin"], path: "Plugins/KMeans", exclude: ["README.md"],
             swiftSettings: strict),
         .testTarget(
-            name: "PrunePluginHostTests", dependencies: ["PrunePluginHost", "PruneCLI", "PruneTestSupport"],
+            name: "PrunePluginHostTests", dependencies: ["PrunePluginHost", "PruneTestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: strict),
         .testTarget(
@@ -130,8 +135,12 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "PruneCalibrationTests",
-            dependencies: ["PruneKit", "PruneCLI", "PruneRuntime", "ONNXProto", "PruneTestSupport"],
+            dependencies: ["PruneKit", "PruneRuntime", "ONNXProto", "PruneTestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(
+            name: "PruneRecipesTests", dependencies: ["PruneRecipes", "PruneKit", "PruneTestSupport"],
+            swiftSettings: strict),
+        .testTarget(name: "ONNXOperatorsTests", dependencies: ["ONNXOperators"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "PruneStructureTests",
             dependencies: [

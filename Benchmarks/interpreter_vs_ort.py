@@ -8,7 +8,7 @@ on 4 batches of random inputs.
 
 Usage (from the repository root):
   swift build -c release --product prune
-  /work/venvs/torch/bin/python Benchmarks/interpreter_vs_ort.py [--prune .build/release/prune] [--keep DIR] [--json PATH]
+  .venv-torch/bin/python Benchmarks/interpreter_vs_ort.py [--prune .build/release/prune] [--keep DIR] [--json PATH]
 Needs numpy, onnx, onnxruntime. Both sides run the same warm-up batches first, uncounted (--warmup, default 2:
 the first batches of the data, so both engines have settled their buffers and thread pools before timing).
 """

@@ -4,7 +4,7 @@
 Run it on demand, never from the tests. It runs ours and PyTorch on the same files, in the same run:
 
   swift build -c release --product prune                     # builds .build/release/prune
-  /work/venvs/torch/bin/python Benchmarks/prune_vs_torch.py  # 10M, 100M, 400M (torch up to 100M)
+  .venv-torch/bin/python Benchmarks/prune_vs_torch.py  # 10M, 100M, 400M (torch up to 100M)
 
 For every size it writes a synthetic safetensors model into a temporary directory. The model has
 `layers.N.weight` (F32, rank 2) and `layers.N.bias` (F32, rank 1, must be passed through unchanged).

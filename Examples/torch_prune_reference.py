@@ -8,7 +8,7 @@ which prunes every rank>=2 weight and leaves biases and BatchNorm alone. There i
 prints the test accuracy on test.safetensors. `prune run MODEL --scorer magnitude --selector
 global:sparsity=S --rewriter mask` should give the same masks and therefore the same accuracy.
 
-  /work/venvs/torch/bin/python Examples/torch_prune_reference.py
+  .venv-torch/bin/python Examples/torch_prune_reference.py
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ Writes next to this file:
                      own node (not folded into the conv) so structured pruning sees Conv->BN coupling.
 
 Run from anywhere:
-  /work/venvs/torch/bin/python Examples/digits-cnn/train.py
+  .venv-torch/bin/python Examples/digits-cnn/train.py
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Writes next to this file:
   model.onnx         opset 17, input "input" [batch,64], output "logits" [batch,10], dynamic batch
 
 Run from anywhere:
-  /work/venvs/torch/bin/python Examples/digits-mlp/train.py
+  .venv-torch/bin/python Examples/digits-mlp/train.py
 """
 
 from __future__ import annotations

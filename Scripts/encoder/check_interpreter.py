@@ -8,7 +8,7 @@ mean cosine and max |difference| of that batch; the script prints the worst batc
 mean cosine over all batches.
 
 Run with the encoder venv (onnx, onnxruntime, numpy, safetensors):
-  /work/venvs/encoder/bin/python Scripts/encoder/check_interpreter.py [MODEL] [--data DIR] [--prune PATH] [--json]
+  .venv-encoder/bin/python Scripts/encoder/check_interpreter.py [MODEL] [--data DIR] [--prune PATH] [--json]
   (defaults: .cache/encoder/minilm.onnx, .cache/encoder/eval, .build/release/prune)
 """
 import argparse

@@ -33,7 +33,7 @@ MODEL = os.path.join(CACHE, "minilm.onnx")
 CALIB = os.path.join(CACHE, "calib")
 EVAL = os.path.join(CACHE, "eval")
 RUNS = os.path.join(CACHE, "runs")
-VENV = os.environ.get("ENCODER_VENV", "/work/venvs/encoder")
+VENV = os.path.join(ROOT, os.environ.get("ENCODER_VENV", ".venv-encoder"))  # relative to the checkout, as in setup-venv.sh
 GAIN_TARGET = 0.05
 TIME_TARGET = 60.0
 

@@ -23,7 +23,7 @@ SentenceTransformer on the same token ids (and `encode` on the raw sentences) an
 maximum absolute differences are printed and recorded.
 
 Run with the venv made by Scripts/encoder/setup-venv.sh:
-  /work/venvs/encoder/bin/python Scripts/encoder/make_minilm.py [--out .cache/encoder] [--force]
+  .venv-encoder/bin/python Scripts/encoder/make_minilm.py [--out .cache/encoder] [--force]
 """
 import argparse
 import json

@@ -12,7 +12,7 @@ calibration tokens (64 x 64). That is the exact optimum for a fixed mask that Sp
 (SparseGPT targets X_p W0 instead of the dense output; --target pruned does that). Then it writes the re-fitted
 model and reports the mean cosine of its eval embeddings (ONNX Runtime) to the dense model's.
 
-  /work/venvs/encoder/bin/python Scripts/encoder/reference_reconstruct.py [--masks PRUNED.onnx] [--damp 0.01]
+  .venv-encoder/bin/python Scripts/encoder/reference_reconstruct.py [--masks PRUNED.onnx] [--damp 0.01]
       [--target dense|pruned] [-o OUT.onnx]
 """
 import argparse

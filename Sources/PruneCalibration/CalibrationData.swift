@@ -34,7 +34,7 @@ public struct CalibrationData: Sendable {
     ///
     /// - Throws: `PruneError.Kind.invalidInput` naming the file and the graph input it lacks, and the format's
     ///   errors for unreadable files.
-    public static func batch(in file: URL, inputs: [String]) throws -> [String: RuntimeTensor] {
+    package static func batch(in file: URL, inputs: [String]) throws -> [String: RuntimeTensor] {
         let document = try SafetensorsDocument(url: file)
         var batch: [String: RuntimeTensor] = [:]
         for name in inputs {

@@ -45,7 +45,7 @@ public enum StatisticsFile {
     public static func load(_ url: URL) throws -> CalibrationStatistics {
         let model = try SafetensorsDocument(url: url).model
         guard model.metadata[formatKey] == "1" else {
-            throw PruneError(.invalidInput, "\(url.path) is not a PruneKit statistics file (written by --save-stats)")
+            throw PruneError(.invalidInput, "\(url.path) is not a PruneKit statistics file", hint: .savedStatistics)
         }
         var statistics = CalibrationStatistics(batches: Int(model.metadata["\(formatKey).batches"] ?? "") ?? 0)
         func doubles(_ name: String) throws -> [Double] { try values(model, name, .f64, url, as: Double.self) }

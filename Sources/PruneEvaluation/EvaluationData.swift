@@ -204,7 +204,7 @@ public struct EvaluationData {
     /// The inputs (by name) and labels of batch `index`.
     ///
     /// - Throws: `PruneError` when a directory file's tensor cannot be converted.
-    public func batch(_ index: Int, inputNames: [String]) throws -> EvaluationBatch {
+    package func batch(_ index: Int, inputNames: [String]) throws -> EvaluationBatch {
         let (file, range) = batchRanges[index]
         var inputs: [String: RuntimeTensor] = [:]
         var labels: [Int64]?
@@ -230,17 +230,17 @@ public struct EvaluationData {
 }
 
 /// One batch of evaluation samples.
-public struct EvaluationBatch: Sendable {
+package struct EvaluationBatch: Sendable {
     /// The batch's position, from 0.
-    public let index: Int
+    package let index: Int
     /// The file it was read from.
-    public let file: URL
+    package let file: URL
     /// The number of samples.
-    public let sampleCount: Int
+    package let sampleCount: Int
     /// The graph inputs, by name.
-    public let inputs: [String: RuntimeTensor]
+    package let inputs: [String: RuntimeTensor]
     /// One label per sample, when labels are used.
-    public let labels: [Int64]?
+    package let labels: [Int64]?
 }
 
 extension EvaluationData {

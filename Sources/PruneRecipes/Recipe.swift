@@ -50,6 +50,12 @@ public struct Recipe: Sendable, Hashable {
             self.line = line
         }
 
+        /// The granularity a stage has when none is written: `unit` for a rewriter that cuts whole units
+        /// (`remove`), `element` for the rest. The CLI's `--granularity` default follows the same rule.
+        public static func impliedGranularity(rewriter: ComponentSpec) -> PruneTarget.Granularity {
+            rewriter.name == "remove" ? .unit : .element
+        }
+
         /// Entries are equal when everything but the source line is.
         public static func == (lhs: StageEntry, rhs: StageEntry) -> Bool {
             lhs.name == rhs.name && lhs.scorer == rhs.scorer && lhs.selector == rhs.selector

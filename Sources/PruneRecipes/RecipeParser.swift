@@ -84,7 +84,8 @@ private struct RecipeReader {
             }
             return try spec(value, key)
         }
-        var granularity = PruneTarget.Granularity.element
+        let rewriter = try component("rewriter", default: "mask")
+        var granularity = Recipe.StageEntry.impliedGranularity(rewriter: rewriter)
         if let value = map["granularity"] {
             let text = try string(value, "'granularity'")
             guard let parsed = PruneTarget.Granularity(rawValue: text) else {
@@ -103,7 +104,7 @@ private struct RecipeReader {
         }
         var entry = Recipe.StageEntry(
             name: name, scorer: try component("scorer"), selector: try component("selector"),
-            rewriter: try component("rewriter", default: "mask"), targets: targets, line: line(node))
+            rewriter: rewriter, targets: targets, line: line(node))
         entry.schedule = try map["schedule"].map(schedule)
         return entry
     }

@@ -116,9 +116,8 @@ public struct ReconstructRewriter: Rewriter {
     ) {
         guard let allBatches = context.calibrationBatches, allBatches.batchCount > 0 else {
             throw PruneError(
-                .invalidInput,
-                "rewriter 'reconstruct' needs calibration data (it re-fits layers on the model's activations): "
-                    + "pass --calibration FILE|DIR")
+                .missingData, "rewriter 'reconstruct' needs calibration data (it re-fits layers on the model's activations)",
+                hint: .calibrationBatches)
         }
         let pruning = selection.entries.filter {
             if case .prune(let mask) = $0.decision { return mask.setCount > 0 }
@@ -140,11 +139,14 @@ public struct ReconstructRewriter: Rewriter {
                 damp: damp, blockSize: blockSize, adaptive: adaptive, denseInputs: denseInputs,
                 reestimateBatchNorm: reestimateBatchNorm, exact: elementFit == .exact,
                 chooseAtColumn: runChoice == .column
-            ).run(model: model, selection: selection, batches: batches, heldOut: heldOut, threads: context.threads)
+            ).run(
+                model: model, selection: selection, batches: batches, heldOut: heldOut, threads: context.threads,
+                progress: context.progress)
             var masked = model
             for (name, mask) in SparseReconstruction.elementMasks(of: selection) {
                 try masked.setTensor(masked.parameter(named: name).tensor.zeroing(mask), for: name)
             }
+            context.progress.update(phase: "comparing outputs with the dense model", completed: 0, total: 1)
             let end = try ModelOutputAgreement.rows(
                 dense: model, baseline: masked, result: result, batches: batches, heldOut: heldOut,
                 threads: context.threads)
@@ -164,7 +166,8 @@ public struct ReconstructRewriter: Rewriter {
         var changed = Set<String>()
         var report: [LayerReconstruction] = []
         let readers = ParameterReaders(graph: onnx.proto, model: pruned)
-        for node in onnx.proto.node {
+        for (position, node) in onnx.proto.node.enumerated() {
+            context.progress.update(phase: "reconstructing", completed: position, total: onnx.proto.node.count)
             let inputs = node.input.filter { !$0.isEmpty }
             let inputChanged = inputs.contains { changed.contains($0) }
             if let layer = try Layer(node: node, model: pruned, readers: readers)?.absorbingBiasAdd(
@@ -184,6 +187,7 @@ public struct ReconstructRewriter: Rewriter {
                 changed.formUnion(node.output)
             }
         }
+        context.progress.update(phase: "comparing outputs with the dense model", completed: 0, total: 1)
         let end = try ModelOutputAgreement.rows(
             dense: model, baseline: pruned, result: work.model, batches: batches, heldOut: heldOut, threads: threads)
         return (work.model, report + end)

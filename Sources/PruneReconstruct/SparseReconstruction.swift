@@ -34,7 +34,7 @@ struct SparseReconstruction {
     /// BatchNorm re-estimation (judged against the dense model's BatchNorm output).
     func run(
         model: Model, selection: Selection, batches: any CalibrationBatches, heldOut: (any CalibrationBatches)? = nil,
-        threads: Int
+        threads: Int, progress: any ProgressSink = SilentProgress()
     ) throws -> (
         model: Model, layers: [LayerReconstruction]
     ) {
@@ -92,6 +92,7 @@ struct SparseReconstruction {
         }
         var hessians: [String: (fitted: [Hessian], heldOut: [Hessian]?)] = [:]
         for (index, step) in steps.enumerated() {
+            progress.update(phase: "reconstructing", completed: index, total: steps.count)
             let layer: Layer
             switch step {
             case .batchNorm(let node):

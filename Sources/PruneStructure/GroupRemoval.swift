@@ -37,7 +37,7 @@ package struct GroupRemoval: Sendable {
                 throw PruneError(
                     .unsupported,
                     "'\(rewriter)' cuts structural groups; '\(entry.target.name)' is not a prunable group of this model "
-                        + "(it needs unit granularity on an ONNX model)")
+                        + "(it needs unit granularity on an ONNX model)", hint: .unitGranularity)
             }
             guard mask.setCount < group.unitCount else {
                 throw PruneError(

@@ -2,19 +2,10 @@ import Foundation
 import PruneKit
 import PruneTestSupport
 
-/// A temporary directory with a small model in it, removed when the test ends.
-final class Workspace {
-    let url: URL
+/// A temporary directory removed when the test ends (`PruneTestSupport`'s), where the CLI tests write models.
+typealias Workspace = TemporaryDirectory
 
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appending(path: "prunekit-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    func path(_ name: String) -> String { url.appending(path: name).path }
-
+extension TemporaryDirectory {
     /// Writes a two-layer model with distinct weights 1…n (so the pruned set is known exactly) and a bias.
     func writeModel(_ name: String = "model.safetensors") throws -> String {
         let first = Tensor(shape: [4, 3], values: (1...12).map(Float.init))

@@ -52,7 +52,7 @@ struct EvalCommandTests {
         "ONNX Runtime's label count on the same data equals ours",
         .enabled(if: PythonTools.enabled, Comment(rawValue: PythonTools.skipMessage)))
     func accuracyMatchesOnnxRuntime() throws {
-        guard let python = PythonTools.required() else { return }
+        let python = try PythonTools.required()
         let workspace = try Workspace()
         let outputs = try PythonTools.onnxRuntimeOutputs(
             python: python, model: Self.cnnModel, inputs: Self.cnnData, workspace: workspace, check: false)

@@ -35,11 +35,21 @@ import Testing
         ])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(outcome.stderr.isEmpty, "a passing run prints nothing on stderr")
-        // Everything up to the MACs line; file paths and timings below it vary.
+        // Everything before the file sizes; file paths and timings from there on vary.
         let lines = outcome.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-        let end = try #require(lines.firstIndex { $0.hasPrefix("MACs") })
-        try Self.check(lines[...end].joined(separator: "\n") + "\n", against: "demo-headline.txt")
+        let end = try #require(lines.firstIndex { $0.hasPrefix("read ") })
+        try Self.check(lines[..<end].joined(separator: "\n") + "\n", against: "demo-headline.txt")
         #expect(lines[0] == "pruned 19,080 of 38,160 candidate weights (50.0 %) in 4 targets")
+        #expect(lines[..<end].allSatisfy { $0.count <= 100 }, "every headline and table line fits 100 columns")
+    }
+
+    /// `inspect --groups` fits 100 columns: long lists of coupled tensors wrap under their column.
+    @Test func groupsListing() throws {
+        let outcome = try PruneBinary.run(["inspect", "--groups", Self.example])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let long = outcome.stdout.split(separator: "\n").filter { $0.count > 100 }
+        #expect(long.isEmpty, "lines over 100 columns: \(long)")
+        try Self.check(outcome.stdout, against: "inspect-groups.txt")
     }
 }
 

@@ -56,7 +56,7 @@ struct InteropTests {
         "digits MLP and CNN, dense and pruned (global 50 %, layer 70 %), agree with ONNX Runtime",
         .enabled(if: PythonTools.enabled, Comment(rawValue: PythonTools.skipMessage)))
     func digitsModelsAgree() throws {
-        guard let python = PythonTools.required() else { return }
+        let python = try PythonTools.required()
         let workspace = try Workspace()
         var lines: [String] = []
         for example in ["digits-mlp", "digits-cnn"] {
@@ -91,7 +91,7 @@ struct InteropTests {
         "models from ONNX's test data agree with ONNX Runtime",
         .enabled(if: PythonTools.enabled, Comment(rawValue: PythonTools.skipMessage)))
     func testDataModelsAgree() throws {
-        guard let python = PythonTools.required() else { return }
+        let python = try PythonTools.required()
         guard FileManager.default.fileExists(atPath: Self.testData.path) else {
             if PythonTools.isCI {
                 Issue.record("ONNX test data not found at \(Self.testData.path) (apt install libonnx-testdata)")

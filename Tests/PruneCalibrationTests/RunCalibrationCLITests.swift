@@ -92,13 +92,5 @@ extension Array {
 }
 
 
-/// A temporary directory removed when the test ends.
-final class Scratch {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appending(path: "prunekit-calib-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(at: url) }
-    func path(_ name: String) -> String { url.appending(path: name).path }
-}
+/// A temporary directory removed when the test ends (`PruneTestSupport`'s).
+typealias Scratch = TemporaryDirectory

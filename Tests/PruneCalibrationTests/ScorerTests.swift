@@ -68,11 +68,14 @@ struct ScorerTests {
         let error = #expect(throws: PruneError.self) {
             try DensityScorer().scores(for: .units(of: context.model["w"]!, axis: 0), in: context)
         }
-        #expect(error?.message.contains("scorer 'density' needs calibration data: run with --calibration") == true)
+        #expect(error?.message == "scorer 'density' needs calibration data")
+        #expect(error?.kind == .missingData)
+        #expect(error?.hint == .calibrationData)
         let elements = #expect(throws: PruneError.self) {
             try DensityScorer().scores(for: .elements(of: context.model["w"]!), in: try self.context(statistics))
         }
-        #expect(elements?.message.contains("use --granularity unit") == true)
+        #expect(elements?.hint == .unitGranularity)
+        #expect(elements?.message.contains("--") == false, "library errors name no command-line flag")
     }
 
     @Test func requirementsAreDeclaredAndCombined() throws {

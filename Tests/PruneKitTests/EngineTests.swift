@@ -51,7 +51,10 @@ import Testing
         let output = directory.file("out.safetensors")
         try Data("keep".utf8).write(to: output)
         let job = PruneJob(input: input, output: output, recipe: try Self.oneStage("layer:sparsity=0.5"), threads: 1)
-        #expect(throws: PruneError.self) { try PruneEngine().run(job) }
+        let error = #expect(throws: PruneError.self) { try PruneEngine().run(job) }
+        #expect(error?.kind == .outputExists)
+        #expect(error?.hint == .allowOverwrite, "the front end says how to allow it")
+        #expect(error?.message.contains("--") == false, "library errors name no flags")
         #expect(try Data(contentsOf: output) == Data("keep".utf8))
     }
 
@@ -66,12 +69,13 @@ import Testing
             ]))
         let error = #expect(throws: PruneError.self) { try PruneEngine().run(job) }
         #expect(error?.kind == .missingData)
+        #expect(error?.hint == .calibrationData)
         #expect(error?.message.contains("--") == false, "library errors name no flags")
     }
 
     @Test func theExampleRecipeRunsOnTheBundledCNN() throws {
         let directory = try TemporaryDirectory()
-        let examples = TestPython.packageRoot.appending(path: "Examples")
+        let examples = Repository.examples
         let recipeFile = examples.appending(path: "recipes/digits-cnn-channels-then-weights.yaml")
         let job = PruneJob(
             input: examples.appending(path: "digits-cnn/model.onnx"), output: directory.file("small.onnx"),

@@ -13,10 +13,7 @@ struct CanonicalizationRuntimeTests {
         "Every model canonicalisation changes gives ONNX Runtime the same outputs (test corpus and built graphs)",
         .enabled(if: TestPython.enabled && ONNXTestDataTests.available, "needs Python and libonnx-testdata"))
     func corpusOutputsUnchanged() throws {
-        guard let python = TestPython.python else {
-            Issue.record("CI is set but no Python with onnx, onnxruntime and numpy (PRUNEKIT_PYTHON or .venv)")
-            return
-        }
+        let python = try TestPython.required()
         let directory = try TemporaryDirectory()
         var models = ONNXTestDataTests.models(in: ["pytorch-converted", "pytorch-operator", "simple"])
         for (name, model) in Self.builtModels() {

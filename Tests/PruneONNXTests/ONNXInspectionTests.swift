@@ -24,7 +24,7 @@ struct ONNXInspectionTests {
         // Conv: 1 × 8 × 8 outputs × (4 × 3 × 3 × 3) weights = 6912; Gemm: 1 × 2 × 4 = 8.
         #expect(
             sections["Compute"]?.rows == [
-                ["conv", "Conv", "W", "6912"], ["fc", "Gemm", "W2", "8"], ["total", "", "", "6920"],
+                ["conv", "Conv", "W", "6,912"], ["fc", "Gemm", "W2", "8"], ["total", "", "", "6,920"],
             ])
         let w = sections["Initializers"]?.rows.first { $0[0] == "W" }
         #expect(w == ["W", "FLOAT", "[4, 3, 3, 3]", "0.00%", "raw_data", "conv (Conv)", "out 0, in 1"])

@@ -37,11 +37,7 @@ struct ONNXRuntimeCheckTests {
             "no Python with onnx, onnxruntime and numpy: set PRUNEKIT_PYTHON or create .venv (pip install onnx onnxruntime numpy)"
         ))
     func checkerAndRuntimeAcceptOutputs() throws {
-        guard let python = ONNXRuntimeCheckTests.python else {
-            Issue.record(
-                "CI is set but no Python with onnx, onnxruntime and numpy was found (PRUNEKIT_PYTHON or .venv)")
-            return
-        }
+        let python = try TestPython.required()
         let directory = try TemporaryDirectory()
         var inputs: [URL] = []
         for (name, model) in [

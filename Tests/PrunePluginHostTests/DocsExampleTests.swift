@@ -1,4 +1,5 @@
 import Foundation
+import PruneTestSupport
 import Testing
 
 @testable import PrunePluginHost

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PruneCore
+import PruneTestSupport
 import Testing
 
 @testable import PrunePluginHost

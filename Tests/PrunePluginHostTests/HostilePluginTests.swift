@@ -1,5 +1,6 @@
 import Foundation
 import PruneCore
+import PruneTestSupport
 import Testing
 
 @testable import PrunePluginHost

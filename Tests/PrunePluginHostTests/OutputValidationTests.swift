@@ -1,4 +1,5 @@
 import PruneCore
+import PruneTestSupport
 import Testing
 
 @testable import PrunePluginHost

@@ -167,11 +167,7 @@ struct GroupedReconstructCLITests {
         // Fitted samples before → after, then held-out samples before → after: both improve.
         #expect(numbers.count == 4 && numbers[1] < numbers[0] && numbers[3] < numbers[2], "\(line)")
 
-        guard TestPython.enabled else { return }
-        guard let python = TestPython.python else {
-            Issue.record("CI is set but no Python with onnx, onnxruntime and numpy was found")
-            return
-        }
+        let python = try TestPython.required()
         let ort = try TestPython.run(
             python, [
                 TestPython.script("ort_run.py").path, work.path("r.onnx"), calibration, work.path("ort.safetensors"),

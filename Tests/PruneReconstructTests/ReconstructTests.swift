@@ -114,7 +114,8 @@ struct ReconstructTests {
             _ = try ReconstructRewriter(heldOutFraction: 0).rewrite(model, applying: selection, in: PruneContext(model: model))
         } throws: { error in
             (error as? PruneError)?.message.contains("needs calibration data") == true
-                && (error as? PruneError)?.message.contains("--calibration") == true
+                && (error as? PruneError)?.hint == .calibrationBatches
+                && (error as? PruneError)?.message.contains("--") == false
         }
     }
 

@@ -10,16 +10,10 @@ struct InMemoryBatches: CalibrationBatches {
     func batch(_ index: Int, inputs: [String]) throws -> [String: Tensor] { batches[index] }
 }
 
-/// A temporary directory removed when the test ends.
-final class Scratch {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appending(path: "prunekit-reconstruct-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(at: url) }
-    func path(_ name: String) -> String { url.appending(path: name).path }
+/// A temporary directory removed when the test ends (`PruneTestSupport`'s).
+typealias Scratch = TemporaryDirectory
 
+extension TemporaryDirectory {
     /// Writes `proto` and opens it as a document.
     func open(_ proto: Onnx_ModelProto, as name: String) throws -> ONNXDocument {
         let file = url.appending(path: "\(name).onnx")

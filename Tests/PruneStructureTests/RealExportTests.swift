@@ -205,10 +205,7 @@ struct RealExportTests {
             #expect(differing.isEmpty, "\(compared.count - differing.count) of \(compared.count) layers; differ: \(differing)")
         }
         guard run.status == 0 else { return }
-        guard let python = TestPython.python else {
-            if TestPython.isCI { Issue.record("CI is set but \(TestPython.skipMessage)") }
-            return
-        }
+        let python = try TestPython.required()
         let ortOutputs = directory.appendingPathComponent("\(model).pruned.ort.safetensors")
         let ort = try TestPython.run(
             python,

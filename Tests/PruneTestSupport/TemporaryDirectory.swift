@@ -15,4 +15,7 @@ package final class TemporaryDirectory: @unchecked Sendable {
 
     /// The URL of `name` inside the directory.
     package func file(_ name: String) -> URL { url.appending(path: name) }
+
+    /// The path of `name` inside the directory.
+    package func path(_ name: String) -> String { file(name).path }
 }

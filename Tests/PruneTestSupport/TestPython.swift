@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// The Python the tests use as an independent client of PruneKit's output: the ONNX checker and ONNX Runtime.
 ///
@@ -7,8 +8,7 @@ import Foundation
 /// ``skipMessage`` — except when `CI` is set, where they run and fail (CI installs the venv).
 package enum TestPython {
     /// The repository's root folder.
-    package static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    package static let packageRoot = Repository.root
     /// Whether the tests run under CI (`CI` set and non-empty).
     package static let isCI = !(ProcessInfo.processInfo.environment["CI"] ?? "").isEmpty
     /// The interpreter, when one with the needed packages exists.
@@ -20,9 +20,30 @@ package enum TestPython {
     package static let enabled = python != nil || isCI
 
     /// A script under `Scripts/`.
-    package static func script(_ name: String) -> URL {
-        packageRoot.appendingPathComponent("Scripts/\(name)")
+    package static func script(_ name: String) -> URL { Repository.script(name) }
+
+    /// The interpreter for a check that needs it; without one the current test stops here and is reported as
+    /// skipped (what it checked before still counts), except under CI, where a missing Python is a failure.
+    ///
+    /// - Throws: the cancellation that marks the test skipped, or (under CI) an error after recording an issue.
+    package static func required(sourceLocation: SourceLocation = #_sourceLocation) throws -> URL {
+        if let python { return python }
+        if isCI {
+            Issue.record("CI is set but \(skipMessage)", sourceLocation: sourceLocation)
+            throw Missing()
+        }
+        if Test.current?.isParameterized == true {
+            // Swift Testing 6.3 reports a cancelled case of a parameterized test as passed; a known issue makes the
+            // skip visible in the output.
+            withKnownIssue(Comment(rawValue: "skipped"), sourceLocation: sourceLocation) {
+                Issue.record(Comment(rawValue: skipMessage), sourceLocation: sourceLocation)
+            }
+        }
+        try Test.cancel(Comment(rawValue: skipMessage), sourceLocation: sourceLocation)
     }
+
+    /// Thrown under CI when Python is missing (the issue is recorded first).
+    private struct Missing: Error {}
 
     /// Runs `executable` with `arguments`, returning its exit status and combined output.
     package static func run(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {

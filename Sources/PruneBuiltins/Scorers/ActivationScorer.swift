@@ -52,7 +52,8 @@ public struct DensityScorer: Scorer {
         guard case .units(let count, let slices) = target.kind else {
             throw PruneError(
                 .unsupported,
-                "scorer 'density' scores output units; '\(target.name)' is an element target (use --granularity unit)")
+                "scorer 'density' scores output units; '\(target.name)' is an element target",
+                hint: .unitGranularity)
         }
         let (outputs, slice) = try UnitStatistics.find(slices, in: context, statistics, scorer: "density")
         return Scores(UnitStatistics.perUnit(count, slice: slice, outputs.unitCount) { outputs.density($0) })

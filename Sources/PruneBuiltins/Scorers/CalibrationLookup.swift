@@ -5,10 +5,7 @@ enum CalibrationLookup {
     /// The context's statistics, or an error saying `scorer` needs calibration.
     static func statistics(_ context: PruneContext, scorer: String) throws -> CalibrationStatistics {
         guard let statistics = context.statistics else {
-            throw PruneError(
-                .invalidInput,
-                "scorer '\(scorer)' needs calibration data: run with --calibration FILE (or --stats FILE saved by --save-stats)"
-            )
+            throw PruneError(.missingData, "scorer '\(scorer)' needs calibration data", hint: .calibrationData)
         }
         return statistics
     }

@@ -26,6 +26,6 @@ enum WidthRounding {
         throw PruneError(
             .invalidParameter,
             "'\(selector)': round=\(multiple) rounds channel and neuron counts; '\(item.target.name)' is an element "
-                + "target (use --granularity unit)")
+                + "target", hint: .unitGranularity)
     }
 }

@@ -93,8 +93,8 @@ struct ModelInspection: Codable {
         if !describesTensors { lines += [table.render(), ""] }
         let sparsity = parameterCount == 0 ? 0 : Double(zeroCount) / Double(parameterCount)
         lines.append(
-            "\(tensors.count) tensors, \(Format.count(parameterCount)) parameters, "
-                + "\(Format.count(zeroCount)) zeros (\(Format.percent(sparsity))), "
+            "\(Format.plural(tensors.count, "tensor")), \(Format.plural(parameterCount, "parameter")), "
+                + "\(Format.plural(zeroCount, "zero")) (\(Format.percent(sparsity))), "
                 + Format.plural(tensors.filter(\.candidate).count, "pruning candidate"))
         for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
             lines.append("metadata \(key): \(value)")

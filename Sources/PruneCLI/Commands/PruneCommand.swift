@@ -74,22 +74,22 @@ enum ErrorLine {
 
     /// A runtime error's message plus the flag that fixes it, where one does.
     static func runtime(_ error: any Error) -> String {
-        if let error = error as? PruneError { return error.message + hint(for: error) }
-        if let error = error as? PluginError { return error.message }
+        if let error = error as? PruneError { return error.message + (error.hint.map(flags(for:)) ?? "") }
+        if let error = error as? PluginError {
+            return error.message + (error.kind == .insecure ? "; pass --allow-insecure-plugins to load it anyway" : "")
+        }
         return "\(error)"
     }
 
-    /// Library errors never name flags; the CLI knows which flag answers which kind.
-    static func hint(for error: PruneError) -> String {
-        switch error.kind {
-        case .missingData where error.message.hasPrefix("rewriter"):
-            ": pass --calibration FILE|DIR (saved --stats are not enough: it runs the batches)"
-        case .missingData:
-            ": pass --calibration FILE|DIR, or --stats FILE saved by --save-stats"
-        case .outputExists where error.message.hasSuffix("already exists"):
-            " (use --force to overwrite it)"
-        default:
-            ""
+    /// Library errors never name flags, they carry a hint; the CLI knows which of its flags answers which hint.
+    static func flags(for hint: PruneError.Hint) -> String {
+        switch hint {
+        case .unitGranularity: " (use --granularity unit)"
+        case .calibrationBatches: ": pass --calibration FILE|DIR (saved --stats are not enough: it runs the batches)"
+        case .calibrationData: ": pass --calibration FILE|DIR, or --stats FILE saved by --save-stats"
+        case .allowOverwrite: " (use --force to overwrite it)"
+        case .savedStatistics: " (write one with --save-stats)"
+        default: ""
         }
     }
 }

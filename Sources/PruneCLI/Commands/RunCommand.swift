@@ -120,10 +120,6 @@ struct RunCommand: ParsableCommand {
         print(json ? try report.json() : ReportPrinter.text(report) + (report.budget.map(BudgetFlags.text) ?? ""))
     }
 
-    /// `--granularity` as given; otherwise `unit` for `remove` (it cuts whole units) and `element` for the rest.
-    private var impliedGranularity: PruneTarget.Granularity {
-        granularity ?? (rewriter.split(separator: ":").first == "remove" ? .unit : .element)
-    }
 
     /// The job these flags describe: a one-stage recipe from --scorer/--selector/--rewriter, or --recipe's.
     private func makeJob() throws -> PruneJob {
@@ -134,14 +130,17 @@ struct RunCommand: ParsableCommand {
             for index in stages.stages.indices { stages.stages[index].targets.ignore += ignore }
         } else {
             // `--list` needs no stage; every other run has a selector (checked in `validate`).
+            let rewriter = try ComponentSpec(parsing: rewriter)
             stages = Recipe(
                 stages: try (selector ?? (budget.isActive ? "targets:sparsities=" : nil)).map { selector in
                     [
                         Recipe.StageEntry(
                             name: "prune", scorer: try ComponentSpec(parsing: scorer),
-                            selector: try ComponentSpec(parsing: selector), rewriter: try ComponentSpec(parsing: rewriter),
+                            selector: try ComponentSpec(parsing: selector), rewriter: rewriter,
                             targets: TargetFilter(
-                                include: include, exclude: exclude, granularity: impliedGranularity, ignore: ignore))
+                                include: include, exclude: exclude,
+                                granularity: granularity ?? Recipe.StageEntry.impliedGranularity(rewriter: rewriter),
+                                ignore: ignore))
                     ]
                 } ?? [])
         }

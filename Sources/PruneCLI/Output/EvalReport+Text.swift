@@ -6,8 +6,9 @@ extension EvalReport {
     func text() -> String {
         var lines = [
             "model:     \(model)",
-            "data:      \(data) (\(Format.count(result.samples)) samples, \(result.batches) batches"
-                + (batchSize.map { " of up to \($0)" } ?? ", one per file") + ", \(threads) threads)",
+            "data:      \(data) (\(Format.plural(result.samples, "sample")), \(Format.plural(result.batches, "batch"))"
+                + (batchSize.map { " of up to \(Format.count($0))" } ?? ", one per file")
+                + ", \(Format.plural(threads, "thread")))",
         ]
         if let reference { lines.append("reference: \(reference)") }
         lines.append("")
@@ -31,7 +32,7 @@ extension EvalReport {
             lines.append("")
             lines.append("agreement with the reference (first output, \(Self.reading(agreement.comparison))):")
             let top1 = agreement.top1.map {
-                "top-1 \(String(format: "%.4f", $0)) (\(agreement.top1Matches)/\(agreement.rows)), "
+                "top-1 \(String(format: "%.4f", $0)) (\(Format.count(agreement.top1Matches))/\(Format.count(agreement.rows))), "
             }
             lines.append(
                 "  " + (top1 ?? "")
@@ -54,12 +55,16 @@ extension EvalReport {
     }
 
     private static func accuracy(_ accuracy: Accuracy) -> String {
-        String(format: "%.4f", accuracy.value) + " (\(accuracy.correct)/\(accuracy.total))"
+        String(format: "%.4f", accuracy.value) + " (\(Format.count(accuracy.correct))/\(Format.count(accuracy.total)))"
     }
 }
 
 extension Format {
     static func milliseconds(_ seconds: Double) -> String { String(format: "%.3f ms", seconds * 1000) }
 
-    static func rate(_ perSecond: Double) -> String { String(format: "%.1f", perSecond) }
+    /// A rate with its digits grouped like every other count: `60,253.4`.
+    static func rate(_ perSecond: Double) -> String {
+        let tenths = Int((perSecond * 10).rounded())
+        return "\(count(tenths / 10)).\(abs(tenths % 10))"
+    }
 }

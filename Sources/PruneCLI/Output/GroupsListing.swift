@@ -26,17 +26,20 @@ enum GroupsListing {
         }
     }
 
+    /// One row per group, fitting 100 columns: the coupled tensors (and, for an excluded group, why) wrap under
+    /// their column.
     static func text(_ analysis: StructureAnalysis) -> String {
-        var table = TextTable(columns: ["group", "units", "status", "coupled tensors (axis; * = scored)"])
+        var table = TextTable(columns: ["group", "units", "status", "coupled tensors (axis:units; * = scored)"])
         for entry in entries(analysis) {
             table.add([
-                entry.name, String(entry.units), entry.excluded.map { "excluded: \($0)" } ?? "prunable",
-                entry.tensors.joined(separator: " "),
+                entry.name, Format.count(entry.units), entry.excluded == nil ? "prunable" : "excluded",
+                (entry.tensors + (entry.excluded.map { ["(excluded: \($0))"] } ?? [])).joined(separator: " "),
             ])
         }
         let prunable = analysis.groups.filter(\.isPrunable)
-        return table.render() + "\n\(analysis.groups.count) groups, \(prunable.count) prunable, "
-            + "\(prunable.reduce(0) { $0 + $1.unitCount }) prunable units"
+        return table.render() + "\n\(Format.plural(analysis.groups.count, "group")), "
+            + "\(Format.count(prunable.count)) prunable, "
+            + "\(Format.plural(prunable.reduce(0) { $0 + $1.unitCount }, "prunable unit"))"
     }
 
     static func json(_ analysis: StructureAnalysis) throws -> String {

@@ -38,8 +38,9 @@ enum ReportPrinter {
         if let macs = report.macs {
             if macs.after == macs.before {
                 lines.append(
-                    "MACs (batch 1): \(Format.count(macs.before)), unchanged: zeros in dense kernels do not make them "
-                        + "faster (`--rewriter remove` cuts whole channels)")
+                    Format.paragraph(
+                        "MACs (batch 1): \(Format.count(macs.before)), unchanged: zeros in dense kernels do not make "
+                            + "them faster (`--rewriter remove` cuts whole channels)", indent: 2))
             } else {
                 let ratio =
                     macs.after > 0 ? String(format: " (%.2f× fewer)", Double(macs.before) / Double(macs.after)) : ""
@@ -104,7 +105,7 @@ enum ReportPrinter {
             lines.append(
                 "\(name)pruned \(Format.count(stage.prunedPositions)) of \(Format.count(total)) candidate \(unit) "
                     + String(format: "(%.1f %%)", share) + " in \(places)")
-            if let rule = stage.candidates { lines.append("  candidates: \(rule)") }
+            if let rule = stage.candidates { lines.append(Format.paragraph("  candidates: \(rule)", indent: 4)) }
         }
         return lines + [""]
     }

@@ -21,22 +21,58 @@ struct TextTable {
         return body.first?.isNumber == true
     }
 
-    func render() -> String {
-        let widths = columns.indices.map { c in
+    /// The table as lines; when a row would be wider than `width`, its last column wraps at spaces onto
+    /// continuation lines that start under that column.
+    func render(width: Int = TextTable.terminalWidth) -> String {
+        var widths = columns.indices.map { c in
             ([columns[c]] + rows.map { c < $0.count ? $0[c] : "" }).map(\.count).max() ?? 0
+        }
+        let last = columns.count - 1
+        let lead = widths.dropLast().reduce(0, +) + 2 * last
+        if last > 0, lead + widths[last] > width {
+            widths[last] = max(columns[last].count, width - lead, 24)
         }
         // Numbers line up on the right; text (names, shapes, dtypes) reads from the left.
         let numeric = columns.indices.map { c in
             !leftAligned.contains(c) && rows.allSatisfy { c >= $0.count || $0[c].isEmpty || Self.looksNumeric($0[c]) }
         }
-        func line(_ cells: [String]) -> String {
-            cells.indices.map { c in
-                let pad = String(repeating: " ", count: widths[c] - cells[c].count)
-                return numeric[c] ? pad + cells[c] : cells[c] + pad
+        func lines(_ cells: [String]) -> [String] {
+            let wrapped = cells.count == columns.count ? Self.wrap(cells[last], width: widths[last]) : [cells.last ?? ""]
+            let first = cells.indices.map { c in
+                let cell = c == last ? wrapped[0] : cells[c]
+                let pad = String(repeating: " ", count: max(0, widths[c] - cell.count))
+                return numeric[c] ? pad + cell : cell + pad
             }.joined(separator: "  ")
+            let indent = String(repeating: " ", count: lead)
+            return [String(first.reversed().drop { $0 == " " }.reversed())] + wrapped.dropFirst().map { indent + $0 }
         }
         let rule = widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")
-        return ([line(columns), rule] + rows.map(line)).joined(separator: "\n")
+        return (lines(columns) + [rule] + rows.flatMap(lines)).joined(separator: "\n")
+    }
+
+    /// The width tables fit: 100 columns (the terminal's own width is not asked for, so output is the same on a
+    /// pipe and in a test).
+    static let terminalWidth = 100
+
+    /// `text` broken at spaces into lines of at most `width` characters (a longer word gets a line of its own).
+    static func wrap(_ text: String, width: Int) -> [String] {
+        guard text.count > width else { return [text] }
+        // Leading spaces (an indented line) stay on the first line.
+        let indent = String(text.prefix { $0 == " " })
+        var lines: [String] = []
+        var current = indent
+        for word in text.dropFirst(indent.count).split(separator: " ") {
+            if current.count == indent.count && lines.isEmpty || current.isEmpty {
+                current += String(word)
+            } else if current.count + 1 + word.count <= width {
+                current += " " + word
+            } else {
+                lines.append(current)
+                current = String(word)
+            }
+        }
+        lines.append(current)
+        return lines
     }
 }
 
@@ -57,19 +93,23 @@ enum Format {
         return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
     }
 
-    /// `1 thing`, `2 things` (digits grouped).
-    static func plural(_ n: Int, _ noun: String) -> String { "\(count(n)) \(noun)\(n == 1 ? "" : "s")" }
-
-    static func count(_ n: Int) -> String {
-        var digits = Array(String(n.magnitude))
-        var groups: [String] = []
-        while digits.count > 3 {
-            groups.insert(String(digits.suffix(3)), at: 0)
-            digits.removeLast(3)
-        }
-        groups.insert(String(digits), at: 0)
-        return (n < 0 ? "-" : "") + groups.joined(separator: ",")
+    /// `1 thing`, `2 things`, `3 batches` (digits grouped).
+    static func plural(_ n: Int, _ noun: String) -> String {
+        let ending = noun.hasSuffix("ch") || noun.hasSuffix("sh") || noun.hasSuffix("s") || noun.hasSuffix("x") ? "es" : "s"
+        return "\(count(n)) \(noun)\(n == 1 ? "" : ending)"
     }
+
+    /// `text` wrapped at spaces to the table width, continuation lines indented by `indent`.
+    static func paragraph(_ text: String, indent: Int) -> String {
+        let lines = TextTable.wrap(text, width: TextTable.terminalWidth)
+        guard lines.count > 1 else { return text }
+        let rest = TextTable.wrap(
+            lines.dropFirst().joined(separator: " "), width: TextTable.terminalWidth - indent)
+        return ([lines[0]] + rest.map { String(repeating: " ", count: indent) + $0 }).joined(separator: "\n")
+    }
+
+    /// `n` with its digits grouped (`19,080`), as in every table.
+    static func count(_ n: Int) -> String { NumberText.grouped(n) }
 
     static func shape(_ shape: [Int]) -> String {
         "[" + shape.map(String.init).joined(separator: ", ") + "]"

@@ -8,22 +8,22 @@ import PrunePluginHost
 ///
 /// Commands that resolve components (`run`, `plugins list`, …) include it with `@OptionGroup` and call
 /// ``loadPlugins(into:logger:recipe:environment:)`` once their registry holds the built-ins.
-public struct PluginOptions: ParsableArguments {
+struct PluginOptions: ParsableArguments {
     /// Shared libraries to load as plugins, in order.
     @Option(
         name: .customLong("plugin"),
         help: ArgumentHelp(
             "Load a plugin shared library (repeatable). Directories in $PRUNE_PLUGIN_PATH are loaded too.",
             valueName: "path"))
-    public var paths: [String] = []
+    var paths: [String] = []
 
     /// Load plugin files and directories that group or others can write.
     @Flag(help: "Load plugin files even when other users could have modified them.")
-    public var allowInsecurePlugins = false
+    var allowInsecurePlugins = false
 
     /// Creates unparsed options, as argument parsing requires; in code, use `try PluginOptions.parse([...])`
     /// (reading a property of options that were never parsed traps).
-    public init() {}
+    init() {}
 
     /// Loads `--plugin` files, a recipe's `plugins:` entries and every library in the `PRUNE_PLUGIN_PATH`
     /// directories into `registry`, each file once.
@@ -33,7 +33,7 @@ public struct PluginOptions: ParsableArguments {
     ///   - environment: where `PRUNE_PLUGIN_PATH` is read from.
     /// - Returns: the loaded plugins, in load order.
     /// - Throws: `PluginError` naming the file that could not be loaded.
-    public func loadPlugins(
+    func loadPlugins(
         into registry: ComponentRegistry, logger: Logger, recipe: [PluginReference] = [],
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> [LoadedPlugin] {
@@ -44,5 +44,5 @@ public struct PluginOptions: ParsableArguments {
     }
 
     /// The loader options these flags stand for.
-    public var loadOptions: PluginLoadOptions { PluginLoadOptions(allowInsecure: allowInsecurePlugins) }
+    var loadOptions: PluginLoadOptions { PluginLoadOptions(allowInsecure: allowInsecurePlugins) }
 }

@@ -4,9 +4,9 @@ import Logging
 import PrunePluginHost
 
 /// `prune plugins`: list, describe and check scorers, selectors and rewriters, built in or loaded from plugins.
-public struct PluginsCommand: ParsableCommand {
+struct PluginsCommand: ParsableCommand {
     /// The command's name, summary and subcommands.
-    public static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(
         commandName: "plugins",
         abstract: "List, describe and check components, built in or loaded from plugin shared libraries.",
         discussion: """
@@ -18,30 +18,30 @@ public struct PluginsCommand: ParsableCommand {
         defaultSubcommand: PluginsListCommand.self)
 
     /// Creates the command (argument parsing fills it in).
-    public init() {}
+    init() {}
 
     /// The logger plugin commands use.
     static var logger: Logger { Logger(label: "prune.plugins") }
 }
 
 /// `prune plugins list`: every component with its kind, source, version and parameters.
-public struct PluginsListCommand: ParsableCommand {
+struct PluginsListCommand: ParsableCommand {
     /// The command's name and summary.
-    public static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List built-in and plugin components with their parameters.")
 
     /// Which plugins to load.
-    @OptionGroup public var plugins: PluginOptions
+    @OptionGroup var plugins: PluginOptions
 
     /// Print the listing as JSON instead of a table.
     @Flag(help: "Print the listing as JSON (kind, name, summary, source, version, parameters).")
-    public var json = false
+    var json = false
 
     /// Creates the command (argument parsing fills it in).
-    public init() {}
+    init() {}
 
     /// Prints the listing.
-    public func run() throws {
+    func run() throws {
         print(try render(), terminator: "")
     }
 
@@ -54,22 +54,22 @@ public struct PluginsListCommand: ParsableCommand {
 }
 
 /// `prune plugins info NAME`: a component's (or a plugin's) description, license and parameters.
-public struct PluginsInfoCommand: ParsableCommand {
+struct PluginsInfoCommand: ParsableCommand {
     /// The command's name and summary.
-    public static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(
         commandName: "info", abstract: "Describe a component or plugin: summary, license, parameters and defaults.")
 
     /// A component name (or a plugin's name).
-    @Argument(help: "A component or plugin name.") public var name: String
+    @Argument(help: "A component or plugin name.") var name: String
 
     /// Which plugins to load.
-    @OptionGroup public var plugins: PluginOptions
+    @OptionGroup var plugins: PluginOptions
 
     /// Creates the command (argument parsing fills it in).
-    public init() {}
+    init() {}
 
     /// Prints the description.
-    public func run() throws {
+    func run() throws {
         print(try render(), terminator: "")
     }
 
@@ -93,35 +93,35 @@ public struct PluginsInfoCommand: ParsableCommand {
 }
 
 /// `prune plugins check PATH`: load a plugin, validate it and run each component once on synthetic tensors.
-public struct PluginsCheckCommand: ParsableCommand {
+struct PluginsCheckCommand: ParsableCommand {
     /// The command's name and summary.
-    public static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Load a plugin, validate it, and run each component once on a small synthetic model.",
         discussion: "Exits with status 1 when any check fails. Docs/Plugins.md lists the checks.")
 
     /// The plugin file.
-    @Argument(help: "The plugin shared library.") public var path: String
+    @Argument(help: "The plugin shared library.") var path: String
 
     /// Load the file even when other users could have modified it.
     @Flag(help: "Check the plugin even when other users could have modified it.")
-    public var allowInsecurePlugins = false
+    var allowInsecurePlugins = false
 
     /// Creates the command (argument parsing fills it in).
-    public init() {}
+    init() {}
 
     /// Seconds the checks may take before the child running them is stopped.
     @Option(help: "Seconds the checks may take; a plugin that hangs longer fails the check.")
-    public var timeout: Double = 60
+    var timeout: Double = 60
 
     /// Run the checks in this process and write progress lines (the child side of the isolation).
-    @Flag(help: .hidden) public var child = false
+    @Flag(help: .hidden) var child = false
 
     /// Prints the report; fails when a check failed.
     ///
     /// The checks run in a child `prune` process (`IsolatedConformance`), so a plugin that crashes, hangs or
     /// calls `exit` fails its check instead of ending this command.
-    public func run() throws {
+    func run() throws {
         let options = PluginLoadOptions(allowInsecure: allowInsecurePlugins)
         if child {
             _ = PluginConformance.check(

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// Everything a scorer, selector or rewriter may read besides its own parameters, passed as one value.
@@ -25,7 +26,7 @@ public struct PruneContext: Sendable {
     /// Creates a context for `model`.
     public init(
         model: Model, seed: UInt64 = 0, logger: Logger = Logger(label: "prunekit"),
-        progress: any ProgressSink = SilentProgress(), threads: Int = ParallelFor.defaultThreads,
+        progress: any ProgressSink = SilentProgress(), threads: Int = ProcessInfo.processInfo.activeProcessorCount,
         statistics: CalibrationStatistics? = nil, calibrationBatches: (any CalibrationBatches)? = nil
     ) {
         self.statistics = statistics

@@ -2,14 +2,14 @@ import Dispatch
 import Foundation
 
 /// Runs independent iterations on several threads; used by scans over tensors.
-public enum ParallelFor {
+package enum ParallelFor {
     /// The number of threads scans use by default: the active processor count.
-    public static var defaultThreads: Int { ProcessInfo.processInfo.activeProcessorCount }
+    package static var defaultThreads: Int { ProcessInfo.processInfo.activeProcessorCount }
 
     /// Calls `body(i)` for every `i` in `0..<count`, spreading the calls over up to `threads` threads.
     ///
     /// Calls with `threads == 1` or `count <= 1` run on the current thread.
-    public static func run(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+    package static func run(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
         if threads <= 1 || count <= 1 {
             for i in 0..<count { body(i) }
             return
@@ -18,7 +18,7 @@ public enum ParallelFor {
     }
 
     /// Like ``run(_:threads:_:)``, collecting one result per iteration in order; the first error is rethrown.
-    public static func map<T: Sendable>(
+    package static func map<T: Sendable>(
         _ count: Int, threads: Int, _ body: @Sendable (Int) throws -> T
     ) throws -> [T] {
         let results = ResultSlots<T>(count: count)

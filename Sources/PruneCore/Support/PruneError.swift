@@ -42,15 +42,40 @@ public struct PruneError: Error, Sendable, Hashable, CustomStringConvertible, Lo
         public static let floorNotMet = Kind("fidelity floor not met")
     }
 
+    /// What the user can change to get past the error, for front ends that know how their users ask for it.
+    ///
+    /// Library messages never name a command-line flag or recipe key; a front end (the CLI) maps a hint to its own
+    /// words. New hints can be added without breaking code that matches on existing ones.
+    public struct Hint: Sendable, Hashable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+        /// A short name for the hint.
+        public var description: String { name }
+
+        /// Score and select whole output units instead of single weights.
+        public static let unitGranularity = Hint("unit granularity")
+        /// Supply calibration batches (a component runs the model on them; saved statistics are not enough).
+        public static let calibrationBatches = Hint("calibration batches")
+        /// Supply calibration batches, or statistics saved from an earlier calibration.
+        public static let calibrationData = Hint("calibration data")
+        /// Allow an existing output file to be replaced.
+        public static let allowOverwrite = Hint("allow overwrite")
+        /// Use a statistics file written by an earlier calibration.
+        public static let savedStatistics = Hint("saved statistics")
+    }
+
     /// What went wrong, broadly.
     public let kind: Kind
     /// One line saying what went wrong and where.
     public let message: String
+    /// What the user can change to get past it, when one thing does.
+    public let hint: Hint?
 
-    /// Creates an error of `kind` with a one-line `message`.
-    public init(_ kind: Kind, _ message: String) {
+    /// Creates an error of `kind` with a one-line `message` and, when one thing fixes it, a `hint`.
+    public init(_ kind: Kind, _ message: String, hint: Hint? = nil) {
         self.kind = kind
         self.message = message
+        self.hint = hint
     }
 
     /// The message.

@@ -67,7 +67,7 @@ public enum AtomicFileWriter {
                 "\(destination.path) is \(MappedFile.fileKind(info.st_mode)), not a regular file; PruneKit writes only regular files")
         }
         if !overwrite {
-            throw PruneError(.outputExists, "\(destination.path) already exists (use --force to overwrite it)")
+            throw PruneError(.outputExists, "\(destination.path) already exists", hint: .allowOverwrite)
         }
     }
 

@@ -34,7 +34,7 @@ public enum ModelFiles {
         let ext = url.pathExtension.lowercased()
         guard let format = formats.first(where: { $0.extensions.contains(ext) }) else {
             let known = formats.flatMap(\.extensions).map { "." + $0 }.joined(separator: ", ")
-            throw PruneError(.unsupported, "\(url.path): unknown model format '.\(ext)'; PruneKit reads \(known)")
+            throw PruneError(.unsupported, "\(url.path): \(ext.isEmpty ? "no file extension to tell the model format" : "unknown model format '.\(ext)'"); PruneKit reads \(known)")
         }
         return try format.open(url)
     }
@@ -51,7 +51,7 @@ public enum ModelFiles {
         let outputExt = output.pathExtension.lowercased()
         let known = formats.flatMap(\.extensions).map { "." + $0 }.joined(separator: ", ")
         guard let target = formats.first(where: { $0.extensions.contains(outputExt) }) else {
-            throw PruneError(.unsupported, "\(output.path): unknown model format '.\(outputExt)'; PruneKit writes \(known)")
+            throw PruneError(.unsupported, "\(output.path): \(outputExt.isEmpty ? "no file extension to tell the model format" : "unknown model format '.\(outputExt)'"); PruneKit writes \(known)")
         }
         guard let source = formats.first(where: { $0.extensions.contains(inputExt) }) else { return target.name }
         if source.name == target.name || (source.name == "onnx" && target.name == "safetensors") {

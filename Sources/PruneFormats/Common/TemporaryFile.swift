@@ -54,7 +54,7 @@ final class TemporaryFile {
     func commit(to destination: String, overwrite: Bool) throws {
         func failure() -> PruneError {
             if errno == EEXIST {
-                return PruneError(.outputExists, "\(destination) already exists (use --force to overwrite it)")
+                return PruneError(.outputExists, "\(destination) already exists", hint: .allowOverwrite)
             }
             return PruneError(.writeFailed, "\(destination): cannot move the finished file into place: \(errnoText())")
         }

@@ -48,11 +48,14 @@ package struct ONNXInspection {
             ["opsets", opsets.isEmpty ? "none declared" : opsets.joined(separator: ", ")],
             ["producer", producer.isEmpty ? "unknown" : producer],
             ["graph", proto.graph.name],
-            ["nodes", String(proto.graph.node.count)],
-            ["initializers", "\(document.initializers.count) (\(exposed) exposed as parameters)"],
-            ["initializer elements", String(elements)],
-            ["files", files.map { "\($0.url.lastPathComponent) (\($0.size) bytes)" }.joined(separator: ", ")],
-            ["file size", String(document.fileSize)],
+            ["nodes", NumberText.grouped(proto.graph.node.count)],
+            [
+                "initializers",
+                "\(NumberText.grouped(document.initializers.count)) (\(NumberText.grouped(exposed)) exposed as parameters)",
+            ],
+            ["initializer elements", NumberText.grouped(elements)],
+            ["files", files.map { "\($0.url.lastPathComponent) (\(NumberText.grouped($0.size)) bytes)" }.joined(separator: ", ")],
+            ["file size", "\(NumberText.grouped(document.fileSize)) bytes"],
         ]
         if !shapes.batchSymbols.isEmpty {
             rows.append(["batch symbols taken as 1", shapes.batchSymbols.sorted().joined(separator: ", ")])
@@ -73,7 +76,7 @@ package struct ONNXInspection {
             let op = ONNXWeightLayouts.isDefaultDomain(node.domain) ? node.opType : "\(node.domain).\(node.opType)"
             counts[op, default: 0] += 1
         }
-        let rows = counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { [$0.key, String($0.value)] }
+        let rows = counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { [$0.key, NumberText.grouped($0.value)] }
         return InspectionSection(title: "Operators", columns: ["op", "count"], rows: rows)
     }
 
@@ -87,13 +90,15 @@ package struct ONNXInspection {
             let name = node.name.isEmpty ? "node #\(index)" : node.name
             if let macs = shapes.macs[index] {
                 total += macs
-                rows.append([name, node.opType, weight, String(macs)])
+                rows.append([name, node.opType, weight, NumberText.grouped(macs)])
             } else {
                 unknown += 1
                 rows.append([name, node.opType, weight, "unknown"])
             }
         }
-        rows.append(["total", "", "", unknown == 0 ? String(total) : "\(total) + \(unknown) unknown"])
+        rows.append([
+            "total", "", "", unknown == 0 ? NumberText.grouped(total) : "\(NumberText.grouped(total)) + \(unknown) unknown",
+        ])
         return InspectionSection(title: "Compute", columns: ["node", "op", "weight", "MACs"], rows: rows)
     }
 

@@ -125,7 +125,7 @@ package struct ONNXWriter {
         if !overwrite {
             for target in [url] + (writesSideFile ? [sideURL] : [])
             where FileManager.default.fileExists(atPath: target.path) {
-                throw PruneError(.outputExists, "\(target.path) already exists (use --force to overwrite it)")
+                throw PruneError(.outputExists, "\(target.path) already exists", hint: .allowOverwrite)
             }
         }
         var written = 0

@@ -22,12 +22,14 @@ enum CalibrationStep {
         if !hasBatches, let stage = pipeline.stages.first(where: { $0.rewriter.dataNeeds.batches }) {
             throw PruneError(
                 .missingData,
-                "rewriter '\(stage.description.rewriter)' (stage '\(stage.name)') needs calibration data")
+                "rewriter '\(stage.description.rewriter)' (stage '\(stage.name)') needs calibration data",
+                hint: .calibrationBatches)
         }
         if !hasData, let stage = pipeline.stages.first(where: { !$0.scorer.dataNeeds.statistics.required.isEmpty }) {
             throw PruneError(
                 .missingData,
-                "scorer '\(stage.description.scorer)' (stage '\(stage.name)') needs calibration data")
+                "scorer '\(stage.description.scorer)' (stage '\(stage.name)') needs calibration data",
+                hint: .calibrationData)
         }
     }
 

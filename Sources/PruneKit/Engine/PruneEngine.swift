@@ -158,7 +158,7 @@ enum OutputCheck {
                 throw PruneError(.outputExists, "\(url.path) is the input file; PruneKit never modifies its inputs")
             }
             if !job.overwrite, FileManager.default.fileExists(atPath: url.path) {
-                throw PruneError(.outputExists, "\(url.path) already exists")
+                throw PruneError(.outputExists, "\(url.path) already exists", hint: .allowOverwrite)
             }
         }
         if job.reportFile?.standardizedFileURL.path == job.output.standardizedFileURL.path {

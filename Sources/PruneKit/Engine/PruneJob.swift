@@ -73,7 +73,7 @@ public struct PruneJob: Sendable {
         input: URL, output: URL, recipe: Recipe, recipeFile: URL? = nil, plugins: [PluginReference] = [],
         pluginDirectories: [String] = [], pluginOptions: PluginLoadOptions = PluginLoadOptions(),
         calibration: Calibration = .none, reportFile: URL? = nil, overwrite: Bool = false,
-        latency: LatencyOptions? = nil, seed: UInt64 = 0, threads: Int = ParallelFor.defaultThreads
+        latency: LatencyOptions? = nil, seed: UInt64 = 0, threads: Int = ProcessInfo.processInfo.activeProcessorCount
     ) {
         self.input = input
         self.output = output

@@ -37,7 +37,7 @@ enum FileTrust {
         if info.st_uid != 0, info.st_uid != geteuid() {
             throw PluginError(
                 .insecure, path: path,
-                "refused: the file is owned by user \(info.st_uid), neither you (\(geteuid())) nor root; whoever owns it can change what runs; pass --allow-insecure-plugins to load it anyway")
+                "refused: the file is owned by user \(info.st_uid), neither you (\(geteuid())) nor root; whoever owns it can change what runs")
         }
         if let problem = writableByOthers(path: path, mode: info.st_mode, what: "the file") {
             throw PluginError(.insecure, path: path, problem)
@@ -65,6 +65,6 @@ enum FileTrust {
         let writers = [(S_IWGRP, "its group"), (S_IWOTH, "other users")].filter { mode & $0.0 != 0 }.map(\.1)
         guard !writers.isEmpty else { return nil }
         return
-            "refused: \(what) (\(path), mode \(String(mode & 0o7777, radix: 8))) is writable by \(writers.joined(separator: " and ")); fix the permissions or pass --allow-insecure-plugins"
+            "refused: \(what) (\(path), mode \(String(mode & 0o7777, radix: 8))) is writable by \(writers.joined(separator: " and "))"
     }
 }

@@ -3,20 +3,12 @@ import PruneTestSupport
 import Testing
 
 /// Runs `Scripts/onnx_check.py` (onnx.checker + ONNX Runtime) on written models, comparing ONNX Runtime's
-/// outputs with the interpreter's. The same rules as `PruneONNXTests`' runtime check: `$PRUNEKIT_PYTHON`, else
-/// `<package root>/.venv/bin/python`; without one the check is skipped with a message, unless `CI` is set.
+/// outputs with the interpreter's. Python is found by `TestPython`; without one the test stops at this check and is
+/// reported as skipped (a failure under CI).
 enum RuntimeCheck {
-    static let isCI = TestPython.isCI
-    static let python = TestPython.python
-
     /// Checks the model at `url` and that ONNX Runtime gives `want` for `values`.
     static func expect(_ url: URL, input: String, shape: [Int], values: [Float], output: String, want: [Float]) throws {
-        guard let python else {
-            if isCI {
-                Issue.record("CI is set but no Python with onnx, onnxruntime and numpy (PRUNEKIT_PYTHON or .venv)")
-            }
-            return
-        }
+        let python = try TestPython.required()
         let expectation: [String: Any] = [
             "inputs": [input: ["shape": shape, "values": values.map(Double.init)]],
             "outputs": [output: want.map(Double.init)], "tolerance": 1e-4,

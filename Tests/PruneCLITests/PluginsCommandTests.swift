@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PruneCore
 
+import PruneTestSupport
 import Testing
 
 @testable import PruneCLI
