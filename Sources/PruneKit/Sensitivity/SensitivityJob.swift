@@ -51,7 +51,7 @@ public struct SensitivityJob: Sendable {
         metric: SensitivityCurves.Metric = .agreement, grid: [Double] = SensitivityJob.defaultGrid,
         granularity: SensitivityCurves.Granularity = .unit, scorer: ComponentSpec? = nil, include: [String] = [],
         exclude: [String] = [], shard: SensitivityShard? = nil, latency: LatencyProbe.Settings? = nil,
-        classesPerPosition: Bool = false, threads: Int = ParallelFor.defaultThreads, seed: UInt64 = 0
+        classesPerPosition: Bool = false, threads: Int = ProcessInfo.processInfo.activeProcessorCount, seed: UInt64 = 0
     ) {
         self.model = model
         self.calibration = calibration
