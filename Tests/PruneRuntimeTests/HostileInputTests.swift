@@ -206,3 +206,17 @@ struct FuzzSplitFindingTests {
         #expect(huge.contains("does not divide extent 2"))
     }
 }
+
+@Suite("Fuzzer findings, axes on scalars")
+struct FuzzScalarAxisFindingTests {
+    @Test("an axis on a scalar is out of range for every op (Squeeze on a scalar read past its shape)")
+    func axisOnScalar() throws {
+        let scalar = ["d": RuntimeTensor(shape: [], floats: [1])]
+        let squeeze = try HostileInputTests.runError("Squeeze", inputs: [("a", [1], [0])], feed: scalar)
+        #expect(squeeze.contains("axis 0 is out of range for rank 0"))
+        for op in ["Softmax", "ArgMax"] {
+            let text = try HostileInputTests.runError(op, feed: scalar)
+            #expect(text.contains("is out of range for rank 0"), "\(op): \(text)")
+        }
+    }
+}
