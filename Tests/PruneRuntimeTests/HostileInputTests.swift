@@ -220,3 +220,37 @@ struct FuzzScalarAxisFindingTests {
         }
     }
 }
+
+@Suite("Fuzzer findings, empty tensors with huge extents")
+struct FuzzEmptyTensorFindingTests {
+    /// Runs `op` on `x` (plus int64 initializers) and returns the output's shape.
+    static func outputShape(
+        _ op: String, x: RuntimeTensor, inputs: [(String, [Int], [Int64])] = [], axis: Int
+    ) throws -> [Int] {
+        var builder = GraphBuilder()
+        for (name, shape, values) in inputs {
+            var tensor = Onnx_TensorProto()
+            tensor.name = name
+            tensor.dims = shape.map { Int64($0) }
+            tensor.dataType = 7
+            tensor.int64Data = values
+            builder.model.graph.initializer.append(tensor)
+        }
+        builder.input("x")
+        builder.node(op, ["x"] + inputs.map(\.0), op == "TopK" ? ["y", "indices"] : ["y"], name: "empty", int: ["axis": axis])
+        builder.output("y")
+        let outputs = try Interpreter(graph: builder.graph()).run(["x": x])
+        return try #require(outputs["y"]).shape
+    }
+
+    @Test("ops over an axis return at once on an empty [2^40, 2, 0] tensor (Softmax walked 2^40 empty lines: a fuzz timeout)")
+    func emptyWithHugeOuterExtent() throws {
+        let huge = 1 << 40
+        let x = RuntimeTensor(shape: [huge, 2, 0], floats: [])
+        #expect(try Self.outputShape("Softmax", x: x, axis: 1) == [huge, 2, 0])
+        #expect(try Self.outputShape("ArgMax", x: x, axis: 1) == [huge, 1, 0])
+        #expect(try Self.outputShape("Concat", x: x, axis: 1) == [huge, 2, 0])
+        #expect(try Self.outputShape("Gather", x: x, inputs: [("i", [1], [1])], axis: 1) == [huge, 1, 0])
+        #expect(try Self.outputShape("TopK", x: x, inputs: [("k", [1], [1])], axis: 1) == [huge, 1, 0])
+    }
+}
