@@ -254,3 +254,18 @@ struct FuzzEmptyTensorFindingTests {
         #expect(try Self.outputShape("TopK", x: x, inputs: [("k", [1], [1])], axis: 1) == [huge, 1, 0])
     }
 }
+
+@Suite("Fuzzer findings, outputs larger than their empty inputs")
+struct FuzzHugeOutputFindingTests {
+    @Test("a global pool, a reduction and LayerNorm of an empty [2^40, 16, 0] are refused by the budget, not allocated")
+    func hugeOutputsOfEmptyInputs() throws {
+        let feed = ["x": RuntimeTensor(shape: [1 << 40, 16, 0], floats: [])]
+        let pool = try HostileInputTests.runError("GlobalMaxPool", feed: feed)
+        #expect(pool.contains("[1099511627776, 16, 1]"), "\(pool)")
+        let reduce = try HostileInputTests.runError("ReduceMean", ints: ["axes": [2]], feed: feed)
+        #expect(reduce.contains("[1099511627776, 16, 1]"), "\(reduce)")
+        let norm = try HostileInputTests.runError(
+            "LayerNormalization", floats: [("scale", [0], [])], feed: feed)
+        #expect(norm.contains("1099511627776"), "\(norm)")
+    }
+}
