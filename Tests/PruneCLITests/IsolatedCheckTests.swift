@@ -34,6 +34,15 @@ struct IsolatedCheckTests {
         #expect(outcome.stdout.contains("FAIL scorer hostile: element target layer.weight [4, 3]: ended the process (exit status 0) instead of returning"))
     }
 
+    @Test("a scorer that writes into its read-only tensor view fails the check, naming the tensor")
+    func readOnlyWriteReported() throws {
+        let outcome = try Self.check("write")
+        #expect(outcome.status == 1)
+        #expect(
+            outcome.stdout.contains(
+                "FAIL scorer hostile: element target layer.weight [4, 3]: wrote into the read-only view of 'layer.weight'"))
+    }
+
     @Test("a well-behaved plugin passes in the child as it does in process")
     func wellBehavedPasses() throws {
         let outcome = try Self.check("none")

@@ -206,3 +206,66 @@ struct FuzzSplitFindingTests {
         #expect(huge.contains("does not divide extent 2"))
     }
 }
+
+@Suite("Fuzzer findings, axes on scalars")
+struct FuzzScalarAxisFindingTests {
+    @Test("an axis on a scalar is out of range for every op (Squeeze on a scalar read past its shape)")
+    func axisOnScalar() throws {
+        let scalar = ["d": RuntimeTensor(shape: [], floats: [1])]
+        let squeeze = try HostileInputTests.runError("Squeeze", inputs: [("a", [1], [0])], feed: scalar)
+        #expect(squeeze.contains("axis 0 is out of range for rank 0"))
+        for op in ["Softmax", "ArgMax"] {
+            let text = try HostileInputTests.runError(op, feed: scalar)
+            #expect(text.contains("is out of range for rank 0"), "\(op): \(text)")
+        }
+    }
+}
+
+@Suite("Fuzzer findings, empty tensors with huge extents")
+struct FuzzEmptyTensorFindingTests {
+    /// Runs `op` on `x` (plus int64 initializers) and returns the output's shape.
+    static func outputShape(
+        _ op: String, x: RuntimeTensor, inputs: [(String, [Int], [Int64])] = [], axis: Int
+    ) throws -> [Int] {
+        var builder = GraphBuilder()
+        for (name, shape, values) in inputs {
+            var tensor = Onnx_TensorProto()
+            tensor.name = name
+            tensor.dims = shape.map { Int64($0) }
+            tensor.dataType = 7
+            tensor.int64Data = values
+            builder.model.graph.initializer.append(tensor)
+        }
+        builder.input("x")
+        builder.node(op, ["x"] + inputs.map(\.0), op == "TopK" ? ["y", "indices"] : ["y"], name: "empty", int: ["axis": axis])
+        builder.output("y")
+        let outputs = try Interpreter(graph: builder.graph()).run(["x": x])
+        return try #require(outputs["y"]).shape
+    }
+
+    @Test("ops over an axis return at once on an empty [2^40, 2, 0] tensor (Softmax walked 2^40 empty lines: a fuzz timeout)")
+    func emptyWithHugeOuterExtent() throws {
+        let huge = 1 << 40
+        let x = RuntimeTensor(shape: [huge, 2, 0], floats: [])
+        #expect(try Self.outputShape("Softmax", x: x, axis: 1) == [huge, 2, 0])
+        #expect(try Self.outputShape("ArgMax", x: x, axis: 1) == [huge, 1, 0])
+        #expect(try Self.outputShape("Concat", x: x, axis: 1) == [huge, 2, 0])
+        #expect(try Self.outputShape("Gather", x: x, inputs: [("i", [1], [1])], axis: 1) == [huge, 1, 0])
+        #expect(try Self.outputShape("TopK", x: x, inputs: [("k", [1], [1])], axis: 1) == [huge, 1, 0])
+    }
+}
+
+@Suite("Fuzzer findings, outputs larger than their empty inputs")
+struct FuzzHugeOutputFindingTests {
+    @Test("a global pool, a reduction and LayerNorm of an empty [2^40, 16, 0] are refused by the budget, not allocated")
+    func hugeOutputsOfEmptyInputs() throws {
+        let feed = ["x": RuntimeTensor(shape: [1 << 40, 16, 0], floats: [])]
+        let pool = try HostileInputTests.runError("GlobalMaxPool", feed: feed)
+        #expect(pool.contains("[1099511627776, 16, 1]"), "\(pool)")
+        let reduce = try HostileInputTests.runError("ReduceMean", ints: ["axes": [2]], feed: feed)
+        #expect(reduce.contains("[1099511627776, 16, 1]"), "\(reduce)")
+        let norm = try HostileInputTests.runError(
+            "LayerNormalization", floats: [("scale", [0], [])], feed: feed)
+        #expect(norm.contains("1099511627776"), "\(norm)")
+    }
+}

@@ -12,7 +12,8 @@ import PruneCore
 /// 3. every scorer scores element, unit and group targets with one finite score per position, and scores the
 ///    same target twice identically;
 /// 4. every selector answers for every target with flags of 0 or 1;
-/// 5. every rewriter keeps every parameter's name, shape and dtype and writes finite values.
+/// 5. every rewriter keeps every parameter's name, shape and dtype and writes finite values;
+/// 6. no component writes into the read-only tensor views it was lent (the host's tensors keep their values).
 public enum PluginConformance {
     /// Runs every check on the plugin at `path`.
     ///
@@ -69,16 +70,17 @@ public enum PluginConformance {
             return "version \(plugin.version), license \(plugin.license)"
         }
 
-        let model: Model
         progress(.started("synthetic model"))
         do {
-            model = try SyntheticRun.model()
+            _ = try SyntheticRun.model()
         } catch {
             checks.append(.init(name: "synthetic model", outcome: .failed, detail: String(describing: error)))
             return ConformanceReport(path: plugin.path, plugin: plugin, checks: checks)
         }
-        let context = PruneContext(model: model, seed: 1234, logger: logger, threads: 1)
         for component in plugin.components {
+            // A fresh model per component: one that writes into its views must not fail the next one's checks.
+            guard let fresh = try? SyntheticRun.model() else { continue }  // it built above
+            let context = PruneContext(model: fresh, seed: 1234, logger: logger, threads: 1)
             let info = component.info
             let spec = ComponentSpec(name: info.name, arguments: SyntheticRun.arguments(for: info.signature))
             let label = "\(info.kind.rawValue) \(spec)"
@@ -108,6 +110,7 @@ public enum PluginConformance {
                 let first = try scorer.scores(for: target, in: context)
                 try first.validate(for: target, source: spec.name)
                 let second = try scorer.scores(for: target, in: context)
+                try ReadOnlyViews.unchanged(context.model, reference: SyntheticRun.model())
                 guard first == second else { throw CheckFailure("two runs with the same seed gave different scores") }
                 return "\(first.count) finite scores, deterministic"
             }
@@ -129,6 +132,7 @@ public enum PluginConformance {
                     target: .units(of: conv, axis: 0), scores: Scores([0.5, 2, 1]), shape: [3], layout: nil),
             ]
             let selection = try registry.makeSelector(spec).select(scored, in: context)
+            try ReadOnlyViews.unchanged(context.model, reference: SyntheticRun.model())
             guard selection.entries.count == scored.count,
                 zip(selection.entries, scored).allSatisfy({ $0.target == $1.target })
             else { throw CheckFailure("did not answer every target in order") }
@@ -152,6 +156,7 @@ public enum PluginConformance {
                     target: .elements(of: try model.parameter(named: "next.weight")), decision: .skip(reason: "check")),
             ])
             let result = try registry.makeRewriter(spec).rewrite(model, applying: selection, in: context).model
+            try ReadOnlyViews.unchanged(model, reference: SyntheticRun.model())
             for parameter in model.parameters {
                 guard let rewritten = result[parameter.name] else {
                     throw CheckFailure("dropped parameter '\(parameter.name)'")
@@ -164,6 +169,22 @@ public enum PluginConformance {
             }
             let changed = model.parameters.filter { result[$0.name]!.tensor.floatValues() != $0.tensor.floatValues() }
             return "parameters kept; changed: \(changed.map(\.name).joined(separator: ", ").ifEmpty("none"))"
+        }
+    }
+}
+
+/// Detects writes into the read-only views a component was lent: views of unmodified float32 tensors point at
+/// the host's own storage, so a write shows as a changed value in the host's model.
+enum ReadOnlyViews {
+    /// Throws when a parameter of `model` no longer holds the values of the same parameter in `reference`.
+    static func unchanged(_ model: Model, reference: Model) throws {
+        for parameter in reference.parameters {
+            guard let current = model[parameter.name] else { continue }
+            if current.tensor.floatValues() != parameter.tensor.floatValues() {
+                throw CheckFailure(
+                    "wrote into the read-only view of '\(parameter.name)' (the host's tensor changed; copy a view "
+                        + "before modifying it)")
+            }
         }
     }
 }

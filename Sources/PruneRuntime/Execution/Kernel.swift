@@ -41,10 +41,11 @@ struct KernelContext {
         return tensor.int64Values().map { Int($0) }
     }
 
-    /// Normalises a possibly negative axis against `rank`.
+    /// Normalises a possibly negative axis against `rank`: valid axes are `-rank..<rank`, so a scalar has none
+    /// (every op that takes an axis needs rank ≥ 1; one check here instead of one per op).
     func axis(_ axis: Int, rank: Int, _ what: String = "axis") throws -> Int {
         let resolved = axis < 0 ? axis + rank : axis
-        guard resolved >= 0, resolved < max(rank, 1) else {
+        guard resolved >= 0, resolved < rank else {
             throw node.error(.invalidInput, "\(what) \(axis) is out of range for rank \(rank)")
         }
         return resolved

@@ -51,10 +51,11 @@ enum IndexingOps {
             let outer = shape[..<axis].reduce(1, *)
             let inner = shape[(axis + 1)...].reduce(1, *) * first.dtype.byteSize
             let outRow = shape[axis] * inner
+            if out.count == 0 { return [out] }  // empty output: no rows to copy, however large `outer` is
             var position = 0
             for part in parts {
                 let row = part.shape[axis] * inner
-                for o in 0..<outer where row > 0 {
+                for o in 0..<(row > 0 ? outer : 0) {
                     (out.raw + o * outRow + position).copyMemory(from: part.raw + o * row, byteCount: row)
                 }
                 position += row
@@ -97,7 +98,7 @@ enum IndexingOps {
                 shape[axis] = size
                 let out = RuntimeTensor(uninitialized: x.dtype, shape: shape)
                 let row = size * inner
-                for o in 0..<outer where row > 0 {
+                for o in 0..<(row > 0 ? outer : 0) {
                     (out.raw + o * row).copyMemory(from: x.raw + o * extent * inner + position, byteCount: row)
                 }
                 position += row
@@ -187,6 +188,7 @@ enum IndexingOps {
                 guard q >= 0, q < extent else { throw context.error(.invalidInput, "index \(p) is out of range for extent \(extent)") }
                 resolved[k] = q
             }
+            if out.count == 0 { return [out] }  // empty output: nothing to gather, however large `outer` is
             var destination = out.raw
             for o in 0..<outer {
                 let source = data.raw + o * extent * inner

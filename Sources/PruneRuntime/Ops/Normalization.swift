@@ -88,8 +88,9 @@ enum NormalizationOps {
             }
             let out = RuntimeTensor(uninitialized: .f32, shape: x.shape)
             let statsShape = Array(x.shape[..<axis]) + Array(repeating: 1, count: x.shape.count - axis)
-            let means = RuntimeTensor(uninitialized: .f32, shape: statsShape)
-            let inverses = RuntimeTensor(uninitialized: .f32, shape: statsShape)
+            // An empty input can still have a huge outer extent: the statistics are allocated through the budget.
+            let means = try context.allocate(.f32, statsShape, "mean")
+            let inverses = try context.allocate(.f32, statsShape, "inverse standard deviation")
             let src = SharedPointer(x.f32)
             let dst = SharedPointer(out.f32)
             let g = SharedPointer(gamma.f32)

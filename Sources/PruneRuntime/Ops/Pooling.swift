@@ -245,8 +245,8 @@ enum PoolingOps {
         guard x.shape.count >= 2 else { throw context.error(.shapeMismatch, "X \(x.shape) needs N×C×spatial") }
         let planes = x.shape[0] * x.shape[1]
         let size = x.shape.dropFirst(2).reduce(1, *)
-        let out = RuntimeTensor(
-            uninitialized: .f32, shape: Array(x.shape.prefix(2)) + Array(repeating: 1, count: x.shape.count - 2))
+        // [N, C, 0] holds nothing but its N×C output can be huge: allocate through the budget.
+        let out = try context.allocate(.f32, Array(x.shape.prefix(2)) + Array(repeating: 1, count: x.shape.count - 2))
         for plane in 0..<planes {
             let p = x.f32 + plane * size
             if isMax {

@@ -33,7 +33,7 @@ enum ReductionOps {
             let reduced = Set(try axes.map { try context.axis($0, rank: rank) })
             let keptShape = x.shape.enumerated().map { reduced.contains($0.offset) ? 1 : $0.element }
             let outShape = keepDims ? keptShape : x.shape.enumerated().filter { !reduced.contains($0.offset) }.map(\.element)
-            let out = RuntimeTensor(uninitialized: .f32, shape: outShape)
+            let out = try context.allocate(.f32, outShape)
             let start: Float = switch kind {
             case .max: -Float.infinity
             case .min: Float.infinity

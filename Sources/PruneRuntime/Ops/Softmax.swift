@@ -20,6 +20,8 @@ enum SoftmaxOps {
             let length = opset >= 13 ? (rank == 0 ? 1 : x.shape[axis]) : x.shape[axis...].reduce(1, *)
             let inner = opset >= 13 ? x.shape.dropFirst(axis + 1).reduce(1, *) : 1
             let out = RuntimeTensor(uninitialized: .f32, shape: x.shape)
+            // An empty tensor may still have a huge outer extent ([2^40, 0]): nothing to walk.
+            if out.count == 0 { return [out] }
             let src = SharedPointer(x.f32)
             let dst = SharedPointer(out.f32)
             let lines = outer * inner

@@ -27,6 +27,7 @@ enum TopKOps {
                 let indices = RuntimeTensor(uninitialized: .i64, shape: shape)
                 let outer = x.shape[..<axis].reduce(1, *)
                 let inner = x.shape[(axis + 1)...].reduce(1, *)
+                if values.count == 0 { return [values, indices] }  // K = 0 or an empty trailing extent
                 let all = x.floatValues()
                 let integers = x.dtype == .i64 ? x.int64Values() : []
                 for o in 0..<outer {

@@ -1,5 +1,6 @@
 /* Fixture scorers that end or freeze the process: `plugins check` must report them, not die with them.
-   HOSTILE_MODE selects one: crash (SIGSEGV), hang (sleeps forever), exit (calls exit(0)). */
+   HOSTILE_MODE selects one: crash (SIGSEGV), hang (sleeps forever), exit (calls exit(0)), write (writes into the
+   read-only view of the target's tensor, casting its const away). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@ static prune_status hostile(prune_score_request *req) {
     if (mode && strcmp(mode, "crash") == 0) { volatile int *p = NULL; *p = 1; }
     if (mode && strcmp(mode, "hang") == 0) { for (;;) sleep(1); }
     if (mode && strcmp(mode, "exit") == 0) exit(0);
+    if (mode && strcmp(mode, "write") == 0 && req->target->tensor.data) ((float *)req->target->tensor.data)[0] += 1;
     for (int64_t i = 0; i < req->score_count; i++) req->scores[i] = 1;
     return PRUNE_OK;
 }
