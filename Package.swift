@@ -129,8 +129,6 @@ let package = Package(
             name: "PruneONNXTests", dependencies: ["PruneFormats", "PruneCore", "ONNXProto", "PruneTestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: strict),
         .executableTarget(
-            name: "budget-curves", dependencies: ["PruneKit"], path: "Benchmarks/BudgetCurves", swiftSettings: strict),
-        .executableTarget(
             name: "calibration-bench", dependencies: ["PruneKit"], path: "Benchmarks/CalibrationBench",
             swiftSettings: strict),
         .testTarget(

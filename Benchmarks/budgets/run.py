@@ -1,7 +1,7 @@
 """Budgets and the guard on pretrained EfficientNet-Lite0 at 25 % fewer MACs, and the digits CNN's fewest MACs.
 
-Usage: run.py WORKDIR [--prune PATH] [--curves-tool PATH] [--grid 0.125,0.25,0.375,0.5] [--keep 0.75] [--no-torch]
-       run.py --digits WORKDIR [--prune PATH] [--curves-tool PATH]
+Usage: run.py WORKDIR [--prune PATH] [--grid 0.125,0.25,0.375,0.5] [--keep 0.75] [--no-torch]
+       run.py --digits WORKDIR [--prune PATH]
 WORKDIR comes from prepare.py (effnet.onnx, score/guard/eval.safetensors). Every number is measured in ONNX Runtime
 (1 thread, batch 1) on eval.safetensors, whose images feed nothing else: top-1 agreement and logit cosine with the
 dense model, and the median latency speed-up over the dense model. Curves are measured on score.safetensors; the
@@ -132,8 +132,8 @@ def effnet(args):
     curves = os.path.join(w, "curves.json")
     if not os.path.exists(curves):
         started = time.time()
-        sh([args.curves_tool, model, os.path.join(w, "score.safetensors"), curves, "metric=agreement",
-            f"grid={args.grid}"])
+        sh([args.prune, "sensitivity", model, "--data", os.path.join(w, "score.safetensors"), "--metric", "agreement",
+            "--grid", args.grid, "--cache", curves, "--no-plot"])
         print(f"curves: {time.time() - started:.0f} s")
     evaluation = read_safetensors(os.path.join(w, "eval.safetensors"))["input"]
     dense = outputs(model, evaluation)
@@ -201,8 +201,9 @@ def digits(args):
         write_safetensors(os.path.join(w, f"digits-{name}.safetensors"),
                           {k: np.ascontiguousarray(v[part]) for k, v in data.items()})
     curves = os.path.join(w, "digits-curves.json")
-    sh([args.curves_tool, model, os.path.join(w, "digits-score.safetensors"), curves, "metric=accuracy",
-        "labels=labels", "grid=0.125,0.25,0.375,0.5,0.625,0.75,0.875"])
+    sh([args.prune, "sensitivity", model, "--data", os.path.join(w, "digits-score.safetensors"), "--metric",
+        "accuracy", "--labels", "labels", "--grid", "0.125,0.25,0.375,0.5,0.625,0.75,0.875", "--cache", curves,
+        "--no-plot", "--force"])
     inputs, labels = data["input"][thirds["eval"]], data["labels"][thirds["eval"]]
     dense_accuracy = float(np.mean(outputs(model, inputs).argmax(1) == labels))
     guard_data = read_safetensors(os.path.join(w, "digits-guard.safetensors"))
@@ -232,7 +233,6 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("workdir")
     parser.add_argument("--prune", default=".build/release/prune")
-    parser.add_argument("--curves-tool", default=".build/release/budget-curves")
     parser.add_argument("--grid", default="0.125,0.25,0.375,0.5")
     parser.add_argument("--keep", type=float, default=0.75)
     parser.add_argument("--no-torch", action="store_true")

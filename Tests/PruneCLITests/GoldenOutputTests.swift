@@ -19,7 +19,13 @@ import Testing
         #expect(text == expected, "\(name) differs from the golden file")
     }
 
-    @Test(arguments: ["run", "inspect", "eval", "plugins"])
+    @Test func topLevelHelp() throws {
+        let outcome = try PruneBinary.run(["--help"])
+        #expect(outcome.status == 0)
+        try Self.check(outcome.stdout, against: "prune-help.txt")
+    }
+
+    @Test(arguments: ["run", "inspect", "eval", "plugins", "sensitivity"])
     func helpText(command: String) throws {
         let outcome = try PruneBinary.run([command, "--help"])
         #expect(outcome.status == 0)

@@ -7,7 +7,7 @@ enum ReportPrinter {
         // Candidates and changed tensors only: running statistics, biases left alone and the like are noise here.
         let targets = Set(report.stages.flatMap { $0.targets.map(\.name) })
         var table = TextTable(
-            columns: ["tensor", "shape", "parameters", "sparsity before", "sparsity after", "stored before", "stored after"])
+            columns: ["tensor", "shape", "parameters", "sparsity before", "sparsity after", "bytes before", "bytes after"])
         for row in report.tensors where row.changed || targets.contains(row.name) {
             let before = row.parametersBefore == 0 ? 0 : Double(row.zerosBefore) / Double(row.parametersBefore)
             let after = row.parametersAfter == 0 ? 0 : Double(row.zerosAfter) / Double(row.parametersAfter)

@@ -30,7 +30,8 @@ struct TextTable {
         let last = columns.count - 1
         let lead = widths.dropLast().reduce(0, +) + 2 * last
         if last > 0, lead + widths[last] > width {
-            widths[last] = max(columns[last].count, width - lead, 24)
+            // Only ever narrower: a short last column that does not fit is left as it is, never padded wider.
+            widths[last] = min(widths[last], max(columns[last].count, width - lead, 24))
         }
         // Numbers line up on the right; text (names, shapes, dtypes) reads from the left.
         let numeric = columns.indices.map { c in

@@ -35,11 +35,12 @@ public struct FidelityFloor: Sendable, Codable, Hashable, CustomStringConvertibl
 }
 
 /// Measures a model file's fidelity against the dense model on evaluation batches.
+///
+/// The dense model runs once, when the probe is made (``FidelityMeter``, the machinery `prune sensitivity` uses);
+/// each ``measure(_:)`` runs only the candidate.
 public struct FidelityProbe {
-    /// The dense model, run once per batch and cached.
-    let dense: Interpreter
-    /// The batches.
-    let data: EvaluationData
+    /// The dense model's outputs on every batch, and the comparison.
+    let meter: FidelityMeter
     /// The metric.
     public let metric: SensitivityCurves.Metric
     /// Interpreter threads.
@@ -54,30 +55,26 @@ public struct FidelityProbe {
             throw PruneError(.invalidInput, "accuracy needs the name of the labels tensor in \(dataURL.path)")
         }
         let graph = try ONNXGraph(contentsOf: denseModel)
-        self.dense = try Interpreter(graph: graph, options: .init(threads: threads))
+        let dense = try Interpreter(graph: graph, options: .init(threads: threads))
         // A graph exported with a fixed batch dimension (torch.onnx.export's default) gets batches of that size.
         var batchSize = 32
         if case .fixed(let fixed)? = graph.inputDeclarations.first?.dimensions?.first, fixed > 0 { batchSize = fixed }
-        self.data = try EvaluationData(
+        let data = try EvaluationData(
             url: dataURL, batchSize: batchSize, labels: metric == .accuracy ? labels : nil, inputNames: graph.inputNames)
+        self.meter = try FidelityMeter(reference: dense, name: denseModel.lastPathComponent, data: data)
         self.metric = metric
         self.threads = threads
     }
 
     /// Samples in the data.
-    public var samples: Int { data.sampleCount }
+    public var samples: Int { meter.data.sampleCount }
 
     /// The metric's value for the model in `file` (1 for the dense model on agreement and cosine).
     ///
     /// - Throws: `PruneError` from loading or running the model.
     public func measure(_ file: URL) throws -> Double {
         let model = try Interpreter(graph: try ONNXGraph(contentsOf: file), options: .init(threads: threads))
-        let result = try Evaluator(model: model, name: file.lastPathComponent, reference: dense, referenceName: "dense")
-            .evaluate(data)
-        switch metric {
-        case .agreement: return result.agreement?.top1 ?? 0
-        case .cosine: return result.agreement?.meanCosine ?? 0
-        case .accuracy: return result.accuracy?.value ?? 0
-        }
+        let (agreement, accuracy) = try meter.measure(model, name: file.lastPathComponent)
+        return metric.value(agreement: agreement, accuracy: accuracy)
     }
 }

@@ -243,12 +243,7 @@ private struct PointMeasure {
     ) throws -> SensitivityCurves.Point {
         let interpreter = try Interpreter(graph: graph, options: options)
         let (agreement, accuracy) = try meter.measure(interpreter, name: name)
-        let fidelity: Double =
-            switch job.metric {
-            case .agreement: agreement.top1 ?? 0
-            case .cosine: agreement.meanCosine
-            case .accuracy: accuracy?.value ?? 0
-            }
+        let fidelity = job.metric.value(agreement: agreement, accuracy: accuracy)
         var latency: Double?
         if let settings = job.latency {
             let seconds = try LatencyProbe.timings(
