@@ -56,7 +56,8 @@ package struct QuantizedReconstruction {
             let key = Self.hessianKey(layer)
             let weight = try current.parameter(named: layer.weight).tensor
             let matrix = WeightMatrix(layer: layer, shape: weight.shape)
-            let groupHessians = try hessians[key] ?? accumulate(layer: layer, columns: matrix.columns, running, batches)
+            let groupHessians =
+                try hessians[key] ?? Hessian.accumulate(layer: layer, columns: matrix.columns, from: running, batches)
             hessians[key] = lastReader[key] == index ? nil : groupHessians
             let (updated, row) = try LibraryThreads.with(threads) {
                 try sweep(
@@ -68,25 +69,6 @@ package struct QuantizedReconstruction {
             report.append(row)
         }
         return (current, report, seen)
-    }
-
-    /// H = XᵀX of the layer's input over all calibration batches, one per convolution group.
-    private func accumulate(
-        layer: Layer, columns: Int, _ interpreter: Interpreter, _ batches: any CalibrationBatches
-    ) throws -> [Hessian] {
-        var hessians = [Hessian](repeating: Hessian(size: columns), count: layer.groups)
-        for index in 0..<batches.batchCount {
-            let x = try RuntimeModel.capture(layer.input, running: interpreter, batch: index, of: batches)
-            let values = x.floatValues()
-            try LibraryThreads.with(interpreter.options.threads) {
-                for group in 0..<layer.groups {
-                    let (rows, count) = try InputRows.rows(
-                        layer: layer, x: x, values: values, features: columns, bias: false, group: group)
-                    hessians[group].add(rows, count: count)
-                }
-            }
-        }
-        return hessians
     }
 
     /// Quantises one weight group by group and returns its new values (tensor layout) and the report row.

@@ -113,8 +113,8 @@ struct SparseReconstruction {
             let groupHessians =
                 try hessians[key]
                 ?? (
-                    accumulate(layer: layer, columns: matrix.columns, from: source, batches),
-                    heldOut.map { try accumulate(layer: layer, columns: matrix.columns, from: source, $0) }
+                    Hessian.accumulate(layer: layer, columns: matrix.columns, from: source, batches),
+                    heldOut.map { try Hessian.accumulate(layer: layer, columns: matrix.columns, from: source, $0) }
                 )
             hessians[key] = lastReader[key] == index ? nil : groupHessians
             let (updated, row) = try LibraryThreads.with(threads) {
@@ -139,25 +139,6 @@ struct SparseReconstruction {
             masks[name] = masks[name].map { $0.union(mask) } ?? mask
         }
         return masks
-    }
-
-    /// H = XᵀX of the layer's input over all calibration batches, one per convolution group (one for other layers).
-    private func accumulate(
-        layer: Layer, columns: Int, from interpreter: Interpreter, _ batches: any CalibrationBatches
-    ) throws -> [Hessian] {
-        var hessians = [Hessian](repeating: Hessian(size: columns), count: layer.groups)
-        for index in 0..<batches.batchCount {
-            let x = try RuntimeModel.capture(layer.input, running: interpreter, batch: index, of: batches)
-            let values = x.floatValues()
-            try LibraryThreads.with(interpreter.options.threads) {
-                for group in 0..<layer.groups {
-                    let (rows, count) = try InputRows.rows(
-                        layer: layer, x: x, values: values, features: columns, bias: false, group: group)
-                    hessians[group].add(rows, count: count)
-                }
-            }
-        }
-        return hessians
     }
 
     /// Runs the OBS sweep on one weight, group by group, and returns its new values (in the tensor's layout) and
