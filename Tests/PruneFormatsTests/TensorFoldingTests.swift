@@ -21,9 +21,9 @@ struct TensorFoldingTests {
     func general() {
         let data: [Int64] = Array(0..<24)  // shape [2, 3, 4]
         // Axis 2 from 3 down by 2 (3, 1), axis 1 from 1 to the end (1, 2); axis 0 whole.
-        #expect(
-            ONNXTensorFolding.slice(data, shape: [2, 3, 4], starts: [3, 1], ends: [-100, 99], axes: [2, -2], steps: [-2, 1])
-                == [7, 5, 11, 9, 19, 17, 23, 21])
+        let sliced = ONNXTensorFolding.slice(
+            data, shape: [2, 3, 4], starts: [3, 1], ends: [-100, 99], axes: [2, -2], steps: [-2, 1])
+        #expect(sliced == [7, 5, 11, 9, 19, 17, 23, 21])
         #expect(ONNXTensorFolding.slice(data, shape: [2, 3, 4], starts: [0], ends: [1], axes: [3], steps: nil) == nil)
         #expect(ONNXTensorFolding.slice(data, shape: [2, 3, 4], starts: [0], ends: [1], axes: [0], steps: [0]) == nil)
         // perm [2, 0, 1]: out[k][i][j] = in[i][j][k] = 12 i + 4 j + k.

@@ -5,9 +5,9 @@ import PruneStructure
 import PruneTestSupport
 import Testing
 
-/// TensorFlow-style "same" padding as efficientnet-lite-pytorch writes it (`Fixtures/samepad/make_samepad.py`): each
-/// `Pad`'s pads come from a ConstantOfShape → Concat → Reshape → Slice (step −1) → Transpose → Reshape → Cast
-/// sub-graph the exporter does not fold. Shape folding must resolve it so that the Pads fold into their Convs and
+/// TensorFlow-style "same" padding as efficientnet-lite-pytorch writes it (`Fixtures/samepad/make_samepad.py`):
+/// each `Pad`'s pads come from a ConstantOfShape → Concat → Reshape → Slice (step −1) → Transpose → Reshape →
+/// Cast sub-graph the exporter does not fold. Shape folding must resolve it so that the Pads fold into their Convs and
 /// every channel group is found.
 @Suite("Same-padding export (EfficientNet-Lite style)")
 struct SamePaddingExportTests {

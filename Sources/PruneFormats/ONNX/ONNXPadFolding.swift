@@ -83,7 +83,9 @@ enum ONNXPadFolding {
         outputs: Set<String>, dropped: inout Set<Int>
     ) {
         var producer: [String: Int] = [:]
-        for (n, node) in graph.node.enumerated() { for output in node.output where !output.isEmpty { producer[output] = n } }
+        for (n, node) in graph.node.enumerated() {
+            for output in node.output where !output.isEmpty { producer[output] = n }
+        }
         var pending = names
         while let name = pending.popLast() {
             guard let n = producer[name], !dropped.contains(n) else { continue }

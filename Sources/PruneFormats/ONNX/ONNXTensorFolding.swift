@@ -1,9 +1,9 @@
 /// Index arithmetic of the shape folding on small integer tensors of any rank (row-major values with a known
 /// shape): `Slice` over several axes with any step, and `Transpose` with any permutation.
 ///
-/// PyTorch's TorchScript exporter writes `F.pad` with pads computed at run time as
-/// `ConstantOfShape → Concat → Reshape [-1, 2] → Slice (step −1 on axis 0) → Transpose → Reshape [-1] → Cast → Pad`
-/// (EfficientNet-Lite's "same" padding, among others); folding it needs both on a 2-D tensor.
+/// PyTorch's TorchScript exporter writes `F.pad` with pads computed at run time as `ConstantOfShape → Concat →
+/// Reshape [-1, 2] → Slice (step −1 on axis 0) → Transpose → Reshape [-1] → Cast → Pad` (EfficientNet-Lite's
+/// "same" padding, among others); folding it needs both on a 2-D tensor.
 enum ONNXTensorFolding {
     /// `data` (row-major, of `shape`) sliced as ONNX `Slice` says: per listed axis, start and end made
     /// non-negative by adding the extent, then clamped (to `[0, extent]` for a positive step, to `[0, extent − 1]`

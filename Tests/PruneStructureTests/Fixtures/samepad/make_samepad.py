@@ -5,8 +5,9 @@ convolutions pad like TensorFlow's "SAME", the way efficientnet-lite-pytorch's C
 That class computes the pads from a fixed image size and applies `nn.ZeroPad2d((left, right, top, bottom))` before
 `F.conv2d` (with asymmetric pads when the padding is odd, e.g. (0, 1, 0, 1) for a stride-2 3×3 on an even input).
 torch.onnx.export's TorchScript exporter writes that ZeroPad2d as a `Pad` whose pads come from a sub-graph —
-ConstantOfShape → Concat → Reshape [-1, 2] → Slice (step −1) → Transpose → Reshape [-1] → Cast — which its constant
-folding leaves alone (Slice with a step other than 1), exactly as on the pretrained EfficientNet-Lite0 from PyPI.
+ConstantOfShape → Concat → Reshape [-1, 2] → Slice (step −1) → Transpose → Reshape [-1] → Cast — which its
+constant folding leaves alone (Slice with a step other than 1), exactly as on the pretrained EfficientNet-Lite0
+from PyPI.
 
 The architecture (widths tiny, input 1×3×16×16, ReLU6, BatchNorm folded by the exporter):
   stem      SameConv 3→8 k3 s2                              (pads 0,1,0,1)
