@@ -38,15 +38,13 @@ struct SamePaddingExportTests {
         let input = try io.parameter(named: "input").tensor
         let recorded = try io.parameter(named: "output").tensor.floatValues()
         #expect(close(try RealExportTests.interpreterOutput(Self.model, input: input), recorded, tolerance: 1e-4))
-        guard let python = TestPython.python else {
-            if TestPython.isCI { Issue.record("CI is set but \(TestPython.skipMessage)") }
-            return
-        }
+        let python = try TestPython.required()
         let directory = try Harness().directory
         let document = try ONNXDocument(url: Self.model)
         let written = directory.appendingPathComponent("folded.onnx")
         _ = try document.write(document.model, to: written, metadata: [:], overwrite: false)
-        let compare = try TestPython.run(python, [TestPython.script("ort_compare.py").path, Self.model.path, written.path])
+        let compare = try TestPython.run(
+            python, [TestPython.script("ort_compare.py").path, Self.model.path, written.path])
         #expect(compare.status == 0 && compare.output.contains("OK"), "ort_compare.py: \(compare.output)")
     }
 
@@ -62,10 +60,7 @@ struct SamePaddingExportTests {
         let model = try ONNXDocument(url: pruned).model
         // The head's 32 channels are the Linear's inputs: half remain.
         #expect(try model.parameter(named: "fc.weight").tensor.shape == [10, 16])
-        guard let python = TestPython.python else {
-            if TestPython.isCI { Issue.record("CI is set but \(TestPython.skipMessage)") }
-            return
-        }
+        let python = try TestPython.required()
         let ortOutputs = directory.appendingPathComponent("pruned.ort.safetensors")
         let ort = try TestPython.run(
             python,
