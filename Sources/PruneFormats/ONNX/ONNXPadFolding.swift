@@ -12,8 +12,12 @@ import ONNXProto
 /// - `AveragePool` (`auto_pad` NOTSET, `ceil_mode` 0) with `count_include_pad` 1: mode `constant` with value 0 — its
 ///   own pads then count as zeros too.
 /// The reader's `pads` grow by the Pad's spatial pads; a pool's pads must stay smaller than its kernel (ONNX Runtime
-/// requires it). Anything else (reflect, a non-zero constant before a Conv, a
-/// pool that leaves pads out of the average, pads computed at run time) stays a `Pad` node.
+/// requires it). Pads computed by a sub-graph count as constant when `ONNXShapeInference` folds them at load time
+/// (PyTorch's TorchScript exporter writes `F.pad` as `ConstantOfShape → Concat → Reshape → Slice → Transpose →
+/// Reshape → Cast`), unless the sub-graph reads a `Shape` or `Size` while an input extent is unknown (inference
+/// takes the batch as 1); the nodes that computed nothing but folded pads then go too. Anything else (reflect, a
+/// non-zero constant before a Conv, a pool that leaves pads out of the average, pads known only at run time) stays
+/// a `Pad` node.
 enum ONNXPadFolding {
     /// Folds every foldable Pad of `graph` in place; returns how many went.
     static func apply(to graph: inout Onnx_GraphProto) -> Int {
@@ -71,8 +75,31 @@ enum ONNXPadFolding {
             if let values = ONNXShapeInference.int64Values(initializer) { constants[initializer.name] = values }
         }
         let inference = ONNXShapeInference(graph: graph, initializerDims: dims, constants: constants)
+        // Shape inference takes an unknown batch extent as 1; pads computed from a Shape or Size would then hold
+        // for batch 1 only, so with any unknown input extent they are not written into a Conv.
+        let weights = Set(graph.initializer.map(\.name))
+        let staticInputs = graph.input.filter { !weights.contains($0.name) }.allSatisfy { input in
+            input.type.tensorType.hasShape
+                && input.type.tensorType.shape.dim.allSatisfy { dim in
+                    if case .dimValue(let extent)? = dim.value { extent > 0 } else { false }
+                }
+        }
+        var producer: [String: Onnx_NodeProto] = [:]
+        for node in graph.node { for output in node.output where !output.isEmpty { producer[output] = node } }
+        func readsShapes(_ name: String) -> Bool {
+            var pending = [name]
+            var seen = Set<String>()
+            while let next = pending.popLast() {
+                guard seen.insert(next).inserted, let node = producer[next] else { continue }
+                if ["Shape", "Size"].contains(node.opType) { return true }
+                pending += node.input.filter { !$0.isEmpty }
+            }
+            return false
+        }
         var found: [String: [Int64]] = [:]
-        for name in computed { if let values = inference.values[name] { found[name] = values } }
+        for name in computed where staticInputs || !readsShapes(name) {
+            if let values = inference.values[name] { found[name] = values }
+        }
         return found
     }
 
