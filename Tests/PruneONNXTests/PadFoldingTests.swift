@@ -103,4 +103,43 @@ struct PadFoldingTests {
             #expect(graph.node.count == 2, "\(model.graph.name)")
         }
     }
+
+    /// Pads computed from a Shape: `Concat([0] * 7, Gather(Shape(x), [0]))` puts the batch extent on the end of the
+    /// width axis. With a fixed batch of 1 that is the constant 1 and folds (the sub-graph goes with the Pad); with a
+    /// symbolic batch inference takes it as 1 too, which holds for batch 1 only, so the Pad stays.
+    @Test("Pads computed from a Shape fold only when every input extent is fixed")
+    func shapeDependentPads() throws {
+        func model(batch: TestModels.Dim) -> Onnx_GraphProto {
+            var zeros = Onnx_TensorProto()
+            zeros.name = "zeros"
+            zeros.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
+            zeros.dims = [7]
+            zeros.int64Data = Array(repeating: 0, count: 7)
+            var first = zeros
+            first.name = "first"
+            first.dims = [1]
+            first.int64Data = [0]
+            return TestModels.graph(
+                "shape-pads",
+                nodes: [
+                    TestModels.node("Shape", ["x"], ["s"], name: "shape"),
+                    TestModels.node("Gather", ["s", "first"], ["n"], name: "gather"),
+                    TestModels.node(
+                        "Concat", ["zeros", "n"], ["pads"], name: "concat", [TestModels.intAttribute("axis", 0)]),
+                    TestModels.node("Pad", ["x", "pads"], ["p"], name: "pad"),
+                    TestModels.node(
+                        "Conv", ["p", "W"], ["y"], name: "conv", [TestModels.intsAttribute("kernel_shape", [3, 3])]),
+                ],
+                inputs: [TestModels.valueInfo("x", [batch, 2, 5, 5])],
+                outputs: [TestModels.valueInfo("y", [batch, 3, 3, 4])],
+                initializers: [zeros, first, TestModels.floatTensor("W", [3, 2, 3, 3], seed: 5)])
+        }
+        var fixed = model(batch: 1)
+        #expect(ONNXCanonicalization.apply(to: &fixed).foldedPads == 1)
+        #expect(fixed.node.map(\.opType) == ["Conv"])
+        #expect(fixed.node.first?.attribute.first { $0.name == "pads" }?.ints == [0, 0, 0, 1])
+        var symbolic = model(batch: "N")
+        #expect(ONNXCanonicalization.apply(to: &symbolic).foldedPads == 0)
+        #expect(symbolic.node.count == 5)
+    }
 }

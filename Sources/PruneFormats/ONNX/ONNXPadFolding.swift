@@ -12,8 +12,12 @@ import ONNXProto
 /// - `AveragePool` (`auto_pad` NOTSET, `ceil_mode` 0) with `count_include_pad` 1: mode `constant` with value 0 — its
 ///   own pads then count as zeros too.
 /// The reader's `pads` grow by the Pad's spatial pads; a pool's pads must stay smaller than its kernel (ONNX Runtime
-/// requires it). Anything else (reflect, a non-zero constant before a Conv, a
-/// pool that leaves pads out of the average, pads computed at run time) stays a `Pad` node.
+/// requires it). Pads computed by a sub-graph count as constant when `ONNXShapeInference` folds them at load time
+/// (PyTorch's TorchScript exporter writes `F.pad` as `ConstantOfShape → Concat → Reshape → Slice → Transpose →
+/// Reshape → Cast`), unless the sub-graph reads a `Shape` or `Size` while an input extent is unknown (inference
+/// takes the batch as 1); the nodes that computed nothing but folded pads then go too. Anything else (reflect, a
+/// non-zero constant before a Conv, a pool that leaves pads out of the average, pads known only at run time) stays
+/// a `Pad` node.
 enum ONNXPadFolding {
     /// Folds every foldable Pad of `graph` in place; returns how many went.
     static func apply(to graph: inout Onnx_GraphProto) -> Int {
@@ -26,6 +30,11 @@ enum ONNXPadFolding {
             }
         }
         func tensor(_ name: String) -> Onnx_TensorProto? { initializers[name] ?? constants[name] }
+        let folded = foldedPads(graph, known: { tensor($0) != nil })
+        func pads(_ name: String) -> [Int64]? {
+            if let constant = tensor(name) { return ONNXShapeInference.int64Values(constant) }
+            return folded[name]
+        }
         var readers: [String: [(node: Int, position: Int)]] = [:]
         for (n, node) in graph.node.enumerated() {
             for (position, input) in node.input.enumerated() where !input.isEmpty {
@@ -37,7 +46,7 @@ enum ONNXPadFolding {
         for (p, pad) in graph.node.enumerated() where pad.opType == "Pad" && isDefault(pad) {
             guard let output = pad.output.first, !outputs.contains(output), pad.input.count >= 1,
                 let uses = readers[output], uses.count == 1, uses[0].position == 0,
-                let spec = padSpec(pad, tensor: tensor), !dropped.contains(uses[0].node)
+                let spec = padSpec(pad, tensor: tensor, pads: pads), !dropped.contains(uses[0].node)
             else { continue }
             let n = uses[0].node
             guard let pads = foldedPads(spec, into: graph.node[n]) else { continue }
@@ -46,8 +55,78 @@ enum ONNXPadFolding {
             dropped.insert(p)
         }
         guard !dropped.isEmpty else { return 0 }
+        let count = dropped.count
+        let padInputs = dropped.flatMap { graph.node[$0].input.dropFirst() }
+        dropDeadProducers(of: padInputs, graph: graph, readers: readers, outputs: outputs, dropped: &dropped)
         graph.node = graph.node.enumerated().filter { !dropped.contains($0.offset) }.map(\.element)
-        return dropped.count
+        return count
+    }
+
+    /// The values shape folding finds at load time for the pads inputs of Pad nodes that are neither initializers
+    /// nor Constant outputs; empty (and no inference run) when every Pad's pads are constant already.
+    private static func foldedPads(_ graph: Onnx_GraphProto, known: (String) -> Bool) -> [String: [Int64]] {
+        let computed = graph.node.filter { $0.opType == "Pad" && isDefault($0) && $0.input.count >= 2 }
+            .map { $0.input[1] }.filter { !$0.isEmpty && !known($0) }
+        guard !computed.isEmpty else { return [:] }
+        var dims: [String: [Int64]] = [:]
+        var constants: [String: [Int64]] = [:]
+        for initializer in graph.initializer {
+            dims[initializer.name] = initializer.dims
+            if let values = ONNXShapeInference.int64Values(initializer) { constants[initializer.name] = values }
+        }
+        let inference = ONNXShapeInference(graph: graph, initializerDims: dims, constants: constants)
+        // Shape inference takes an unknown batch extent as 1; pads computed from a Shape or Size would then hold
+        // for batch 1 only, so with any unknown input extent they are not written into a Conv.
+        let weights = Set(graph.initializer.map(\.name))
+        let staticInputs = graph.input.filter { !weights.contains($0.name) }.allSatisfy { input in
+            input.type.tensorType.hasShape
+                && input.type.tensorType.shape.dim.allSatisfy { dim in
+                    if case .dimValue(let extent)? = dim.value { extent > 0 } else { false }
+                }
+        }
+        var producer: [String: Onnx_NodeProto] = [:]
+        for node in graph.node { for output in node.output where !output.isEmpty { producer[output] = node } }
+        func readsShapes(_ name: String) -> Bool {
+            var pending = [name]
+            var seen = Set<String>()
+            while let next = pending.popLast() {
+                guard seen.insert(next).inserted, let node = producer[next] else { continue }
+                if ["Shape", "Size"].contains(node.opType) { return true }
+                pending += node.input.filter { !$0.isEmpty }
+            }
+            return false
+        }
+        var found: [String: [Int64]] = [:]
+        for name in computed where staticInputs || !readsShapes(name) {
+            if let values = inference.values[name] { found[name] = values }
+        }
+        return found
+    }
+
+    /// Adds to `dropped` the default-domain nodes, without subgraphs, that computed `names` and whose outputs no
+    /// remaining node or graph output reads, then the same for their inputs' producers, and so on.
+    private static func dropDeadProducers(
+        of names: [String], graph: Onnx_GraphProto, readers: [String: [(node: Int, position: Int)]],
+        outputs: Set<String>, dropped: inout Set<Int>
+    ) {
+        var producer: [String: Int] = [:]
+        for (n, node) in graph.node.enumerated() {
+            for output in node.output where !output.isEmpty { producer[output] = n }
+        }
+        var pending = names
+        while let name = pending.popLast() {
+            guard let n = producer[name], !dropped.contains(n) else { continue }
+            let node = graph.node[n]
+            guard isDefault(node), node.subgraphs.isEmpty,
+                node.output.allSatisfy({ output in
+                    output.isEmpty
+                        || (!outputs.contains(output)
+                            && (readers[output] ?? []).allSatisfy({ dropped.contains($0.node) }))
+                })
+            else { continue }
+            dropped.insert(n)
+            pending += node.input.filter { !$0.isEmpty }
+        }
     }
 
     /// What a Pad adds: its mode, constant value and spatial pads as `[x1_begin, …, x1_end, …]`.
@@ -57,7 +136,9 @@ enum ONNXPadFolding {
         var spatial: [Int64]
     }
 
-    private static func padSpec(_ node: Onnx_NodeProto, tensor: (String) -> Onnx_TensorProto?) -> PadSpec? {
+    private static func padSpec(
+        _ node: Onnx_NodeProto, tensor: (String) -> Onnx_TensorProto?, pads padValues: (String) -> [Int64]?
+    ) -> PadSpec? {
         let mode = node.stringAttribute("mode") ?? "constant"
         var pads: [Int64]
         var value: Float = 0
@@ -65,9 +146,7 @@ enum ONNXPadFolding {
             pads = attribute
             if let v = node.attribute(named: "value") { value = v.f }
         } else {
-            guard node.input.count >= 2, let padsTensor = tensor(node.input[1]),
-                let values = ONNXShapeInference.int64Values(padsTensor)
-            else { return nil }
+            guard node.input.count >= 2, let values = padValues(node.input[1]) else { return nil }
             pads = values
             if node.input.count >= 3, !node.input[2].isEmpty {
                 guard let constant = tensor(node.input[2]), let scalar = floatScalar(constant) else { return nil }

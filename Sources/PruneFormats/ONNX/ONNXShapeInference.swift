@@ -601,8 +601,9 @@ package struct ONNXShapeInference {
     }
 
     /// Folding of the shape arithmetic exporters write around computed pads, sizes and reshape targets: integer
-    /// Add/Sub/Mul/Div/Mod/Max/Min/Neg/Abs, Equal/Where, Slice of a 1-D list, Reshape/Flatten/Squeeze of a list,
-    /// a 2-D Transpose, ConstantOfShape, Range, Expand, ReduceProd/ReduceSum and Size. Values stay small (≤ 64).
+    /// Add/Sub/Mul/Div/Mod/Max/Min/Neg/Abs, Equal/Where, Slice and Transpose of a tensor of any rank
+    /// (`ONNXTensorFolding`), Reshape/Flatten/Squeeze of a list, ConstantOfShape, Range, Expand, ReduceProd/ReduceSum
+    /// and Size. Values stay small (≤ 64).
     private func foldArithmetic(_ node: Onnx_NodeProto) -> [Int64]? {
         let limit = 64
         switch node.opType {
@@ -648,24 +649,27 @@ package struct ONNXShapeInference {
         case "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Cast":
             return value(node, 0)
         case "Transpose":
-            guard let data = value(node, 0), let x = shape(node, 0) else { return nil }
-            if x.count <= 1 { return data }
-            guard x.count == 2, let rows = x[0], let columns = x[1], rows * columns == data.count else { return nil }
-            return (0..<columns).flatMap { c in (0..<rows).map { r in data[r * columns + c] } }
+            guard let data = value(node, 0), let extents = foldedExtents(node, data) else { return nil }
+            return ONNXTensorFolding.transpose(data, shape: extents, perm: node.intsAttribute("perm"))
         case "Slice":
-            guard let data = value(node, 0), shape(node, 0)?.count ?? 1 <= 1 else { return nil }
-            let starts = node.intsAttribute("starts") ?? value(node, 1)
-            let ends = node.intsAttribute("ends") ?? value(node, 2)
-            let axes = node.intsAttribute("axes") ?? value(node, 3) ?? [0]
-            let steps = value(node, 4) ?? [1]
-            guard let starts, let ends, starts.count == 1, ends.count == 1, axes.count == 1, axes[0] == 0 || axes[0] == -1,
-                steps.count == 1, steps[0] != 0
+            guard let data = value(node, 0), let extents = foldedExtents(node, data) else { return nil }
+            let fromInputs = node.intsAttribute("starts") == nil
+            guard let starts = node.intsAttribute("starts") ?? value(node, 1),
+                let ends = node.intsAttribute("ends") ?? value(node, 2)
             else { return nil }
-            let count = ONNXShapeInference.sliceCount(start: starts[0], end: ends[0], step: Int(steps[0]), extent: data.count)
-            let e = Int64(data.count)
-            var first = starts[0] < 0 ? starts[0] + e : starts[0]
-            first = steps[0] > 0 ? Swift.min(Swift.max(first, 0), e) : Swift.min(Swift.max(first, 0), e - 1)
-            return (0..<count).map { data[Int(first + Int64($0) * steps[0])] }
+            func optional(_ position: Int) -> [Int64]?? {
+                guard position < node.input.count, !node.input[position].isEmpty else { return .some(nil) }
+                return value(node, position).map { .some($0) }
+            }
+            let axes: [Int64]?
+            let steps: [Int64]?
+            if fromInputs {
+                guard let a = optional(3), let t = optional(4) else { return nil }
+                (axes, steps) = (a, t)
+            } else {
+                (axes, steps) = (node.intsAttribute("axes"), nil)
+            }
+            return ONNXTensorFolding.slice(data, shape: extents, starts: starts, ends: ends, axes: axes, steps: steps)
         case "ConstantOfShape":
             guard let dims = value(node, 0), dims.allSatisfy({ $0 >= 0 && $0 <= Int64(limit) }) else { return nil }
             let count = dims.reduce(1, { Swift.min($0 * $1, Int64(limit) + 1) })
@@ -702,6 +706,14 @@ package struct ONNXShapeInference {
         default:
             return nil
         }
+    }
+
+    /// The extents of `node`'s first input, whose values are `data`: its inferred shape when fully known, a list
+    /// when no shape was inferred.
+    private func foldedExtents(_ node: Onnx_NodeProto, _ data: [Int64]) -> [Int]? {
+        guard let x = shape(node, 0) else { return [data.count] }
+        let extents = x.compactMap { $0 }
+        return extents.count == x.count ? extents : nil
     }
 
     /// The INT64 values of a small constant tensor (at most 64 elements), from `int64_data` or `raw_data`.
