@@ -123,6 +123,7 @@ struct SelectorTests {
         #expect(
             names == [
                 "scorer/magnitude", "scorer/energy", "scorer/random", "scorer/activation", "scorer/density",
+                "scorer/contribution",
                 "selector/threshold", "selector/layer", "selector/global", "selector/targets", "selector/owl",
                 "selector/row", "selector/nm", "rewriter/mask",
                 "rewriter/remove", "rewriter/reconstruct", "rewriter/quantize", "rewriter/qdq",
