@@ -269,3 +269,13 @@ struct FuzzHugeOutputFindingTests {
         #expect(norm.contains("1099511627776"), "\(norm)")
     }
 }
+
+@Suite("Fuzzer findings, computed shapes over the budget")
+struct FuzzComputedShapeBudgetTests {
+    @Test("Tile to 64 GiB is refused by the memory budget (its checked path only checked for overflow)")
+    func tileOverBudget() throws {
+        let text = try HostileInputTests.runError(
+            "Tile", inputs: [("r", [2], [1 << 17, 1 << 17])], feed: ["x": RuntimeTensor(shape: [1, 1 << 20], floats: [Float](repeating: 1, count: 1 << 20))])
+        #expect(text.contains("limit for one tensor") || text.contains("64-bit"), "\(text)")
+    }
+}

@@ -29,9 +29,9 @@ enum CheckedSize {
         return product
     }
 
-    /// Makes an uninitialized tensor of `shape` after checking its element and byte counts.
+    /// Makes an uninitialized tensor of `shape` after checking its element and byte counts against overflow and
+    /// the memory budget (``KernelContext/allocate(_:_:_:)``: one check for every computed shape).
     static func tensor(_ dtype: DType, _ shape: [Int], _ context: KernelContext) throws -> RuntimeTensor {
-        _ = try multiply(try count(shape, context), dtype.byteSize, context)
-        return RuntimeTensor(uninitialized: dtype, shape: shape)
+        try context.allocate(dtype, shape)
     }
 }
