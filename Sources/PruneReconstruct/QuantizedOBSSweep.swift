@@ -29,7 +29,6 @@ enum QuantizedOBSSweep {
         for block in 0..<blockCount {
             let start = block * blockSize
             let end = min(start + blockSize, columns)
-            let width = end - start
             weights.withUnsafeMutableBufferPointer { w in
                 errors.withUnsafeMutableBufferPointer { e in
                     factor.withUnsafeBufferPointer { u in
@@ -58,15 +57,9 @@ enum QuantizedOBSSweep {
                 }
             }
             guard end < columns else { continue }
-            // W[:, end…] −= E · U[start..<end, end…]
-            weights.withUnsafeMutableBufferPointer { w in
-                factor.withUnsafeBufferPointer { u in
-                    cblas_dgemm(
-                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(columns - end), Int32(width),
-                        -1, errors, Int32(blockSize), u.baseAddress! + start * columns + end, Int32(columns), 1,
-                        w.baseAddress! + end, Int32(columns))
-                }
-            }
+            SparseOBSSweep.propagate(
+                errors, into: &weights, factor: factor, rows: rows, columns: columns, block: start..<end,
+                blockSize: blockSize)
         }
     }
 }

@@ -64,7 +64,6 @@ enum SparseOBSSweep {
         for block in 0..<blockCount {
             let start = block * blockSize
             let end = min(start + blockSize, columns)
-            let width = end - start
             weights.withUnsafeMutableBufferPointer { w in
                 mask.withUnsafeMutableBufferPointer { m in
                     errors.withUnsafeMutableBufferPointer { e in
@@ -105,17 +104,28 @@ enum SparseOBSSweep {
                 }
             }
             guard end < columns else { continue }
-            // W[:, end…] −= E · U[start..<end, end…]
-            weights.withUnsafeMutableBufferPointer { w in
-                factor.withUnsafeBufferPointer { u in
-                    cblas_dgemm(
-                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(columns - end), Int32(width),
-                        -1, errors, Int32(blockSize), u.baseAddress! + start * columns + end, Int32(columns), 1,
-                        w.baseAddress! + end, Int32(columns))
-                }
-            }
+            SparseOBSSweep.propagate(
+                errors, into: &weights, factor: factor, rows: rows, columns: columns, block: start..<end,
+                blockSize: blockSize)
         }
         return mask
+    }
+
+    /// GPTQ's lazy batch update, shared by the sparse and the quantised sweeps: carries one block's scaled errors
+    /// `errors` (rows × `blockSize`, row-major) to every column after the block, W[:, end…] −= E · U[block, end…].
+    static func propagate(
+        _ errors: [Double], into weights: inout [Double], factor: [Double], rows: Int, columns: Int,
+        block: Range<Int>, blockSize: Int
+    ) {
+        let (start, end) = (block.lowerBound, block.upperBound)
+        weights.withUnsafeMutableBufferPointer { w in
+            factor.withUnsafeBufferPointer { u in
+                cblas_dgemm(
+                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(columns - end), Int32(end - start),
+                    -1, errors, Int32(blockSize), u.baseAddress! + start * columns + end, Int32(columns), 1,
+                    w.baseAddress! + end, Int32(columns))
+            }
+        }
     }
 
     /// Marks the `count` columns of `segment` with the smallest w²/U[c, c]² in row `row`.
