@@ -202,11 +202,12 @@ public struct ReconstructRewriter: Rewriter {
                 let group = analysis.group(named: entry.target.name)
             else { continue }
             for member in group.members {
-                let slice = member.slice
-                let key = RemovedKey(parameter: slice.parameter, axis: slice.axis)
-                for unit in mask.setIndices {
-                    let start = slice.offset + unit * slice.width
-                    removed[key, default: []].formUnion(start..<(start + slice.width))
+                for slice in member.slices {
+                    let key = RemovedKey(parameter: slice.parameter, axis: slice.axis)
+                    for unit in mask.setIndices {
+                        let start = slice.offset + unit * slice.width
+                        removed[key, default: []].formUnion(start..<(start + slice.width))
+                    }
                 }
             }
         }

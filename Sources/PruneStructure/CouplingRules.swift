@@ -94,11 +94,8 @@ extension GroupBuilder {
         guard weight[0] % groups == 0 else {
             return excludeNode(n, "\(weight[0]) output channels do not divide into \(groups) groups")
         }
-        if groups != inputChannels || weight[1] != 1, weight[0] == inputChannels {
-            return groupedConvChannelwise(n, layout, groups: groups, bias: bias)
-        }
         guard groups == inputChannels, weight[1] == 1 else {
-            return groupedConv(n, layout, isOutput: isOutput, groups: groups, outputs: weight[0], bias: bias)
+            return groupedConv(n, layout, isOutput: isOutput, groups: groups, weight: weight, bias: bias)
         }
         // Depthwise: input channel c feeds output channels c·m ..< (c+1)·m.
         let multiplier = weight[0] / groups
@@ -120,45 +117,42 @@ extension GroupBuilder {
         add(node.output[0], axis: 1, offset: output.offset, width: output.width)
     }
 
-    /// A grouped Conv with as many output as input channels (ResNeXt's and RegNet's bottlenecks): input channel c
-    /// and output channel c are one unit, as Torch-Pruning couples them. The group is divided at the convolution's
-    /// group boundaries; the rewriter removes, inside each convolution group, the rows of the removed output
-    /// channels and the weight columns of the removed input channels (every group must lose as many).
-    private mutating func groupedConvChannelwise(_ n: Int, _ layout: Layout, groups: Int, bias: String?) {
-        let node = index.graph.node[n]
-        guard layout.axis == 1, let weight = index.parameterShape(node.input[1]) else {
-            return excludeNode(n, "the group runs along a spatial axis")
-        }
-        let perGroup = weight[1]
-        let boundaries = (1..<groups).map { $0 * perGroup }
-        if divide(layout, at: boundaries, node: n, reason: "grouped convolution (group=\(groups)) starts a group") {
-            return
-        }
-        slice(node.input[1], axis: 0, offset: layout.offset, width: layout.width, scored: true, node: n)
-        if let bias { slice(bias, axis: 0, offset: layout.offset, width: layout.width, scored: false, node: n) }
-        add(node.input[0], axis: 1, offset: layout.offset, width: layout.width)
-        add(node.output[0], axis: 1, offset: layout.offset, width: layout.width)
-    }
-
-    /// A grouped Conv (1 < group < C_in): its output channels are removed per group of the convolution (the
-    /// group is divided at the convolution's group boundaries, so each part lies in one convolution group and the
-    /// rewriter checks every convolution group loses as many); its input channels are not removable.
+    /// A grouped Conv (1 < group < C_in: ResNeXt's and RegNet's bottlenecks), as Torch-Pruning 1.6 prunes it: its
+    /// input and output channels belong to different groups, and each is pruned by in-group position, the same
+    /// positions in every convolution group (the group's units repeat every in-group width, ``repeatEvery``).
+    /// Through the output: the weight rows and the bias. Through the input: the weight columns, scored as
+    /// Torch-Pruning scores them (``GroupedColumn``). Either way the group must cover all the Conv's channels on
+    /// that side, so that every convolution group loses the same positions.
     private mutating func groupedConv(
-        _ n: Int, _ layout: Layout, isOutput: Bool, groups: Int, outputs: Int, bias: String?
+        _ n: Int, _ layout: Layout, isOutput: Bool, groups: Int, weight: [Int], bias: String?
     ) {
-        guard isOutput else {
+        let node = index.graph.node[n]
+        let channels = isOutput ? weight[0] : weight[1] * groups
+        let perGroup = channels / groups
+        let side = isOutput ? "output" : "input"
+        guard layout.offset == 0, count * layout.width == channels else {
             return excludeNode(
                 n,
-                "reads the group's channels as the input of a grouped convolution (group=\(groups)); only its "
-                    + "output channels can be removed")
+                "the group covers part of the \(side) channels of a grouped convolution (group=\(groups)); "
+                    + "only all of them can be pruned, the same in-group positions in every group")
         }
-        let perGroup = outputs / groups
-        let boundaries = (1..<groups).map { $0 * perGroup }
-        if divide(layout, at: boundaries, node: n, reason: "grouped convolution (group=\(groups)) starts a group") {
-            return
+        guard perGroup % layout.width == 0 else {
+            return excludeNode(n, "a unit of \(layout.width) channels straddles two groups of the grouped convolution")
         }
-        slice(index.graph.node[n].input[1], axis: 0, offset: layout.offset, width: layout.width, scored: true, node: n)
-        if let bias { slice(bias, axis: 0, offset: layout.offset, width: layout.width, scored: false, node: n) }
+        if isOutput {
+            repeatEvery(perGroup / layout.width, node: n)
+            slice(node.input[1], axis: 0, offset: 0, width: layout.width, scored: true, node: n)
+            if let bias { slice(bias, axis: 0, offset: 0, width: layout.width, scored: false, node: n) }
+        } else {
+            guard index.parameterShape(node.input[1]) != nil else {
+                return excludeNode(n, "'\(node.input[1])' is not an initializer PruneKit can slice")
+            }
+            groupedColumns(
+                GroupedColumn(
+                    parameter: node.input[1], width: layout.width, positions: perGroup / layout.width, groups: groups,
+                    node: index.label(n)),
+                node: n)
+        }
     }
 
     /// Split: along another axis every output carries the group; along the group's axis the group is divided at

@@ -4,7 +4,8 @@ import PruneCore
 /// its producers plus every slice, in every tensor, that carries that channel.
 ///
 /// Found by ``StructureAnalysis``. Unit `u` covers indices `offset + u·width ..< offset + (u+1)·width` along the
-/// given axis of each member tensor and each coupled activation.
+/// given axis of each member tensor and each coupled activation, and, in a group whose units repeat across the
+/// groups of a grouped convolution, the same range shifted by `k·stride` for every `k < repeats`.
 public struct DependencyGroup: Sendable, Hashable {
     /// One coupled slice of a parameter.
     public struct Member: Sendable, Hashable {
@@ -16,6 +17,21 @@ public struct DependencyGroup: Sendable, Hashable {
         public var scored: Bool
         /// The node that reads the parameter (for reports).
         public var node: String
+        /// How many times the slice repeats along its axis: 1, or, in a group that runs through a grouped
+        /// convolution, the number of convolution groups (unit `u` is then the same in-group position of each).
+        public var repeats: Int = 1
+        /// How far apart the repeats lie along the axis; 0 counts the same slice `repeats` times (Torch-Pruning's
+        /// score of a grouped convolution's weight column, counted once per convolution group).
+        public var stride: Int = 0
+
+        /// The slice of each repeat: `repeats` plain slices, the first being ``slice``.
+        public var slices: [UnitSlice] {
+            (0..<repeats).map { k in
+                var copy = slice
+                copy.offset += k * stride
+                return copy
+            }
+        }
     }
 
     /// An activation (graph value) whose channel axis the group runs along.
@@ -28,6 +44,21 @@ public struct DependencyGroup: Sendable, Hashable {
         public var offset: Int
         /// Indices per unit along the axis (H×W after a Flatten).
         public var width: Int
+        /// How many times the unit's range repeats along the axis (the number of convolution groups when the
+        /// group runs through a grouped convolution, else 1).
+        public var repeats: Int = 1
+        /// How far apart the repeats lie along the axis.
+        public var stride: Int = 0
+
+        /// The indices along ``axis`` that the units `units` cover, in every repeat.
+        public func indices<Units: Sequence<Int>>(of units: Units) -> [Int] {
+            units.flatMap { u in
+                (0..<repeats).flatMap { k in
+                    let first = offset + k * stride + u * width
+                    return first..<(first + width)
+                }
+            }
+        }
     }
 
     /// The group's name: the first node that produces its channels.
@@ -47,8 +78,9 @@ public struct DependencyGroup: Sendable, Hashable {
     /// Whether the group can be pruned.
     public var isPrunable: Bool { exclusion == nil }
 
-    /// The slices a scorer reduces over: the ``Member/scored`` members.
-    public var scoredSlices: [UnitSlice] { members.filter(\.scored).map(\.slice) }
+    /// The slices a scorer reduces over: the ``Member/scored`` members, one slice per repeat (a slice repeated with
+    /// stride 0 is scored that many times).
+    public var scoredSlices: [UnitSlice] { members.filter(\.scored).flatMap(\.slices) }
 
     /// The group as a pipeline target: `unitCount` units made of the scored slices.
     public var target: PruneTarget {

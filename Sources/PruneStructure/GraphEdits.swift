@@ -33,9 +33,7 @@ enum GraphEdits {
                     node.attribute[a].i > 1
                 else { continue }
                 if let weight = index.parameterShape(index.graph.node[n].input[1]), weight[1] > 1 {
-                    try GroupedConvColumns.remove(
-                        plan.removed(value: node.input[0], axis: 1), from: node, groups: Int(node.attribute[a].i),
-                        perGroup: weight[1], model: &model)
+                    try checkGroupedConvInputs(node, plan: plan, groups: Int(node.attribute[a].i), perGroup: weight[1])
                 } else {
                     graph.node[n].attribute[a].i -= Int64(removed)
                 }
@@ -76,6 +74,24 @@ enum GraphEdits {
                 return dim
             }
             graph.input[index].type.tensorType.shape = shape
+        }
+    }
+
+    /// Refuses a grouped (not depthwise) Conv whose input loses channels other than the in-group positions its
+    /// weight columns lose, in every convolution group (the weight is cut by its group's members, `node` is the
+    /// edited node: its weight may be a private copy).
+    private static func checkGroupedConvInputs(
+        _ node: Onnx_NodeProto, plan: RemovalPlan, groups: Int, perGroup: Int
+    ) throws {
+        let columns = plan.removed(parameter: node.input[1], axis: 1)
+        let removed = plan.removed(value: node.input[0], axis: 1)
+        let positions = (0..<groups).map { g in Set(removed.filter { $0 / perGroup == g }.map { $0 - g * perGroup }) }
+        guard positions.allSatisfy({ $0 == columns }) else {
+            throw PruneError(
+                .invalidInput,
+                "node '\(node.name)' (Conv): grouped convolution (group=\(groups)) would lose input channels at "
+                    + "in-group positions \(positions.map { $0.sorted() }) per group but weight columns "
+                    + "\(columns.sorted()); every group must lose the same positions")
         }
     }
 

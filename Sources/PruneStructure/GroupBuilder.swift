@@ -21,10 +21,31 @@ struct GroupBuilder {
     private(set) var exclusion: String?
     /// Units (counted from the group's unit 0) where an operator needs the group divided; growth stops when set.
     private(set) var cuts = Set<Int>()
+    /// When the group reaches a grouped convolution: the number of units after which they repeat (the in-group
+    /// width in units), so unit `u` is tied to `u + k·period` and the group is selected by in-group position.
+    private(set) var period: Int?
+    /// The weight columns of grouped convolutions that read the group (see ``GroupedColumn``).
+    private(set) var groupedColumns: [GroupedColumn] = []
     /// Whether growth goes on: no exclusion and no cut asked for.
     var isOpen: Bool { exclusion == nil && cuts.isEmpty }
     private var queue: [String] = []
     private var applied = Set<[String]>()
+
+    /// The weight of a grouped convolution that reads the group: input channel `g·P + j` meets column `j` of the
+    /// rows of convolution group `g`. Torch-Pruning scores in-group position `j` by the whole column (every row),
+    /// once per convolution group, and removes it from every group; so does this member.
+    struct GroupedColumn: Hashable {
+        /// The weight.
+        var parameter: String
+        /// Columns per unit.
+        var width: Int
+        /// Units per convolution group (the weight's columns / `width`).
+        var positions: Int
+        /// The number of convolution groups.
+        var groups: Int
+        /// The Conv's label.
+        var node: String
+    }
 
     init(index: GraphIndex, count: Int) {
         self.index = index
@@ -85,6 +106,26 @@ struct GroupBuilder {
         return !cuts.isEmpty
     }
 
+    /// Ties unit `u` to every unit `u + k·units`: a grouped convolution at node `node` reads or writes the group
+    /// in convolution groups of `units` units each. Several grouped convolutions tie at the greatest common divisor
+    /// of their widths (every one of them then loses the same in-group positions in each of its groups).
+    mutating func repeatEvery(_ units: Int, node: Int) {
+        guard units > 0, count % units == 0 else {
+            return excludeNode(node, "its convolution groups of \(units) units do not divide the group's \(count)")
+        }
+        var a = period ?? units
+        var b = units
+        while b != 0 { (a, b) = (b, a % b) }
+        period = a
+    }
+
+    /// Records the weight columns of a grouped convolution that reads the group (and ties the group's units).
+    mutating func groupedColumns(_ column: GroupedColumn, node: Int) {
+        guard exclusion == nil else { return }
+        repeatEvery(column.positions, node: node)
+        if !groupedColumns.contains(column) { groupedColumns.append(column) }
+    }
+
     /// Marks the group as not prunable.
     mutating func exclude(_ reason: String) {
         if exclusion == nil { exclusion = reason }
@@ -94,6 +135,42 @@ struct GroupBuilder {
     mutating func excludeNode(_ node: Int, _ reason: String) {
         let op = index.graph.node[node].opType
         exclude("node '\(index.label(node))' (\(op)): \(reason)")
+    }
+
+    /// The group named `name` as the analysis reports it: the units as grown, or, when the group runs through a
+    /// grouped convolution, one unit per in-group position (`period` units, each member repeating).
+    func dependencyGroup(named name: String) -> DependencyGroup {
+        let units = period ?? count
+        let repeats = count / units
+        var members = members.map { member in
+            var member = member
+            if repeats > 1 {
+                member.repeats = repeats
+                member.stride = units * member.slice.width
+            }
+            return member
+        }
+        for column in groupedColumns {
+            // Columns `u + k·units` (k < positions / units) are unit u's; each counts once per convolution group.
+            for k in 0..<(column.positions / units) {
+                members.append(
+                    DependencyGroup.Member(
+                        slice: UnitSlice(
+                            parameter: column.parameter, axis: 1, offset: k * units * column.width,
+                            width: column.width),
+                        scored: true, node: column.node, repeats: column.groups, stride: 0))
+            }
+        }
+        let activations = valueOrder.compactMap { value in
+            layouts[value].map {
+                DependencyGroup.Activation(
+                    value: value, axis: $0.axis, offset: $0.offset, width: $0.width, repeats: repeats,
+                    stride: repeats > 1 ? units * $0.width : 0)
+            }
+        }
+        return DependencyGroup(
+            name: name, unitCount: units, members: members, activations: activations,
+            nodes: nodes.sorted().map(index.label), exclusion: exclusion)
     }
 
     /// Follows every queued value until the group is closed or excluded.

@@ -22,15 +22,16 @@ struct RemovalPlan {
     mutating func remove(_ units: Mask, of group: DependencyGroup) {
         let pruned = units.setIndices
         for member in group.members {
-            let slice = member.slice
-            let indices = Self.indices(pruned, offset: slice.offset, width: slice.width)
-            parameters[Place(name: slice.parameter, axis: slice.axis), default: []].formUnion(indices)
-            readerCuts[slice.parameter, default: [:]][member.node, default: [:]][slice.axis, default: []].formUnion(
-                indices)
+            for slice in member.slices {
+                let indices = Self.indices(pruned, offset: slice.offset, width: slice.width)
+                parameters[Place(name: slice.parameter, axis: slice.axis), default: []].formUnion(indices)
+                readerCuts[slice.parameter, default: [:]][member.node, default: [:]][slice.axis, default: []]
+                    .formUnion(indices)
+            }
         }
         for activation in group.activations {
             values[Place(name: activation.value, axis: activation.axis), default: []].formUnion(
-                Self.indices(pruned, offset: activation.offset, width: activation.width))
+                activation.indices(of: pruned))
         }
     }
 

@@ -66,15 +66,8 @@ public struct StructureAnalysis: Sendable {
             let count = channels / width
             let label = index.label(n)
             for (segment, builder) in StructureAnalysis.grow(output, axis: axis, count: count, width: width, index: index) {
-                let order = builder.nodes.sorted()
                 let name = segment.count == count ? label : "\(label)[\(segment.lowerBound):\(segment.upperBound)]"
-                let group = DependencyGroup(
-                    name: name, unitCount: segment.count, members: builder.members,
-                    activations: builder.valueOrder.compactMap { value in
-                        builder.layouts[value].map {
-                            DependencyGroup.Activation(value: value, axis: $0.axis, offset: $0.offset, width: $0.width)
-                        }
-                    }, nodes: order.map(index.label), exclusion: builder.exclusion)
+                let group = builder.dependencyGroup(named: name)
                 claimed.formUnion(builder.layouts.keys)
                 groups.append(group)
             }

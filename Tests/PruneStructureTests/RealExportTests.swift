@@ -39,17 +39,6 @@ struct RealExportTests {
 
     /// What fails today, per model and check, with the failure seen (the graph layer's to-do list).
     static let knownIssues: [String: [Check: String]] = [
-        "resnext50_32x4d": [
-            .groups: "7 groups, Torch-Pruning 9: PruneKit couples a grouped Conv's input and output channels into one "
-                + "group (the producer's), Torch-Pruning keeps two; the removal ratio matches",
-            .keptChannels: "12 of 16 layers: Torch-Pruning keeps a grouped Conv's input and output channels apart "
-                + "and the same positions in every convolution group; PruneKit couples them and chooses per group",
-        ],
-        "regnet_y_400mf": [
-            .groups: "10 groups, Torch-Pruning 13: a grouped Conv's input and output channels are one group here, two "
-                + "in Torch-Pruning; the removal ratio matches",
-            .keptChannels: "11 of 20 layers: grouped Convs are coupled differently (as for resnext50_32x4d)",
-        ],
         "shufflenet_v2_x1_0": [
             .groups: "5 of Torch-Pruning's 11 groups: a channel shuffle (Reshape → Transpose → Reshape splitting the "
                 + "channel axis) is refused: '(Reshape): only reshapes that flatten the trailing axes are understood'",

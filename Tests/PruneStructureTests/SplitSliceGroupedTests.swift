@@ -42,31 +42,41 @@ struct SplitSliceGroupedTests {
         #expect(groups.values.allSatisfy { $0.name == "conv2" || $0.isPrunable })
     }
 
-    @Test("A grouped Conv with as many outputs as inputs couples channel c in and out, divided per convolution group")
+    func repeatedSlices(_ group: DependencyGroup?) -> Set<String> {
+        Set(
+            (group?.members ?? []).map {
+                "\($0.slice.parameter)@\($0.slice.axis)+\($0.slice.offset)x\($0.slice.width)r\($0.repeats)s\($0.stride)"
+            })
+    }
+
+    @Test("A grouped Conv's input and output channels are two groups of in-group positions, repeated per group")
     func groupedGroups() throws {
         let groups = try analysis(TestGraphs.groupedConv())
-        #expect(groups.keys.sorted() == ["conv1[0:4]", "conv1[4:8]", "conv3"])
+        #expect(groups.keys.sorted() == ["conv1", "conv3", "gconv"])
+        #expect(groups["conv1"]?.unitCount == 4 && groups["gconv"]?.unitCount == 4)
         #expect(
-            Set(slices(groups["conv1[0:4]"])) == [
-                "conv1.weight@0+0x1", "conv1.bias@0+0x1", "gconv.weight@0+0x1", "gconv.bias@0+0x1",
-                "conv3.weight@1+0x1",
+            repeatedSlices(groups["conv1"]) == [
+                "conv1.weight@0+0x1r2s4", "conv1.bias@0+0x1r2s4", "gconv.weight@1+0x1r2s0",
             ])
         #expect(
-            Set(slices(groups["conv1[4:8]"])) == [
-                "conv1.weight@0+4x1", "conv1.bias@0+4x1", "gconv.weight@0+4x1", "gconv.bias@0+4x1",
-                "conv3.weight@1+4x1",
+            repeatedSlices(groups["gconv"]) == [
+                "gconv.weight@0+0x1r2s4", "gconv.bias@0+0x1r2s4", "conv3.weight@1+0x1r2s4",
             ])
     }
 
-    @Test("A grouped Conv with fewer outputs than inputs: outputs divide per group; its input side blocks")
+    @Test("A grouped Conv with fewer outputs than inputs: inputs repeat every 4 channels, outputs every 2")
     func groupedNarrowing() throws {
         let groups = try analysis(TestGraphs.groupedConv(out: 4))
+        #expect(groups["conv1"]?.isPrunable == true && groups["conv1"]?.unitCount == 4)
         #expect(
-            groups["conv1"]?.exclusion
-                == "node 'gconv' (Conv): reads the group's channels as the input of a grouped convolution "
-                + "(group=2); only its output channels can be removed")
-        #expect(slices(groups["gconv[0:2]"]) == ["gconv.weight@0+0x1", "gconv.bias@0+0x1", "conv3.weight@1+0x1"])
-        #expect(slices(groups["gconv[2:4]"]) == ["gconv.weight@0+2x1", "gconv.bias@0+2x1", "conv3.weight@1+2x1"])
+            repeatedSlices(groups["conv1"]) == [
+                "conv1.weight@0+0x1r2s4", "conv1.bias@0+0x1r2s4", "gconv.weight@1+0x1r2s0",
+            ])
+        #expect(groups["gconv"]?.unitCount == 2)
+        #expect(
+            repeatedSlices(groups["gconv"]) == [
+                "gconv.weight@0+0x1r2s2", "gconv.bias@0+0x1r2s2", "conv3.weight@1+0x1r2s2",
+            ])
     }
 
     static let cases: [(String, Onnx_ModelProto)] = [
@@ -74,26 +84,30 @@ struct SplitSliceGroupedTests {
         ("grouped-narrowing", TestGraphs.groupedConv(out: 4)),
     ]
 
-    @Test("Removing channels through a grouped Conv equals zeroing them: rows, in-group columns and consumers")
-    func groupedChannelwiseRemovalIsExact() throws {
+    @Test("Removing positions through a grouped Conv equals zeroing them: rows, in-group columns and consumers")
+    func groupedRemovalIsExact() throws {
         let harness = try Harness()
         let document = try harness.open(TestGraphs.groupedConv(), as: "grouped")
         let analysis = try StructureAnalysis(model: document.model)
-        let first = try #require(analysis.group(named: "conv1[0:4]"))
-        let second = try #require(analysis.group(named: "conv1[4:8]"))
+        let conv1 = try #require(analysis.group(named: "conv1"))
+        let gconv = try #require(analysis.group(named: "gconv"))
+        // conv1's positions 0 and 1 (channels 0, 1, 4, 5) and gconv's position 3 (channels 3, 7).
         let selection = Selection(entries: [
-            Selection.Entry(target: first.target, decision: .prune(Mask(count: 4, setting: [0, 1]))),
-            Selection.Entry(target: second.target, decision: .prune(Mask(count: 4, setting: [2, 3]))),
+            Selection.Entry(target: conv1.target, decision: .prune(Mask(count: 4, setting: [0, 1]))),
+            Selection.Entry(target: gconv.target, decision: .prune(Mask(count: 4, setting: [3]))),
         ])
         let removed = try RemoveRewriter().rewrite(
             document.model, applying: selection, in: PruneContext(model: document.model)).model
         let removedURL = harness.directory.appendingPathComponent("grouped-exact.onnx")
         _ = try document.write(removed, to: removedURL, metadata: [:], overwrite: true)
 
-        // The reference: channels 0, 1, 6, 7 silenced in the dense model by zeroing what produces them.
+        // The reference: the same channels silenced in the dense model by zeroing what produces them.
         var zeroed = document.model
-        let channels: Set<Int> = [0, 1, 6, 7]
-        for (name, axis) in [("conv1.weight", 0), ("conv1.bias", 0), ("gconv.weight", 0), ("gconv.bias", 0)] {
+        for (name, channels) in [
+            ("conv1.weight", [0, 1, 4, 5]), ("conv1.bias", [0, 1, 4, 5]), ("gconv.weight", [3, 7]),
+            ("gconv.bias", [3, 7]),
+        ] {
+            let axis = 0
             let tensor = try zeroed.parameter(named: name).tensor
             var mask: [Int] = []
             UnitSlice(parameter: name, axis: axis).forEachElement(inShape: tensor.shape, units: tensor.shape[axis]) {
@@ -104,7 +118,7 @@ struct SplitSliceGroupedTests {
         let zeroedURL = harness.directory.appendingPathComponent("grouped-zeroed.onnx")
         _ = try document.write(zeroed, to: zeroedURL, metadata: [:], overwrite: true)
 
-        #expect(removed["gconv.weight"]?.tensor.shape == [4, 2, 3, 3])
+        #expect(removed["gconv.weight"]?.tensor.shape == [6, 2, 3, 3])
         let shape = [2, 3, 5, 5]
         let input = Harness.inputs(shape.reduce(1, *))
         let want = try Harness.run(zeroedURL, input: "input", shape: shape, values: input, output: "logits")
@@ -163,30 +177,16 @@ struct SplitSliceGroupedTests {
         #expect(slice.model["conv1.weight"]?.tensor.shape == [4, 3, 3, 3])
     }
 
-    @Test("A grouped Conv loses as many channels per group, or the rewrite is refused naming it")
+    @Test("A grouped Conv loses the same positions in every group: rows, in-group columns, group attribute kept")
     func groupedUniform() throws {
         let harness = try Harness()
         let document = try harness.open(TestGraphs.groupedConv(), as: "grouped")
         let removed = try harness.prune(
             document, selector: LayerSelector(sparsity: 0.5), rewriter: RemoveRewriter(), name: "grouped-removed")
         let written = try ONNXDocument(url: removed.url)
-        // 2 of each group's 4 channels go, in and out: rows 8 → 4, in-group columns 4 → 2, group stays 2.
+        // 2 of the 4 positions go on each side: rows 8 → 4, in-group columns 4 → 2, group stays 2.
         #expect(written.model["gconv.weight"]?.tensor.shape == [4, 2, 3, 3])
         #expect(written.model["conv1.weight"]?.tensor.shape == [4, 3, 3, 3])
         #expect(written.proto.graph.node.first { $0.name == "gconv" }?.attribute.first { $0.name == "group" }?.i == 2)
-
-        let analysis = try StructureAnalysis(model: document.model)
-        let first = try #require(analysis.group(named: "conv1[0:4]"))
-        let second = try #require(analysis.group(named: "conv1[4:8]"))
-        let selection = Selection(entries: [
-            Selection.Entry(target: first.target, decision: .prune(Mask(count: 4, setting: [0, 1]))),
-            Selection.Entry(target: second.target, decision: .prune(Mask(count: 4, setting: [3]))),
-        ])
-        #expect {
-            try RemoveRewriter().rewrite(document.model, applying: selection, in: PruneContext(model: document.model))
-        } throws: { error in
-            (error as? PruneError)?.message.contains("node 'gconv' (Conv): grouped convolution (group=2) would lose [2, 1]")
-                == true
-        }
     }
 }

@@ -19,10 +19,13 @@ enum GroupsListing {
             Entry(
                 name: group.name, units: group.unitCount, prunable: group.isPrunable, excluded: group.exclusion,
                 tensors: group.members.map {
-                    describe($0.slice.parameter, $0.slice.axis, $0.slice.offset, $0.slice.width)
+                    describe(
+                        $0.slice.parameter, $0.slice.axis, $0.slice.offset, $0.slice.width, $0.repeats, $0.stride)
                         + ($0.scored ? "*" : "")
                 },
-                activations: group.activations.map { describe($0.value, $0.axis, $0.offset, $0.width) })
+                activations: group.activations.map {
+                    describe($0.value, $0.axis, $0.offset, $0.width, $0.repeats, $0.stride)
+                })
         }
     }
 
@@ -48,8 +51,13 @@ enum GroupsListing {
         return String(decoding: try encoder.encode(entries(analysis)), as: UTF8.self)
     }
 
-    private static func describe(_ name: String, _ axis: Int, _ offset: Int, _ width: Int) -> String {
-        let position = (offset == 0 ? "" : "\(offset)+") + (width == 1 ? "u" : "\(width)u")
+    /// `name[axis:offset+width·u]`; a slice repeated across convolution groups adds `+stride·k (k<repeats)`, or
+    /// `×repeats` when the same slice counts several times.
+    private static func describe(
+        _ name: String, _ axis: Int, _ offset: Int, _ width: Int, _ repeats: Int = 1, _ stride: Int = 0
+    ) -> String {
+        var position = (offset == 0 ? "" : "\(offset)+") + (width == 1 ? "u" : "\(width)u")
+        if repeats > 1 { position += stride == 0 ? "×\(repeats)" : "+\(stride)k(k<\(repeats))" }
         return "\(name)[\(axis):\(position)]"
     }
 }
