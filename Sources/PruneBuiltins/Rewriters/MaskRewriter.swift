@@ -30,14 +30,20 @@ public struct MaskRewriter: Rewriter {
         case .elements(let name):
             return [(name, mask)]
         case .units(let count, let slices):
-            return try slices.map { slice in
+            // One mask per parameter, however many slices cut it (a group repeated across the groups of a grouped
+            // convolution has one slice per convolution group).
+            var order: [String] = []
+            var masks: [String: Mask] = [:]
+            for slice in slices {
                 let tensor = try model.parameter(named: slice.parameter).tensor
-                var elements = Mask(count: tensor.elementCount)
+                if masks[slice.parameter] == nil { order.append(slice.parameter) }
+                var elements = masks.removeValue(forKey: slice.parameter) ?? Mask(count: tensor.elementCount)
                 slice.forEachElement(inShape: tensor.shape, units: count) { unit, index in
                     if mask[unit] { elements[index] = true }
                 }
-                return (slice.parameter, elements)
+                masks[slice.parameter] = elements
             }
+            return order.map { ($0, masks[$0]!) }
         }
     }
 }

@@ -27,8 +27,8 @@ public struct ActivationScorer: Scorer {
             return Scores(
                 try CalibrationLookup.weighted(parameter, by: inputs, factor: inputs.norm) { w, norm in abs(w) * norm })
         case .units(let count, let slices):
-            let (outputs, slice) = try UnitStatistics.find(slices, in: context, statistics, scorer: "activation")
-            return Scores(UnitStatistics.perUnit(count, slice: slice, outputs.unitCount) { outputs.meanAbsolute($0) })
+            let (outputs, found) = try UnitStatistics.find(slices, in: context, statistics, scorer: "activation")
+            return Scores(UnitStatistics.perUnit(count, slices: found, outputs.unitCount) { outputs.meanAbsolute($0) })
         }
     }
 }
@@ -55,36 +55,45 @@ public struct DensityScorer: Scorer {
                 "scorer 'density' scores output units; '\(target.name)' is an element target",
                 hint: .unitGranularity)
         }
-        let (outputs, slice) = try UnitStatistics.find(slices, in: context, statistics, scorer: "density")
-        return Scores(UnitStatistics.perUnit(count, slice: slice, outputs.unitCount) { outputs.density($0) })
+        let (outputs, found) = try UnitStatistics.find(slices, in: context, statistics, scorer: "density")
+        return Scores(UnitStatistics.perUnit(count, slices: found, outputs.unitCount) { outputs.density($0) })
     }
 }
 
 /// Output-unit statistics for unit targets.
 enum UnitStatistics {
-    /// The first slice that runs along the output axis of a weight with output statistics.
+    /// The first weight with output statistics that a slice cuts along its output axis, with every slice of it
+    /// along that axis (a group repeated across the groups of a grouped convolution cuts it once per group).
     static func find(
         _ slices: [UnitSlice], in context: PruneContext, _ statistics: CalibrationStatistics, scorer: String
-    ) throws -> (OutputUnitStatistics, UnitSlice) {
+    ) throws -> (OutputUnitStatistics, [UnitSlice]) {
         for slice in slices {
             guard let outputs = statistics.outputs[slice.parameter],
                 let layout = context.model[slice.parameter]?.effectiveLayout
             else { continue }
-            if slice.axis == layout.outputAxis { return (outputs, slice) }
+            if slice.axis == layout.outputAxis {
+                return (outputs, slices.filter { $0.parameter == slice.parameter && $0.axis == slice.axis })
+            }
         }
         return (
             try CalibrationLookup.outputs(of: slices.first?.parameter ?? "?", in: statistics, scorer: scorer),
-            slices[0]
+            [slices[0]]
         )
     }
 
-    /// Each unit's mean of `value` over the output indices its slice covers.
-    static func perUnit(_ count: Int, slice: UnitSlice, _ extent: Int, _ value: (Int) -> Double) -> [Float] {
+    /// Each unit's mean of `value` over the output indices its slices cover.
+    static func perUnit(_ count: Int, slices: [UnitSlice], _ extent: Int, _ value: (Int) -> Double) -> [Float] {
         (0..<count).map { u in
-            let first = slice.offset + u * slice.width
-            let indices = first..<min(extent, first + slice.width)
-            guard !indices.isEmpty else { return 0 }
-            return Float(indices.reduce(0.0) { $0 + value($1) } / Double(indices.count))
+            var sum = 0.0
+            var covered = 0
+            for slice in slices {
+                let first = slice.offset + u * slice.width
+                for index in first..<max(first, min(extent, first + slice.width)) {
+                    sum += value(index)
+                    covered += 1
+                }
+            }
+            return covered == 0 ? 0 : Float(sum / Double(covered))
         }
     }
 }

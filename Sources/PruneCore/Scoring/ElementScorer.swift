@@ -33,12 +33,19 @@ public enum ElementScores {
         case .elements(let name):
             return Scores(try elementScores(context.model.parameter(named: name)))
         case .units(let count, let slices):
+            // A parameter several slices cut (a group repeated across the groups of a grouped convolution has one
+            // slice per convolution group) is scored once.
+            var byParameter: [String: (scores: [Float], shape: [Int])] = [:]
             var perSlice: [[Float]] = []
             var shapes: [[Int]] = []
             for slice in slices {
-                let parameter = try context.model.parameter(named: slice.parameter)
-                perSlice.append(try elementScores(parameter))
-                shapes.append(parameter.tensor.shape)
+                if byParameter[slice.parameter] == nil {
+                    let parameter = try context.model.parameter(named: slice.parameter)
+                    byParameter[slice.parameter] = (try elementScores(parameter), parameter.tensor.shape)
+                }
+                let entry = byParameter[slice.parameter]!
+                perSlice.append(entry.scores)
+                shapes.append(entry.shape)
             }
             return Scores(reduction.reduce(units: count, slices: slices, elementScores: perSlice, shapes: shapes))
         }
