@@ -103,4 +103,65 @@ struct GroupedConvPositionTests {
         #expect(close(got, want))
         try RuntimeCheck.expect(removed.url, input: "input", shape: shape, values: input, output: "logits", want: want)
     }
+
+    /// conv1 (3 → 8) → Relu → gconv (8 → 8, group 2) → Relu → g4 (8 → 8, group 4) → Relu → conv3 (8 → 2) → Flatten.
+    static func chain() -> Onnx_ModelProto {
+        var b = LayerGraphBuilder(name: "grouped-chain")
+        b.input("input", [nil, 3, 5, 5])
+        b.conv("input", "c1", name: "conv1", in: 3, out: 8)
+        b.node("Relu", ["c1"], ["r1"], name: "relu1")
+        b.conv("r1", "g", name: "gconv", in: 8, out: 8, group: 2)
+        b.node("Relu", ["g"], ["r2"], name: "relu2")
+        b.conv("r2", "g4", name: "g4", in: 8, out: 8, group: 4)
+        b.node("Relu", ["g4"], ["r3"], name: "relu3")
+        b.conv("r3", "c3", name: "conv3", in: 8, out: 2)
+        b.node("Flatten", ["c3"], ["logits"], name: "flatten")
+        b.output("logits", [nil, 50])
+        return b.model
+    }
+
+    /// gconv writes its channels in groups of 4 and g4 reads them in groups of 2: their group repeats every 2
+    /// channels (the greatest common divisor), so both convolutions lose the same positions in each of their groups.
+    @Test("Grouped Convs of different widths on one group tie at the common divisor; ONNX Runtime runs the result")
+    func differentWidths() throws {
+        let harness = try Harness()
+        let document = try harness.open(Self.chain(), as: "chain")
+        let analysis = try StructureAnalysis(model: document.model)
+        #expect(analysis.group(named: "conv1")?.unitCount == 4)
+        #expect(analysis.group(named: "gconv")?.unitCount == 2)
+        #expect(analysis.group(named: "g4")?.unitCount == 2)
+        #expect(analysis.groups.filter(\.isPrunable).map(\.name) == ["conv1", "gconv", "g4"])
+        let removed = try harness.prune(
+            document, selector: LayerSelector(sparsity: 0.5, rounding: .floorKeep), rewriter: RemoveRewriter(),
+            name: "chain-removed")
+        // conv1: 2 of 4 positions (4 of 8 channels); gconv: 1 of 2 positions out (rows 8 → 4), 2 of 4 columns;
+        // g4: 1 of 2 positions out (rows 8 → 4) and in (columns 2 → 1); conv3 reads 4 channels.
+        #expect(removed.model["conv1.weight"]?.tensor.shape == [4, 3, 3, 3])
+        #expect(removed.model["gconv.weight"]?.tensor.shape == [4, 2, 3, 3])
+        #expect(removed.model["g4.weight"]?.tensor.shape == [4, 1, 3, 3])
+        #expect(removed.model["conv3.weight"]?.tensor.shape == [2, 4, 3, 3])
+        let shape = [2, 3, 5, 5]
+        let input = Harness.inputs(shape.reduce(1, *))
+        let got = try Harness.run(removed.url, input: "input", shape: shape, values: input, output: "logits")
+        try RuntimeCheck.expect(removed.url, input: "input", shape: shape, values: input, output: "logits", want: got)
+    }
+
+    @Test("A grouped Conv reading a Concat of two producers: each covers part of its input, both are refused")
+    func partialCoverage() throws {
+        var b = LayerGraphBuilder(name: "grouped-concat")
+        b.input("input", [nil, 3, 5, 5])
+        b.conv("input", "a", name: "convA", in: 3, out: 4)
+        b.conv("input", "c", name: "convB", in: 3, out: 4)
+        b.node("Concat", ["a", "c"], ["cat"], name: "concat", ints: ["axis": 1])
+        b.conv("cat", "g", name: "gconv", in: 8, out: 8, group: 2)
+        b.node("Flatten", ["g"], ["logits"], name: "flatten")
+        b.output("logits", [nil, 200])
+        let document = try Harness().open(b.model, as: "grouped-concat")
+        let analysis = try StructureAnalysis(model: document.model)
+        let reason =
+            "node 'gconv' (Conv): the group covers part of the input channels of a grouped convolution (group=2); "
+            + "only all of them can be pruned, the same in-group positions in every group"
+        #expect(analysis.group(named: "convA")?.exclusion == reason)
+        #expect(analysis.group(named: "convB")?.exclusion == reason)
+    }
 }
