@@ -40,9 +40,7 @@ public struct EvaluationData {
     /// The samples per batch for `graph`'s data when one file is split: `requested` when given, else the graph's
     /// fixed batch dimension (`torch.onnx.export` writes batch 1 unless told otherwise), else `fallback`.
     public static func batchSize(requested: Int?, for graph: ONNXGraph, fallback: Int = 64) -> Int {
-        if let requested { return requested }
-        if case .fixed(let fixed)? = graph.inputDeclarations.first?.dimensions?.first, fixed > 0 { return fixed }
-        return fallback
+        requested ?? graph.fixedBatchSize ?? fallback
     }
 
     /// Opens the data at `url`: a `.safetensors` file split into batches of `batchSize`, or a directory of such

@@ -125,9 +125,11 @@ public struct ReconstructRewriter: Rewriter {
             return false
         }
         guard let first = pruning.first else { return (model, []) }
+        let graph = try RuntimeModel.graph(of: model)
+        // A graph exported with a fixed batch dimension runs its samples in pieces of that size.
         let split = try CalibrationSplit(
-            allBatches, inputs: RuntimeModel.graph(of: model).inputNames, heldOutFraction: heldOutFraction,
-            chunk: chunk)
+            allBatches, inputs: graph.inputNames, heldOutFraction: heldOutFraction,
+            chunk: min(chunk, graph.fixedBatchSize ?? chunk))
         let (batches, heldOut) = (split.fitted, split.heldOut)
         if let mixed = pruning.first(where: { $0.target.granularity != first.target.granularity }) {
             throw PruneError(
