@@ -161,7 +161,9 @@ let package = Package(
             resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(
             name: "PruneEvaluationTests",
-            dependencies: ["PruneEvaluation", "PruneRuntime", "PruneFormats", "PruneCore", "PruneTestSupport"],
+            dependencies: [
+                "PruneEvaluation", "PruneRuntime", "PruneFormats", "PruneCore", "PruneTestSupport", "ONNXProto",
+            ],
             swiftSettings: strict),
         .target(
             name: "PruneTestSupport", dependencies: ["PruneCore", "PruneRuntime", "ONNXProto"],

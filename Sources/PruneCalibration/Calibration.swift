@@ -24,14 +24,29 @@ public enum Calibration {
         for (index, file) in data.files.enumerated() {
             progress.update(phase: "calibrating", completed: index, total: data.files.count)
             let batch = try CalibrationData.batch(in: file, inputs: graph.inputNames)
-            do {
-                _ = try interpreter.run(batch, observer: collector)
-            } catch let error as PruneError {
-                throw PruneError(error.kind, "calibration batch \(file.lastPathComponent): \(error.message)")
+            for piece in pieces(of: batch, for: graph) {
+                do {
+                    _ = try interpreter.run(piece, observer: collector)
+                } catch let error as PruneError {
+                    throw PruneError(error.kind, "calibration batch \(file.lastPathComponent): \(error.message)")
+                }
+                collector.finishBatch()
             }
-            collector.finishBatch()
         }
         progress.update(phase: "calibrating", completed: data.files.count, total: data.files.count)
         return collector.statistics
+    }
+
+    /// `batch` cut into pieces of the graph's fixed batch size (``ONNXGraph/fixedBatchSize``) along dimension 0 of
+    /// the inputs that carry the samples (those whose dimension 0 equals the first input's); the batch itself for a
+    /// graph without a fixed batch, or when the samples do not divide into such pieces (the interpreter then
+    /// reports the mismatch).
+    static func pieces(of batch: [String: RuntimeTensor], for graph: ONNXGraph) -> [[String: RuntimeTensor]] {
+        guard let size = graph.fixedBatchSize, let first = graph.inputNames.first,
+            let samples = batch[first]?.shape.first, samples > size, samples % size == 0
+        else { return [batch] }
+        return stride(from: 0, to: samples, by: size).map { start in
+            batch.mapValues { $0.shape.first == samples ? $0.samples(start..<(start + size)) : $0 }
+        }
     }
 }

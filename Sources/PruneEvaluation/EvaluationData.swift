@@ -37,6 +37,12 @@ public struct EvaluationData {
     /// For each batch: the file index and the sample range within it.
     private let batchRanges: [(file: Int, samples: Range<Int>)]
 
+    /// The samples per batch for `graph`'s data when one file is split: `requested` when given, else the graph's
+    /// fixed batch dimension (`torch.onnx.export` writes batch 1 unless told otherwise), else `fallback`.
+    public static func batchSize(requested: Int?, for graph: ONNXGraph, fallback: Int = 64) -> Int {
+        requested ?? graph.fixedBatchSize ?? fallback
+    }
+
     /// Opens the data at `url`: a `.safetensors` file split into batches of `batchSize`, or a directory of such
     /// files used one per batch (`batchSize` is then ignored).
     ///

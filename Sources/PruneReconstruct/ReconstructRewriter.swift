@@ -30,15 +30,16 @@ import PruneStructure
 ///
 /// **Held-out samples** (`heldOutFraction` of the calibration samples): every step is computed on the others and
 /// kept only where it lowers the error on these — a re-fit or sweep must beat the un-updated weights, re-estimated
-/// BatchNorm statistics the old ones — and they choose the least-squares damping from a small grid. The report rows
-/// carry the errors on both parts, and the end metric rows say whether the update made the model worse
+/// BatchNorm statistics the old ones — and they choose the least-squares and OBS dampings from small grids. The
+/// report rows carry the errors on both parts, and the end metric rows say whether the update made the model worse
 /// (``RewriteResult/worsened``).
 public struct ReconstructRewriter: Rewriter {
     /// The damping relative to the mean diagonal of XᵀX.
     public var lambda: Double
     /// Whether BatchNormalization running statistics are re-estimated downstream of a change.
     public var reestimateBatchNorm: Bool
-    /// The OBS sweep's damping of H relative to its mean diagonal (element selections).
+    /// The OBS sweep's damping of H relative to its mean diagonal (element selections); with held-out samples the
+    /// centre of the grid they choose from.
     public var damp: Double
     /// Columns per block of the OBS sweep (element selections).
     public var blockSize: Int
@@ -124,9 +125,11 @@ public struct ReconstructRewriter: Rewriter {
             return false
         }
         guard let first = pruning.first else { return (model, []) }
+        let graph = try RuntimeModel.graph(of: model)
+        // A graph exported with a fixed batch dimension runs its samples in pieces of that size.
         let split = try CalibrationSplit(
-            allBatches, inputs: RuntimeModel.graph(of: model).inputNames, heldOutFraction: heldOutFraction,
-            chunk: chunk)
+            allBatches, inputs: graph.inputNames, heldOutFraction: heldOutFraction,
+            chunk: min(chunk, graph.fixedBatchSize ?? chunk))
         let (batches, heldOut) = (split.fitted, split.heldOut)
         if let mixed = pruning.first(where: { $0.target.granularity != first.target.granularity }) {
             throw PruneError(

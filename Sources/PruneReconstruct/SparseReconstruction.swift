@@ -6,7 +6,8 @@ import PruneRuntime
 /// Unstructured and N:M reconstruction: SparseGPT's optimal-brain-surgeon sweep over each selected layer weight, in
 /// graph order, on the Hessian of the layer's input over the calibration data.
 struct SparseReconstruction {
-    /// Damping added to H's diagonal, relative to its mean diagonal.
+    /// Damping added to H's diagonal, relative to its mean diagonal (the centre of the grid held-out samples choose
+    /// from).
     let damp: Double
     /// Columns per block of the sweep (and per re-selection segment unless the selection is N:M).
     let blockSize: Int
@@ -141,20 +142,80 @@ struct SparseReconstruction {
         return masks
     }
 
+    /// The relative OBS dampings tried when held-out samples choose one: `damp` × {0.1, 1, 10} (just `damp` when it
+    /// is 0). Each is a full sweep of the layer, so the grid is kept short.
+    static func dampingGrid(around damp: Double) -> [Double] {
+        damp > 0 ? [0.1, 1, 10].map { $0 * damp } : [0]
+    }
+
+    /// The outcome of sweeping one weight with one damping: its new values (row-major) and the output errors, as
+    /// Σ (ΔW·H·ΔWᵀ) over rows, of the un-updated selection (`before`) and of the sweep (`after`) on the fitted and
+    /// the held-out Hessians, with each part's reference ‖W·X‖².
+    private struct SweepOutcome {
+        var updated: [Double]
+        var reference = 0.0, before = 0.0, after = 0.0
+        var heldReference = 0.0, heldBefore = 0.0, heldAfter = 0.0
+        var swept = false
+    }
+
     /// Runs the OBS sweep on one weight, group by group, and returns its new values (in the tensor's layout) and
-    /// the report row.
+    /// the report row. With held-out Hessians the damping is the grid value (``dampingGrid(around:)``) whose sweep
+    /// has the lowest held-out output error.
     private func sweep(
         layer: Layer, weight: Tensor, matrix: WeightMatrix, mask: Mask, hessians: [Hessian], heldOut: [Hessian]?,
         threads: Int
     ) throws -> ([Float], LayerReconstruction) {
-        let columns = matrix.columns
         let original = matrix.rowMajor(weight.floatValues())
         let selected = matrix.rowMajor(mask)
-        var updated = original
+        let grid = heldOut == nil ? [damp] : Self.dampingGrid(around: damp)
+        var best: (damp: Double, outcome: SweepOutcome)?
+        for relativeDamp in grid {
+            let outcome = try sweepOnce(
+                layer: layer, original: original, selected: selected, matrix: matrix, hessians: hessians,
+                heldOut: heldOut, relativeDamp: relativeDamp, threads: threads)
+            if !outcome.swept { best = (relativeDamp, outcome); break }
+            if best == nil || outcome.heldAfter < best!.outcome.heldAfter { best = (relativeDamp, outcome) }
+        }
+        let (chosenDamp, outcome) = best!
+        let rows = hessians[0].rows
+        guard outcome.swept else {
+            return (
+                matrix.tensorLayout(outcome.updated),
+                LayerReconstruction(
+                    layer: layer.name, action: .maskOnly, relativeErrorBefore: nil, relativeErrorAfter: nil,
+                    rows: rows, note: "its input is zero on every calibration row")
+            )
+        }
+        let scale = outcome.reference > 0 ? outcome.reference : 1
+        var row = LayerReconstruction(
+            layer: layer.name, action: .sparseOBS, relativeErrorBefore: outcome.before / scale,
+            relativeErrorAfter: outcome.after / scale, rows: rows)
+        row.damping = chosenDamp
+        if exact { row.note = "exact least squares per row on the selection's mask" }
+        if heldOut != nil {
+            let heldScale = outcome.heldReference > 0 ? outcome.heldReference : 1
+            row.heldOutErrorBefore = outcome.heldBefore / heldScale
+            row.heldOutErrorAfter = outcome.heldAfter / heldScale
+            row.reverted = !(outcome.heldAfter < outcome.heldBefore)
+            if row.reverted == true {
+                row.note = "kept the selection's zeros without an update: the update did not lower the error on "
+                    + "held-out samples"
+                var masked = original
+                for index in masked.indices where selected[index] { masked[index] = 0 }
+                return (matrix.tensorLayout(masked), row)
+            }
+        }
+        return (matrix.tensorLayout(outcome.updated), row)
+    }
+
+    /// One sweep (or exact fit) of every group of one weight with H damped by `relativeDamp`·mean diag(H).
+    private func sweepOnce(
+        layer: Layer, original: [Double], selected: [Bool], matrix: WeightMatrix, hessians: [Hessian],
+        heldOut: [Hessian]?, relativeDamp: Double, threads: Int
+    ) throws -> SweepOutcome {
+        let columns = matrix.columns
+        var outcome = SweepOutcome(updated: original)
         let rowsPerGroup = matrix.rows / hessians.count
-        var (reference, before, after) = (0.0, 0.0, 0.0)
-        var (heldReference, heldBefore, heldAfter) = (0.0, 0.0, 0.0)
-        var swept = false
         for (group, hessian) in hessians.enumerated() {
             let span = (group * rowsPerGroup * columns)..<((group + 1) * rowsPerGroup * columns)
             let rowMask = Array(selected[span])
@@ -164,12 +225,12 @@ struct SparseReconstruction {
             for i in 0..<columns { meanDiagonal += h[i * columns + i] }
             meanDiagonal /= Double(max(1, columns))
             guard meanDiagonal > 0 else {
-                for index in span where selected[index] { updated[index] = 0 }
+                for index in span where selected[index] { outcome.updated[index] = 0 }
                 continue
             }
-            swept = true
+            outcome.swept = true
             var damped = h
-            for i in 0..<columns { damped[i * columns + i] += damp * meanDiagonal }
+            for i in 0..<columns { damped[i * columns + i] += relativeDamp * meanDiagonal }
             var result = rowWeights
             if exact {
                 result = try ExactRowFit.fit(
@@ -182,46 +243,19 @@ struct SparseReconstruction {
                     pattern: pattern(rowMask, rows: rowsPerGroup, matrix: matrix), threads: threads,
                     chooseAtColumn: chooseAtColumn)
             }
-            updated.replaceSubrange(span, with: result)
+            outcome.updated.replaceSubrange(span, with: result)
             let maskDelta = rowWeights.indices.map { rowMask[$0] ? -rowWeights[$0] : 0 }
             let sweepDelta = rowWeights.indices.map { result[$0] - rowWeights[$0] }
-            reference += Hessian.outputSquares(of: rowWeights, rows: rowsPerGroup, h: h, size: columns)
-            before += Hessian.outputSquares(of: maskDelta, rows: rowsPerGroup, h: h, size: columns)
-            after += Hessian.outputSquares(of: sweepDelta, rows: rowsPerGroup, h: h, size: columns)
+            outcome.reference += Hessian.outputSquares(of: rowWeights, rows: rowsPerGroup, h: h, size: columns)
+            outcome.before += Hessian.outputSquares(of: maskDelta, rows: rowsPerGroup, h: h, size: columns)
+            outcome.after += Hessian.outputSquares(of: sweepDelta, rows: rowsPerGroup, h: h, size: columns)
             if let held = heldOut?[group].symmetric {
-                heldReference += Hessian.outputSquares(of: rowWeights, rows: rowsPerGroup, h: held, size: columns)
-                heldBefore += Hessian.outputSquares(of: maskDelta, rows: rowsPerGroup, h: held, size: columns)
-                heldAfter += Hessian.outputSquares(of: sweepDelta, rows: rowsPerGroup, h: held, size: columns)
+                outcome.heldReference += Hessian.outputSquares(of: rowWeights, rows: rowsPerGroup, h: held, size: columns)
+                outcome.heldBefore += Hessian.outputSquares(of: maskDelta, rows: rowsPerGroup, h: held, size: columns)
+                outcome.heldAfter += Hessian.outputSquares(of: sweepDelta, rows: rowsPerGroup, h: held, size: columns)
             }
         }
-        let rows = hessians[0].rows
-        guard swept else {
-            return (
-                matrix.tensorLayout(updated),
-                LayerReconstruction(
-                    layer: layer.name, action: .maskOnly, relativeErrorBefore: nil, relativeErrorAfter: nil,
-                    rows: rows, note: "its input is zero on every calibration row")
-            )
-        }
-        let scale = reference > 0 ? reference : 1
-        var row = LayerReconstruction(
-            layer: layer.name, action: .sparseOBS, relativeErrorBefore: before / scale,
-            relativeErrorAfter: after / scale, rows: rows)
-        if exact { row.note = "exact least squares per row on the selection's mask" }
-        if heldOut != nil {
-            let heldScale = heldReference > 0 ? heldReference : 1
-            row.heldOutErrorBefore = heldBefore / heldScale
-            row.heldOutErrorAfter = heldAfter / heldScale
-            row.reverted = !(heldAfter < heldBefore)
-            if row.reverted == true {
-                row.note = "kept the selection's zeros without an update: the update did not lower the error on "
-                    + "held-out samples"
-                var masked = original
-                for index in masked.indices where selected[index] { masked[index] = 0 }
-                return (matrix.tensorLayout(masked), row)
-            }
-        }
-        return (matrix.tensorLayout(updated), row)
+        return outcome
     }
 
     /// The sweep's pattern for `rows` rows of selection mask `selected`: the mask itself, or its counts per row and

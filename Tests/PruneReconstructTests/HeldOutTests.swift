@@ -134,4 +134,46 @@ struct HeldOutTests {
         let all = try ReconstructRewriter(heldOutFraction: 0).rewrite(model, applying: selection, in: context).model
         #expect(all["bn.running_mean"]!.tensor.floatValues() != [0, 0])
     }
+
+    /// The OBS sweep's damping is chosen on held-out samples too. y = w·x with w = [1, 1] ([1, 2], transB); w₀ is
+    /// removed with the mask kept. On the six fitted samples XᵀX = [[4, 2], [2, 4]] (mean diagonal 4), so the OBS
+    /// update with damping d is w₁ += w₀·2 / (4 + 4d) = 0.5 / (1 + d). The held-out samples 3 and 7 are
+    /// x = (`x0`, 1): the held-out error (x₀ − u)²·2 is least for the update u closest to x₀. Grid: 0.01 × {0.1, 1,
+    /// 10}, so u ∈ {0.4995, 0.4950, 0.4545}.
+    @Test(arguments: [(Float(0.4), 0.1), (Float(0.6), 0.001)])
+    func theSweepsDampingIsTheGridValueThatDoesBestOnHeldOutSamples(x0: Float, expected: Double) throws {
+        var builder = LayerGraphBuilder()
+        builder.input("x", [nil, 2])
+        builder.output("y", [nil, 1])
+        builder.weight("fc.weight", [1, 2], values: [1, 1])
+        builder.node("Gemm", ["x", "fc.weight"], ["y"], name: "fc", ints: ["transB": 1])
+        let work = try Scratch()
+        let model = try work.open(builder.model, as: "obs-damping").model
+        let rows: [[Float]] = [[1, 1], [1, 0], [0, 1], [x0, 1], [-1, -1], [1, 0], [0, 1], [x0, 1]]
+        let batches = InMemoryBatches(batches: [["x": Tensor(shape: [8, 2], values: rows.flatMap { $0 })]])
+        let selection = Selection(entries: [
+            .init(
+                target: .elements(of: try model.parameter(named: "fc.weight")),
+                decision: .prune(Mask(count: 2, setting: [0])))
+        ])
+        let context = PruneContext(model: model, calibrationBatches: batches)
+        let (result, layers) = try ReconstructRewriter(adaptive: false).reconstruct(
+            model, applying: selection, in: context)
+        let u = 0.5 / (1 + expected)
+        let w = try #require(result["fc.weight"]).tensor.floatValues()
+        #expect(w[0] == 0 && abs(Double(w[1]) - (1 + u)) < 1e-6, "\(w)")
+        let row = try #require(layers.first { $0.layer == "fc" })
+        #expect(row.action == .sparseOBS && row.reverted == false)
+        #expect(abs(try #require(row.damping) - expected) < 1e-12)
+        // Held out: ΔW·H·ΔWᵀ with H = [[2x₀², 2x₀], [2x₀, 2]] and reference w·H·wᵀ = 2(x₀ + 1)²: before ΔW = [−1, 0]
+        // gives 2x₀², after [−1, u] gives 2(x₀ − u)².
+        let reference = 2 * Double(x0 + 1) * Double(x0 + 1)
+        #expect(abs(try #require(row.heldOutErrorBefore) - 2 * Double(x0 * x0) / reference) < 1e-6)
+        let after = 2 * (Double(x0) - u) * (Double(x0) - u) / reference
+        #expect(abs(try #require(row.heldOutErrorAfter) - after) < 1e-6)
+        // Without held-out samples the given damping is used as it is.
+        let (_, fixed) = try ReconstructRewriter(adaptive: false, heldOutFraction: 0).reconstruct(
+            model, applying: selection, in: context)
+        #expect(try #require(fixed.first { $0.layer == "fc" }?.damping) == 0.01)
+    }
 }

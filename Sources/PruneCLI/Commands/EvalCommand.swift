@@ -30,8 +30,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "An ONNX model to compare outputs with (e.g. the dense model before pruning).")
     var reference: String?
 
-    @Option(help: "Samples per batch when the data is one file.")
-    var batch = 64
+    @Option(help: "Samples per batch when the data is one file (default: the model's fixed batch dimension, else 64).")
+    var batch: Int?
 
     @Option(help: "Batches run once before timing starts, uncounted (every batch is still timed).")
     var warmup = 2
@@ -46,7 +46,7 @@ struct EvalCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
         if warmup < 0 { throw ValidationError("--warmup must not be negative") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
@@ -60,13 +60,14 @@ struct EvalCommand: ParsableCommand {
             model: try Interpreter(graph: graph, options: options), name: model,
             reference: try referenceGraph.map { try Interpreter(graph: $0, options: options) },
             referenceName: reference ?? "reference", warmupBatches: warmup, classesPerPosition: classesPerPosition)
+        let batchSize = EvaluationData.batchSize(requested: batch, for: graph)
         let dataset = try EvaluationData(
-            url: URL(fileURLWithPath: data), batchSize: batch, labels: labels, inputNames: graph.inputNames)
+            url: URL(fileURLWithPath: data), batchSize: batchSize, labels: labels, inputNames: graph.inputNames)
         let progress = TerminalProgress()
         let result = try evaluator.evaluate(dataset, progress: progress)
         let report = EvalReport(
             tool: "prunekit \(pruneKitVersion)", model: model, reference: reference, data: data,
-            batchSize: dataset.layout == .filePerBatch ? nil : batch, threads: threadCount, result: result)
+            batchSize: dataset.layout == .filePerBatch ? nil : batchSize, threads: threadCount, result: result)
         print(json ? try report.json() : report.text())
     }
 }

@@ -173,14 +173,14 @@ struct SensitivityDataOptions: ParsableArguments {
     @Option(help: "The tensor in the data holding one integer label per sample.")
     var labels: String?
 
-    @Option(help: "Samples per batch when the data is one file.")
-    var batch = 64
+    @Option(help: "Samples per batch when the data is one file (default: the model's fixed batch dimension, else 64).")
+    var batch: Int?
 
     @Flag(help: "The first output is [batch, positions, classes]: compare top-1 per position.")
     var classesPerPosition = false
 
     func validate() throws {
-        if batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
     }
 }
 

@@ -44,8 +44,8 @@ public struct LayerReconstruction: Sendable, Hashable, Codable {
     /// the relative error of its output to the dense model's with the old (before) and re-estimated (after)
     /// statistics.
     public var heldOutErrorAfter: Double? = nil
-    /// The damping the least-squares fit used, relative to the mean diagonal of XᵀX (chosen on the held-out samples
-    /// when there are any).
+    /// The damping the least-squares fit or the OBS sweep used, relative to the mean diagonal of XᵀX (chosen on the
+    /// held-out samples when there are any).
     public var damping: Double? = nil
     /// True when the update was computed but discarded because it did not lower the error on the held-out samples
     /// (the layer kept its un-fitted weights or its old statistics); nil when no held-out decision was made.

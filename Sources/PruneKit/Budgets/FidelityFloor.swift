@@ -56,9 +56,7 @@ public struct FidelityProbe {
         }
         let graph = try ONNXGraph(contentsOf: denseModel)
         let dense = try Interpreter(graph: graph, options: .init(threads: threads))
-        // A graph exported with a fixed batch dimension (torch.onnx.export's default) gets batches of that size.
-        var batchSize = 32
-        if case .fixed(let fixed)? = graph.inputDeclarations.first?.dimensions?.first, fixed > 0 { batchSize = fixed }
+        let batchSize = EvaluationData.batchSize(requested: nil, for: graph, fallback: 32)
         let data = try EvaluationData(
             url: dataURL, batchSize: batchSize, labels: metric == .accuracy ? labels : nil, inputNames: graph.inputNames)
         self.meter = try FidelityMeter(reference: dense, name: denseModel.lastPathComponent, data: data)

@@ -17,8 +17,9 @@ public struct SensitivityJob: Sendable {
     public var statistics: URL?
     /// The tensor in the data holding one integer label per sample (needed by ``SensitivityCurves/Metric/accuracy``).
     public var labels: String?
-    /// Samples per batch when the data is one file.
-    public var batchSize: Int
+    /// Samples per batch when the data is one file; nil takes the model's fixed batch dimension, else 64
+    /// (``EvaluationData/batchSize(requested:for:fallback:)``).
+    public var batchSize: Int?
     /// How fidelity is measured.
     public var metric: SensitivityCurves.Metric
     /// The sparsities each target is pruned to, each in [0, 1).
@@ -47,7 +48,7 @@ public struct SensitivityJob: Sendable {
 
     /// Creates a job.
     public init(
-        model: URL, calibration: URL? = nil, data: URL? = nil, labels: String? = nil, batchSize: Int = 64,
+        model: URL, calibration: URL? = nil, data: URL? = nil, labels: String? = nil, batchSize: Int? = nil,
         metric: SensitivityCurves.Metric = .agreement, grid: [Double] = SensitivityJob.defaultGrid,
         granularity: SensitivityCurves.Granularity = .unit, scorer: ComponentSpec? = nil, include: [String] = [],
         exclude: [String] = [], shard: SensitivityShard? = nil, latency: LatencyProbe.Settings? = nil,
@@ -104,6 +105,8 @@ public struct SensitivityJob: Sendable {
         if metric == .accuracy, labels == nil {
             throw PruneError(.missingData, "the accuracy metric needs labels: name the labels tensor of the data")
         }
-        guard batchSize >= 1 else { throw PruneError(.invalidParameter, "batch size must be at least 1, not \(batchSize)") }
+        if let batchSize, batchSize < 1 {
+            throw PruneError(.invalidParameter, "batch size must be at least 1, not \(batchSize)")
+        }
     }
 }

@@ -91,7 +91,8 @@ public struct SensitivitySweep: Sendable {
         let denseGraph = try ONNXGraph.of(model)
         let dataURL = job.data ?? job.calibration!
         let data = try EvaluationData(
-            url: dataURL, batchSize: job.batchSize, labels: job.labels, inputNames: denseGraph.inputNames)
+            url: dataURL, batchSize: EvaluationData.batchSize(requested: job.batchSize, for: denseGraph),
+            labels: job.labels, inputNames: denseGraph.inputNames)
         let meter = try FidelityMeter(
             reference: try Interpreter(graph: denseGraph, options: interpreterOptions), name: job.model.path,
             data: data, classesPerPosition: job.classesPerPosition, progress: progress)
