@@ -89,7 +89,8 @@ enum ReportPrinter {
     /// `1.2 KiB` for a dense tensor, `1.2 KiB sparse-coo` for a sparse one, `–` when unknown.
     static func stored(_ size: PruneReport.StoredSize?) -> String {
         guard let size else { return "–" }
-        return size.format == "dense" ? Format.bytes(size.bytes) : "\(Format.bytes(size.bytes)) \(size.format)"
+        let bits = size.bits.map { "int\($0) " } ?? ""
+        return size.format == "dense" ? Format.bytes(size.bytes) : "\(Format.bytes(size.bytes)) \(bits)\(size.format)"
     }
 
     /// What was asked, answered first: per stage, how many of its candidates were pruned, and the rule that chose

@@ -112,7 +112,8 @@ public struct PruneEngine: Sendable {
                 select: stages.reduce(0) { $0 + $1.selectionSeconds },
                 rewrite: stages.reduce(0) { $0 + $1.rewriteSeconds }, analyse: analyseTime.seconds,
                 save: saveTime.seconds, total: 0))
-        report.recordStorage(before: document.storedTensors, after: summary.tensors)
+        report.recordStorage(
+            before: document.storedTensors, after: summary.tensors, quantized: result.model.quantizedWeights)
         report.macs = ONNXCompute.macs(of: document.model).flatMap { before in
             ONNXCompute.macs(of: result.model).map { PruneReport.Change(before: before, after: $0) }
         }
