@@ -9,7 +9,8 @@ and `ModelCompressor.from_compression_config(config).decompress(dir, model)` —
 `run_compressed=False` — loads it: quantisation schemes are attached by the config's targets/ignore, sparse weights
 decompressed, quantised ones dequantised. Every tensor of EXPECTED must come back: quantised weights within S
 quantisation steps (S = 0: bit for bit; a step is max|expected| over the scale's row or group / (2^(bits-1) - 1);
-with a sparsity_config the library loads the scales as float16, which adds up to (2^(bits-1) - 1) * 2^-11 steps),
+with a sparsity_config the library loads the scales and returns the weights as float16, which adds up to
+2 * (2^(bits-1) - 1) * 2^-11 steps),
 zeros of EXPECTED as exact zeros, all other tensors bit for bit. Prints one JSON line
 {"format": ..., "sparsity": ..., "quantized": N, "tensors": M, "max_steps": x, "mismatches": [...]}; exits 1 on any
 mismatch.
@@ -91,9 +92,10 @@ def main() -> int:
     bits, group = weights["num_bits"], weights["group_size"]
     sparsity = config.get("sparsity_config") or {}
     # With a sparsity config the sparse decompressor first puts the int8 levels into the module, so
-    # initialize_module_for_quantization creates the scale parameter as float16 and the float32 scales are rounded
-    # to it on load (compressed-tensors 0.14.0.1): up to 2^-11 relative error on top of rounding.
-    slack = (2 ** (bits - 1) - 1) * 2.0 ** -11 if sparsity else 0.0
+    # initialize_module_for_quantization creates the scale parameter as float16: the float32 scales are rounded to
+    # it on load and the weights come back as float16 (compressed-tensors 0.14.0.1). Each rounding adds up to 2^-11
+    # of the value, at most (2^(bits-1) - 1) steps.
+    slack = 2 * (2 ** (bits - 1) - 1) * 2.0 ** -11 if sparsity else 0.0
     quantized = {module + ".weight" for module in config["config_groups"]["group_0"]["targets"]}
     expected = load_file(args.expected)
     mismatches, worst = [], 0.0

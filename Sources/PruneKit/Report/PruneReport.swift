@@ -215,6 +215,8 @@ public struct PruneReport: Sendable, Codable, Hashable {
     public var latency: [LatencyRow]?
     /// The per-target sparsities a budget chose and what they reached (`prune run --target`), when budgeted.
     public var budget: BudgetReport?
+    /// With `--fidelity-data` only: the fidelity of the model after each stage against the dense model.
+    public var fidelity: FidelityReport?
 
     /// Assembles a report by comparing the model before and after a run.
     ///
