@@ -213,5 +213,8 @@ extension QuantizedGraphEdits {
                 attributes: [intAttribute("axis", 0)]),
             at: 0)
         model.graph = graph
+        model.quantizedWeights[name] = QuantizedWeight(
+            name: name, shape: [values.count], bits: 32, groupSize: 0, format: "dequantize-linear",
+            parts: [quantizedName, scaleName], zeros: levels.reduce(0) { $0 + ($1 == 0 ? 1 : 0) })
     }
 }

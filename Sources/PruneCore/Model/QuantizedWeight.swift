@@ -9,7 +9,7 @@ public struct QuantizedWeight: Sendable, Hashable {
     public var name: String
     /// Its shape (unchanged by quantisation).
     public var shape: [Int]
-    /// Bits per value: 8 or 4.
+    /// Bits per value: 8 or 4 (32 for a bias stored as int32 by static quantisation).
     public var bits: Int
     /// Input channels per scale; 0 for one scale per output channel.
     public var groupSize: Int
@@ -38,6 +38,6 @@ public struct QuantizedWeight: Sendable, Hashable {
         self.zeros = zeros
     }
 
-    /// The element type in words: `int8`, `int4`.
+    /// The element type in words: `int8`, `int4`, `int32`.
     public var dtype: String { "int\(bits)" }
 }
