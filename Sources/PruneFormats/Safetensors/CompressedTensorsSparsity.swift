@@ -72,7 +72,7 @@ package enum CompressedTensorsSparsity {
             let nonzeros = SparseStorage.nonzeroCount(of: tensor)
             zeros += tensor.elementCount - nonzeros
             elements += tensor.elementCount
-            guard storage != .dense, isEligible(parameter, in: model), nonzeros < tensor.elementCount else { continue }
+            guard isEligible(parameter, in: model), nonzeros < tensor.elementCount else { continue }
             let sparseBytes = bitmaskBytes(
                 rows: tensor.shape[0], columns: tensor.shape[1], nonzeros: nonzeros, dtype: tensor.dtype)
             if storage == .sparse || sparseBytes < tensor.byteCount { chosen.insert(parameter.name) }
