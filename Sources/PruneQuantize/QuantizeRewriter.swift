@@ -16,6 +16,9 @@ import PruneStructure
 /// yet quantised — with a selection in the same stage this is SparseGPT's joint sparse + quantised mode. Weights
 /// the sweep cannot handle (shared by several nodes, 3-D convolutions) are rounded to nearest and reported.
 ///
+/// On a safetensors model (no graph) the weights are stored in the compressed-tensors layouts instead
+/// (`int-quantized` for 8 bits, `pack-quantized` for 4; ``CompressedTensorsQuantization``).
+///
 /// The result is run through the interpreter before it is returned (``RewriteVerification``); a model it cannot
 /// verify is refused.
 public struct QuantizeRewriter: Rewriter {
@@ -50,6 +53,16 @@ public struct QuantizeRewriter: Rewriter {
     /// The model with the selection applied and the stage's layer weights quantised.
     public func rewrite(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> RewriteResult {
         let (names, masks) = try Self.weights(of: selection, in: model)
+        // Without an ONNX graph the weights are stored in compressed-tensors' layouts: refuse what it cannot read
+        // before any work.
+        let compressedTensors = !(model.graph is ONNXModelGraph)
+        if compressedTensors {
+            for name in names {
+                try CompressedTensorsQuantization.check(
+                    name, shape: try model.parameter(named: name).tensor.shape, bits: scheme.bits,
+                    groupSize: scheme.groupSize)
+            }
+        }
         var current = model
         var layers: [LayerReconstruction] = []
         var scales: [String: WeightScales] = [:]
@@ -83,8 +96,14 @@ public struct QuantizeRewriter: Rewriter {
         for name in names {
             guard let weightScales = scales[name] else { continue }
             let values = try current.parameter(named: name).tensor.floatValues()
-            try QuantizedGraphEdits.dequantizeWeight(
-                name, levels: weightScales.levels(of: values), scales: weightScales, in: &current)
+            if compressedTensors {
+                try CompressedTensorsQuantization.store(
+                    name, levels: weightScales.levels(of: values), scales: weightScales.scales, bits: scheme.bits,
+                    groupSize: scheme.groupSize, in: &current)
+            } else {
+                try QuantizedGraphEdits.dequantizeWeight(
+                    name, levels: weightScales.levels(of: values), scales: weightScales, in: &current)
+            }
             if !swept.contains(name) {
                 let zeros = values.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }
                 layers.append(

@@ -71,6 +71,11 @@ package enum QuantizedGraphEdits {
             node("DequantizeLinear", name: name + "_dequantize", inputs: inputs, outputs: [name], attributes: attributes),
             at: 0)
         model.graph = graph
+        model.quantizedWeights[name] = QuantizedWeight(
+            name: name, shape: scales.shape, bits: scales.scheme.bits, groupSize: scales.blockSize,
+            format: "dequantize-linear", parts: added.map(\.name).filter { model[$0] != nil },
+            bytesOutsideParameters: fourBit ? quantizedMessage.rawData.count : 0,
+            zeros: levels.reduce(0) { $0 + ($1 == 0 ? 1 : 0) })
     }
 
     /// 4-bit values two to a byte, the first in the low nibble (ONNX's INT4 layout); an odd count pads with 0.
@@ -208,5 +213,8 @@ extension QuantizedGraphEdits {
                 attributes: [intAttribute("axis", 0)]),
             at: 0)
         model.graph = graph
+        model.quantizedWeights[name] = QuantizedWeight(
+            name: name, shape: [values.count], bits: 32, groupSize: 0, format: "dequantize-linear",
+            parts: [quantizedName, scaleName], zeros: levels.reduce(0) { $0 + ($1 == 0 ? 1 : 0) })
     }
 }

@@ -51,7 +51,13 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Also write the report as JSON to this file.")
     var report: String?
 
-    @Flag(help: "Overwrite the output and report files if they exist.")
+    @Option(
+        help: ArgumentHelp(
+            "Also write the report as a self-contained HTML page (charts of sparsity and per-stage fidelity, tensor table).",
+            valueName: "path"))
+    var htmlReport: String?
+
+    @Flag(help: "Overwrite the output and report files (--report, --html-report) if they exist.")
     var force = false
 
     @Option(
@@ -82,6 +88,8 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var plugins: PluginOptions
 
     @OptionGroup(title: "Budgets") var budget: BudgetFlags
+
+    @OptionGroup(title: "Fidelity per stage") var fidelity: FidelityFlags
 
     func validate() throws {
         if list { return }
@@ -160,6 +168,8 @@ struct RunCommand: ParsableCommand {
             latency: measureLatency ? PruneJob.LatencyOptions() : nil, seed: execution.seed,
             threads: execution.threadCount)
         job.storage = storage
+        job.stageFidelity = fidelity.options
+        job.htmlReportFile = htmlReport.map { URL(fileURLWithPath: $0) }
         return job
     }
 }

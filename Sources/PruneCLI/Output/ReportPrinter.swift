@@ -66,6 +66,7 @@ enum ReportPrinter {
                     + String(format: "%.3f ms → %.3f ms", row.medianSecondsBefore * 1e3, row.medianSecondsAfter * 1e3)
                     + speedup + spread)
         }
+        if let fidelity = report.fidelity { lines += Self.lines(for: fidelity) }
         for stage in report.stages {
             for target in stage.targets where target.skipReason != nil {
                 lines.append("skipped \(target.name): \(target.skipReason!)")
@@ -87,9 +88,22 @@ enum ReportPrinter {
     }
 
     /// `1.2 KiB` for a dense tensor, `1.2 KiB sparse-coo` for a sparse one, `–` when unknown.
+    /// `fidelity (cosine vs the dense model, 512 samples of eval/): dense 1.0000`, then one line per stage with what
+    /// it cost.
+    static func lines(for fidelity: PruneReport.FidelityReport) -> [String] {
+        let head =
+            "fidelity (\(fidelity.metric) vs the dense model, \(Format.count(fidelity.samples)) samples of "
+            + "\(fidelity.data)): dense " + String(format: "%.4f", fidelity.dense)
+        return [head]
+            + zip(fidelity.stages, fidelity.costs).map { stage, cost in
+                "  after stage '\(stage.stage)': " + String(format: "%.4f (%+.4f)", stage.fidelity, -cost)
+            }
+    }
+
     static func stored(_ size: PruneReport.StoredSize?) -> String {
         guard let size else { return "–" }
-        return size.format == "dense" ? Format.bytes(size.bytes) : "\(Format.bytes(size.bytes)) \(size.format)"
+        let bits = size.bits.map { "int\($0) " } ?? ""
+        return size.format == "dense" ? Format.bytes(size.bytes) : "\(Format.bytes(size.bytes)) \(bits)\(size.format)"
     }
 
     /// What was asked, answered first: per stage, how many of its candidates were pruned, and the rule that chose

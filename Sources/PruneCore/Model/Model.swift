@@ -13,6 +13,8 @@ public struct Model: Sendable {
     public var sourceURL: URL?
     /// The format's graph, when the file has one (ONNX); structural rewriters replace it with the edited graph.
     public var graph: (any ModelGraph)?
+    /// Weights stored as integers by a quantising rewriter, by their old names (``QuantizedWeight``).
+    public var quantizedWeights: [String: QuantizedWeight] = [:]
     private var indexByName: [String: Int]
 
     /// Creates a model from parameters with distinct names.

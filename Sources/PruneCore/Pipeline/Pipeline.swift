@@ -43,6 +43,7 @@ public struct Pipeline: Sendable {
             report.recalibrated = recalibrated
             current = next
             reports.append(report)
+            try context.stageFinished?(stage.name, current)
         }
         context.progress.finish()
         return PipelineResult(model: current, stages: reports)

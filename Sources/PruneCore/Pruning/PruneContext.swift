@@ -22,6 +22,9 @@ public struct PruneContext: Sendable {
     /// Collects the pipeline's calibration statistics on another model (the input of a stage with
     /// ``Stage/recalibrate``); nil when the caller cannot (no calibration batches).
     public var recalibrate: (@Sendable (Model) throws -> CalibrationStatistics)? = nil
+    /// Called by ``Pipeline/run(on:context:)`` with each stage's name and the model it produced (e.g. to measure
+    /// what the stage cost); an error stops the pipeline.
+    public var stageFinished: (@Sendable (_ stage: String, _ model: Model) throws -> Void)? = nil
 
     /// Creates a context for `model`.
     public init(

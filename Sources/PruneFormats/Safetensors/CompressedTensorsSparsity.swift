@@ -40,12 +40,13 @@ package enum CompressedTensorsSparsity {
         var config: Config?
     }
 
-    /// Whether a parameter can be stored compressed: a floating-point rank-2 `….weight` (what the library
-    /// compresses).
-    static func isEligible(_ parameter: Parameter) -> Bool {
-        parameter.name.hasSuffix(".weight") && parameter.name.count > ".weight".count
-            && parameter.tensor.shape.count == 2 && parameter.tensor.dtype.isFloatingPoint
-            && parameter.tensor.elementCount > 0
+    /// Whether a parameter can be stored compressed: a rank-2 `….weight` holding floats, or the int8 levels of an
+    /// `int-quantized` weight (the library compresses the quantised `weight` the same way, values int8).
+    static func isEligible(_ parameter: Parameter, in model: Model) -> Bool {
+        let floats = parameter.tensor.dtype.isFloatingPoint
+        let levels = parameter.tensor.dtype == .i8 && model.quantizedWeights[parameter.name]?.format == "int-quantized"
+        return parameter.name.hasSuffix(".weight") && parameter.name.count > ".weight".count
+            && parameter.tensor.shape.count == 2 && (floats || levels) && parameter.tensor.elementCount > 0
     }
 
     /// The bytes of a weight in the bitmask layout.
@@ -59,6 +60,10 @@ package enum CompressedTensorsSparsity {
     /// than dense. When every chosen weight is 2:4 along its rows, the format is `sparse-24-bitmask` (no row
     /// offsets); otherwise `sparse-bitmask`.
     package static func plan(_ model: Model, storage: TensorStorage) -> Plan {
+        let dense = Plan(
+            entries: model.parameters.map(SafetensorsWriter.Entry.init), stored: model.parameters.map(StoredTensor.dense),
+            config: nil)
+        guard storage != .dense else { return dense }
         var chosen = Set<String>()
         var zeros = 0
         var elements = 0
@@ -67,14 +72,12 @@ package enum CompressedTensorsSparsity {
             let nonzeros = SparseStorage.nonzeroCount(of: tensor)
             zeros += tensor.elementCount - nonzeros
             elements += tensor.elementCount
-            guard storage != .dense, isEligible(parameter), nonzeros < tensor.elementCount else { continue }
+            guard isEligible(parameter, in: model), nonzeros < tensor.elementCount else { continue }
             let sparseBytes = bitmaskBytes(
                 rows: tensor.shape[0], columns: tensor.shape[1], nonzeros: nonzeros, dtype: tensor.dtype)
             if storage == .sparse || sparseBytes < tensor.byteCount { chosen.insert(parameter.name) }
         }
-        guard !chosen.isEmpty else {
-            return Plan(entries: model.parameters.map(SafetensorsWriter.Entry.init), stored: model.parameters.map(StoredTensor.dense), config: nil)
-        }
+        guard !chosen.isEmpty else { return dense }
         var twoFour: [String: (values: [UInt8], bitmask: [UInt8])] = [:]
         for parameter in model.parameters where chosen.contains(parameter.name) {
             guard let form = SparseStorage.twoFour(of: parameter.tensor) else {
@@ -134,11 +137,14 @@ package enum CompressedTensorsSparsity {
 
     /// The `config.json` to write: `base` (the input's `config.json`, when there is one) with its
     /// `quantization_config` given the keys compressed-tensors' `ModelCompressor.update_config` writes
-    /// (`quant_method`, `version`, `sparsity_config`, `transform_config` when absent); other keys of `base`,
+    /// (`quant_method`, `version`, `sparsity_config` — `{}` without sparse weights —, `transform_config` when
+    /// absent, and with `quantization` its `config_groups`, `format`, `ignore`, …); other keys of `base`,
     /// including quantisation settings already under `quantization_config`, are kept. Sorted keys, indent 2.
     ///
     /// - Throws: `PruneError.Kind.corruptFile` naming `base` when it is not a JSON object of at most 16 MiB.
-    package static func configJSON(_ config: Config, base: URL?) throws -> [UInt8] {
+    package static func configJSON(
+        _ config: Config?, quantization: CompressedTensorsQuantization.Config? = nil, base: URL?
+    ) throws -> [UInt8] {
         var root: [String: Any] = [:]
         if let base {
             let data = try Data(contentsOf: base, options: .mappedIfSafe)
@@ -149,11 +155,16 @@ package enum CompressedTensorsSparsity {
             }
             root = object
         }
-        var quantization = root["quantization_config"] as? [String: Any] ?? [:]
-        quantization["quant_method"] = "compressed-tensors"
-        quantization["version"] = libraryVersion
-        if quantization["transform_config"] == nil { quantization["transform_config"] = [String: Any]() }
-        quantization["sparsity_config"] = [
+        var settings = root["quantization_config"] as? [String: Any] ?? [:]
+        settings["quant_method"] = "compressed-tensors"
+        settings["version"] = libraryVersion
+        if settings["transform_config"] == nil { settings["transform_config"] = [String: Any]() }
+        if let keys = quantization?.keys { settings.merge(keys) { $1 } }
+        guard let config else {
+            settings["sparsity_config"] = [String: Any]()
+            return try encoded(root, settings)
+        }
+        settings["sparsity_config"] = [
             "format": config.format,
             "global_sparsity": config.globalSparsity,
             "ignore": [String](),
@@ -161,7 +172,12 @@ package enum CompressedTensorsSparsity {
             "sparsity_structure": config.format == "sparse-24-bitmask" ? "2:4" : "unstructured",
             "targets": config.targets,
         ] as [String: Any]
-        root["quantization_config"] = quantization
+        return try encoded(root, settings)
+    }
+
+    private static func encoded(_ base: [String: Any], _ settings: [String: Any]) throws -> [UInt8] {
+        var root = base
+        root["quantization_config"] = settings
         let data = try JSONSerialization.data(
             withJSONObject: root, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return [UInt8](data) + [0x0A]

@@ -45,21 +45,32 @@ public struct SafetensorsDocument: ModelDocument {
         return try SafetensorsWriter.write(model, to: url, metadata: metadata, overwrite: overwrite, sources: [self.url])
     }
 
-    /// A `Compressed weights` section when the file holds weights in a compressed-tensors sparse layout.
+    /// `Compressed weights` and `Quantised weights` sections when the file holds weights in compressed-tensors
+    /// sparse or quantised layouts.
     public func inspectionSections() -> [InspectionSection] {
         let compressed = CompressedTensorsInspection(
             model: model, configFormat: CompressedTensorsInspection.configFormat(beside: url))
-        return compressed.section().map { [$0] } ?? []
+        let quantized = CompressedTensorsQuantizedInspection(
+            model: model, scheme: CompressedTensorsQuantizedInspection.configScheme(beside: url))
+        return [compressed.section(), quantized.section()].compactMap { $0 }
     }
 
-    /// Weights stored in a compressed-tensors sparse layout are seen as their parts, not as weights.
+    /// Weights stored in a compressed-tensors sparse or quantised layout are seen as their parts, not as weights.
     public var warnings: [String] {
         let compressed = CompressedTensorsInspection(model: model, configFormat: nil)
-        guard !compressed.weights.isEmpty else { return [] }
-        return [
-            "\(url.path): \(compressed.weights.count) weights are stored in a compressed-tensors sparse layout; "
-                + "PruneKit sees their parts (values, bitmask), not the weights, so prune the dense checkpoint"
-        ]
+        let quantized = CompressedTensorsQuantizedInspection(model: model, scheme: nil)
+        var warnings: [String] = []
+        if !compressed.weights.isEmpty {
+            warnings.append(
+                "\(url.path): \(compressed.weights.count) weights are stored in a compressed-tensors sparse layout; "
+                    + "PruneKit sees their parts (values, bitmask), not the weights, so prune the dense checkpoint")
+        }
+        if !quantized.weights.isEmpty {
+            warnings.append(
+                "\(url.path): \(quantized.weights.count) weights are stored quantised (compressed-tensors); PruneKit "
+                    + "sees their parts (integers, scales) and leaves them alone, so prune the float checkpoint")
+        }
+        return warnings
     }
 
     /// Writes `model` with `options`; sparse storage uses the compressed-tensors layout
@@ -123,7 +134,8 @@ public enum SafetensorsWriter {
 
     /// Writes `model` to `url` atomically; with sparse `options.storage`, pruned layer weights go in the
     /// compressed-tensors sparse layout and its `sparsity_config` goes into the `config.json` beside `url`
-    /// (``CompressedTensorsSparsity``).
+    /// (``CompressedTensorsSparsity``). Weights a rewriter quantised are already in the model in the library's
+    /// layout (``CompressedTensorsQuantization``); their scheme goes into the same `config.json`.
     ///
     /// - Throws: as ``write(_:to:metadata:overwrite:sources:)``, and `.outputExists` for a `config.json` that
     ///   exists without `options.overwrite` or is the input's own.
@@ -131,14 +143,10 @@ public enum SafetensorsWriter {
         _ model: Model, to url: URL, options: WriteOptions, sources: [URL]
     ) throws -> WriteSummary {
         let metadata = model.metadata.merging(options.metadata) { $1 }
-        guard options.storage != .dense else {
-            let bytes = try write(
-                model.parameters.map(Entry.init), to: url, metadata: metadata, overwrite: options.overwrite,
-                sources: sources)
-            return WriteSummary(bytesWritten: bytes, files: [url], tensors: model.parameters.map(StoredTensor.dense))
-        }
+        let quantization = try CompressedTensorsQuantization.Config(model)
         let plan = CompressedTensorsSparsity.plan(model, storage: options.storage)
-        guard let config = plan.config else {
+        let config = plan.config
+        guard config != nil || quantization != nil else {
             let bytes = try write(plan.entries, to: url, metadata: metadata, overwrite: options.overwrite, sources: sources)
             return WriteSummary(bytesWritten: bytes, files: [url], tensors: plan.stored)
         }
@@ -147,7 +155,7 @@ public enum SafetensorsWriter {
         try AtomicFileWriter.checkDestination(
             configURL.standardizedFileURL, overwrite: options.overwrite, sources: sources + inputConfigs)
         let configBytes = try CompressedTensorsSparsity.configJSON(
-            config, base: inputConfigs.first { FileManager.default.fileExists(atPath: $0.path) })
+            config, quantization: quantization, base: inputConfigs.first { FileManager.default.fileExists(atPath: $0.path) })
         var bytes = try write(plan.entries, to: url, metadata: metadata, overwrite: options.overwrite, sources: sources)
         bytes += try AtomicFileWriter.write(
             to: configURL, overwrite: options.overwrite, sources: sources + inputConfigs

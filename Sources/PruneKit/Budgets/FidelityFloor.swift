@@ -51,15 +51,26 @@ public struct FidelityProbe {
     /// - Parameter labels: the tensor of integer labels, required for `accuracy`.
     /// - Throws: `PruneError` when the data does not fit the model or accuracy has no labels.
     public init(denseModel: URL, data dataURL: URL, labels: String?, metric: SensitivityCurves.Metric, threads: Int) throws {
+        try self.init(
+            dense: try ONNXGraph(contentsOf: denseModel), name: denseModel.lastPathComponent, data: dataURL,
+            labels: labels, metric: metric, threads: threads)
+    }
+
+    /// Prepares a probe of the dense model's `graph` (named `name` in messages) over `dataURL`.
+    ///
+    /// - Throws: `PruneError` when the data does not fit the model or accuracy has no labels.
+    public init(
+        dense graph: ONNXGraph, name: String, data dataURL: URL, labels: String?, metric: SensitivityCurves.Metric,
+        threads: Int
+    ) throws {
         if metric == .accuracy, labels == nil {
             throw PruneError(.invalidInput, "accuracy needs the name of the labels tensor in \(dataURL.path)")
         }
-        let graph = try ONNXGraph(contentsOf: denseModel)
         let dense = try Interpreter(graph: graph, options: .init(threads: threads))
         let batchSize = EvaluationData.batchSize(requested: nil, for: graph, fallback: 32)
         let data = try EvaluationData(
             url: dataURL, batchSize: batchSize, labels: metric == .accuracy ? labels : nil, inputNames: graph.inputNames)
-        self.meter = try FidelityMeter(reference: dense, name: denseModel.lastPathComponent, data: data)
+        self.meter = try FidelityMeter(reference: dense, name: name, data: data)
         self.metric = metric
         self.threads = threads
     }
@@ -71,8 +82,20 @@ public struct FidelityProbe {
     ///
     /// - Throws: `PruneError` from loading or running the model.
     public func measure(_ file: URL) throws -> Double {
-        let model = try Interpreter(graph: try ONNXGraph(contentsOf: file), options: .init(threads: threads))
-        let (agreement, accuracy) = try meter.measure(model, name: file.lastPathComponent)
+        try measure(graph: try ONNXGraph(contentsOf: file), name: file.lastPathComponent)
+    }
+
+    /// The metric's value for the model `graph` (named `name` in messages).
+    ///
+    /// - Throws: `PruneError` from running the model.
+    public func measure(graph: ONNXGraph, name: String) throws -> Double {
+        let model = try Interpreter(graph: graph, options: .init(threads: threads))
+        let (agreement, accuracy) = try meter.measure(model, name: name)
         return metric.value(agreement: agreement, accuracy: accuracy)
+    }
+
+    /// The dense model's own value of the metric: 1 for agreement and cosine, its accuracy for accuracy.
+    public var denseValue: Double {
+        metric == .accuracy ? (meter.referenceAccuracy?.value ?? 0) : 1
     }
 }

@@ -42,8 +42,8 @@ extension PruneReport {
             yDomain: LinearScale.nice(min(0, values.min() ?? 0)...max(1, values.max() ?? 1)))
     }
 
-    /// A self-contained HTML page of the run: totals, the per-layer sparsity chart and table, and the fidelity per
-    /// stage when given.
+    /// A self-contained HTML page of the run: totals, the per-layer sparsity chart and table (with stored bytes), and
+    /// the fidelity per stage when given (`prune run --html-report` passes the measured ``fidelity``).
     public func htmlPage(fidelity: [StageFidelity] = [], metric: String = "agreement") -> HTMLPage {
         var page = HTMLPage(title: "Pruning report: \(input.path)")
         let macsText = macs.map { ", MACs \($0.before) → \($0.after)" } ?? ""
@@ -56,13 +56,29 @@ extension PruneReport {
         if !fidelity.isEmpty {
             page.add(.chart(Self.fidelityChart(fidelity, metric: metric).element(), caption: "Fidelity per stage"))
         }
+        if let report = self.fidelity {
+            page.add(
+                .table(
+                    header: ["model", report.metric, "cost"],
+                    rows: [["dense", String(format: "%.4f", report.dense), ""]]
+                        + zip(report.stages, report.costs).map { stage, cost in
+                            ["after '\(stage.stage)'", String(format: "%.4f", stage.fidelity), String(format: "%.4f", cost)]
+                        }))
+        }
         page.add(.heading("Tensors"))
         page.add(
             .table(
-                header: ["tensor", "shape before", "shape after", "params before", "params after", "zeros after"],
+                header: [
+                    "tensor", "shape before", "shape after", "params before", "params after", "zeros after",
+                    "bytes before", "bytes after", "stored as",
+                ],
                 rows: tensors.map { row in
-                    [row.name, "\(row.shapeBefore)", "\(row.shapeAfter)", "\(row.parametersBefore)",
-                     "\(row.parametersAfter)", "\(row.zerosAfter)"]
+                    let stored = row.storageAfter.map { size in
+                        (size.bits.map { "int\($0) " } ?? "") + size.format
+                    }
+                    return [row.name, "\(row.shapeBefore)", "\(row.shapeAfter)", "\(row.parametersBefore)",
+                     "\(row.parametersAfter)", "\(row.zerosAfter)", row.storageBefore.map { "\($0.bytes)" } ?? "–",
+                     row.storageAfter.map { "\($0.bytes)" } ?? "–", stored ?? "–"]
                 }))
         return page
     }

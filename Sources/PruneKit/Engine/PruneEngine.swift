@@ -84,6 +84,11 @@ public struct PruneEngine: Sendable {
             statistics: statistics, calibrationBatches: try CalibrationStep.batches(job.calibration, for: pipeline))
         context.recalibrate = Recalibration.collector(
             job.calibration, for: pipeline, threads: job.threads, progress: progress)
+        let fidelity = try job.stageFidelity.map {
+            try StageFidelityStep(
+                model: document.model, input: job.input, options: $0, threads: job.threads, progress: progress)
+        }
+        context.stageFinished = fidelity?.hook
         let result = try pipeline.run(on: document.model, context: context)
         ReconstructionWarnings.worsenedOutputs(in: result.stages).forEach(warn)
 
@@ -112,7 +117,9 @@ public struct PruneEngine: Sendable {
                 select: stages.reduce(0) { $0 + $1.selectionSeconds },
                 rewrite: stages.reduce(0) { $0 + $1.rewriteSeconds }, analyse: analyseTime.seconds,
                 save: saveTime.seconds, total: 0))
-        report.recordStorage(before: document.storedTensors, after: summary.tensors)
+        report.recordStorage(
+            before: document.storedTensors, after: summary.tensors, quantized: result.model.quantizedWeights)
+        report.fidelity = fidelity?.report
         report.macs = ONNXCompute.macs(of: document.model).flatMap { before in
             ONNXCompute.macs(of: result.model).map { PruneReport.Change(before: before, after: $0) }
         }
@@ -125,6 +132,14 @@ public struct PruneEngine: Sendable {
             report.latency = try LatencyStep.measure(job, options: latency, progress: progress)
         }
         report.phases.total = (clock.now - started).seconds
+        if let htmlReportFile = job.htmlReportFile {
+            let page = report.htmlPage(
+                fidelity: report.fidelity?.chartRows ?? [], metric: report.fidelity?.metric ?? "agreement"
+            ).render()
+            _ = try AtomicFileWriter.write(to: htmlReportFile, overwrite: job.overwrite, sources: [job.input]) { sink in
+                try sink.write(Array(page.utf8))
+            }
+        }
         if let reportFile = job.reportFile {
             let text = try report.json()
             _ = try AtomicFileWriter.write(to: reportFile, overwrite: job.overwrite, sources: [job.input]) { sink in
@@ -153,7 +168,7 @@ public struct PruneEngine: Sendable {
 enum OutputCheck {
     static func refuseClobbering(_ job: PruneJob) throws {
         let input = job.input.standardizedFileURL.path
-        for url in [job.output] + (job.reportFile.map { [$0] } ?? []) {
+        for url in [job.output] + [job.reportFile, job.htmlReportFile].compactMap({ $0 }) {
             if url.standardizedFileURL.path == input {
                 throw PruneError(.outputExists, "\(url.path) is the input file; PruneKit never modifies its inputs")
             }
@@ -161,8 +176,10 @@ enum OutputCheck {
                 throw PruneError(.outputExists, "\(url.path) already exists", hint: .allowOverwrite)
             }
         }
-        if job.reportFile?.standardizedFileURL.path == job.output.standardizedFileURL.path {
-            throw PruneError(.invalidInput, "the report and the pruned model would be the same file (\(job.output.path))")
+        let paths = [job.output, job.reportFile, job.htmlReportFile].compactMap { $0?.standardizedFileURL.path }
+        if Set(paths).count < paths.count {
+            throw PruneError(
+                .invalidInput, "the pruned model, --report and --html-report must be different files (\(paths.joined(separator: ", ")))")
         }
         // Regular files only (never a device or FIFO), and an extension whose format the input can become.
         try ModelFiles.checkOutput(job.output, input: job.input, overwrite: job.overwrite)

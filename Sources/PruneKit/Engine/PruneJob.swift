@@ -67,6 +67,10 @@ public struct PruneJob: Sendable {
     public var threads: Int
     /// How the output stores its tensors (dense by default; `Docs/Compression.md`).
     public var storage: TensorStorage = .dense
+    /// Measure the model after every stage against the dense model, when set (ONNX only; ``StageFidelityOptions``).
+    public var stageFidelity: StageFidelityOptions?
+    /// Also write the report as a self-contained HTML page here (``PruneReport/htmlPage(fidelity:metric:)``).
+    public var htmlReportFile: URL?
 
     /// Creates a job.
     public init(

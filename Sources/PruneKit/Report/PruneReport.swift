@@ -47,6 +47,8 @@ public struct PruneReport: Sendable, Codable, Hashable {
         public var storageBefore: StoredSize?
         /// How it is stored in the output, when one was written.
         public var storageAfter: StoredSize?
+        /// Its element type after the run when a rewriter changed it (`int8`, `int4` for a quantised weight).
+        public var dtypeAfter: String?
     }
 
     /// Sums over all parameters.
@@ -213,6 +215,8 @@ public struct PruneReport: Sendable, Codable, Hashable {
     public var latency: [LatencyRow]?
     /// The per-target sparsities a budget chose and what they reached (`prune run --target`), when budgeted.
     public var budget: BudgetReport?
+    /// With `--fidelity-data` only: the fidelity of the model after each stage against the dense model.
+    public var fidelity: FidelityReport?
 
     /// Assembles a report by comparing the model before and after a run.
     ///
@@ -222,9 +226,19 @@ public struct PruneReport: Sendable, Codable, Hashable {
     ) -> (rows: [TensorRow], totals: Totals) {
         let rows = try! ParallelFor.map(before.parameters.count, threads: threads) { i in
             let old = before.parameters[i]
-            let new = after[old.name] ?? old
             let zerosBefore = old.tensor.zeroCount()
             old.tensor.releaseResidentPages()
+            // A quantised weight lives on under other names (its integer values and scales): follow it.
+            if let record = after.quantizedWeights[old.name] {
+                var row = TensorRow(
+                    name: old.name, dtype: old.tensor.dtype.rawValue, shapeBefore: old.tensor.shape,
+                    shapeAfter: record.shape, parametersBefore: old.tensor.elementCount,
+                    parametersAfter: record.shape.reduce(1, *), zerosBefore: zerosBefore, zerosAfter: record.zeros,
+                    changed: true)
+                row.dtypeAfter = record.dtype
+                return row
+            }
+            let new = after[old.name] ?? old
             let changed =
                 !new.tensor.isUnmodified || new.tensor.shape != old.tensor.shape || new.tensor.bytes !== old.tensor.bytes
             let zerosAfter = changed ? new.tensor.zeroCount() : zerosBefore
