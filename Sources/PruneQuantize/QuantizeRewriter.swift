@@ -16,6 +16,9 @@ import PruneStructure
 /// yet quantised — with a selection in the same stage this is SparseGPT's joint sparse + quantised mode. Weights
 /// the sweep cannot handle (shared by several nodes, 3-D convolutions) are rounded to nearest and reported.
 ///
+/// With `embeddings`, the stage also stores every embedding table (an initializer only `Gather` reads, along axis
+/// 0) as int8 per row, dequantising only the gathered rows (``EmbeddingQuantization``), before any GPTQ sweep.
+///
 /// The result is run through the interpreter before it is returned (``RewriteVerification``); a model it cannot
 /// verify is refused.
 public struct QuantizeRewriter: Rewriter {
@@ -35,10 +38,16 @@ public struct QuantizeRewriter: Rewriter {
     public var damp: Double
     /// Columns per block of GPTQ's sweep.
     public var blockSize: Int
+    /// Whether embedding tables read by Gather are stored as int8 per row too.
+    public var quantizesEmbeddings: Bool
 
     /// Creates the rewriter.
-    public init(scheme: WeightQuantization, method: Method = .nearest, damp: Double = 0.01, blockSize: Int = 128) {
+    public init(
+        scheme: WeightQuantization, method: Method = .nearest, damp: Double = 0.01, blockSize: Int = 128,
+        quantizesEmbeddings: Bool = false
+    ) {
         self.scheme = scheme
+        self.quantizesEmbeddings = quantizesEmbeddings
         self.method = method
         self.damp = damp
         self.blockSize = max(1, blockSize)
@@ -62,6 +71,10 @@ public struct QuantizeRewriter: Rewriter {
                 values: tensor.floatValues(), shape: tensor.shape, layout: layout, scheme: scheme)
             // GPTQ removes the selected weights itself, compensating their error in the same sweep.
             if method == .nearest { try current.setTensor(tensor, for: name) }
+        }
+        if quantizesEmbeddings {
+            // First, so that GPTQ's Hessians see the quantised embeddings, as they see earlier quantised layers.
+            layers += try EmbeddingQuantization.quantizeTables(excluding: Set(names), in: &current)
         }
         var swept = Set<String>()
         if method == .gptq {
