@@ -16,8 +16,9 @@ import PruneStructure
 /// yet quantised — with a selection in the same stage this is SparseGPT's joint sparse + quantised mode. Weights
 /// the sweep cannot handle (shared by several nodes, 3-D convolutions) are rounded to nearest and reported.
 ///
-/// With `embeddings`, the stage also stores every embedding table (an initializer only `Gather` reads, along axis
-/// 0) as int8 per row, dequantising only the gathered rows (``EmbeddingQuantization``), before any GPTQ sweep.
+/// With `embeddingBits`, the stage also stores every embedding table (an initializer only `Gather` reads, along
+/// axis 0) as int8 or int4 per row, dequantising only the gathered rows (``EmbeddingQuantization``), before any
+/// GPTQ sweep.
 ///
 /// The result is run through the interpreter before it is returned (``RewriteVerification``); a model it cannot
 /// verify is refused.
@@ -38,16 +39,16 @@ public struct QuantizeRewriter: Rewriter {
     public var damp: Double
     /// Columns per block of GPTQ's sweep.
     public var blockSize: Int
-    /// Whether embedding tables read by Gather are stored as int8 per row too.
-    public var quantizesEmbeddings: Bool
+    /// Bits (8 or 4) per entry of the embedding tables read by Gather, stored per row too; nil leaves them float.
+    public var embeddingBits: Int?
 
     /// Creates the rewriter.
     public init(
         scheme: WeightQuantization, method: Method = .nearest, damp: Double = 0.01, blockSize: Int = 128,
-        quantizesEmbeddings: Bool = false
+        embeddingBits: Int? = nil
     ) {
         self.scheme = scheme
-        self.quantizesEmbeddings = quantizesEmbeddings
+        self.embeddingBits = embeddingBits
         self.method = method
         self.damp = damp
         self.blockSize = max(1, blockSize)
@@ -72,9 +73,9 @@ public struct QuantizeRewriter: Rewriter {
             // GPTQ removes the selected weights itself, compensating their error in the same sweep.
             if method == .nearest { try current.setTensor(tensor, for: name) }
         }
-        if quantizesEmbeddings {
+        if let embeddingBits {
             // First, so that GPTQ's Hessians see the quantised embeddings, as they see earlier quantised layers.
-            layers += try EmbeddingQuantization.quantizeTables(excluding: Set(names), in: &current)
+            layers += try EmbeddingQuantization.quantizeTables(bits: embeddingBits, excluding: Set(names), in: &current)
         }
         var swept = Set<String>()
         if method == .gptq {

@@ -8,8 +8,8 @@ import PruneTestSupport
 private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appending(path: "Fixtures")
 
 /// The `quantize` rewriter with embeddings on, applied with no layer weight selected.
-private func quantizeEmbeddings(_ model: Model) throws -> RewriteResult {
-    try QuantizeRewriter(scheme: try WeightQuantization(bits: 8, groupSize: 0), quantizesEmbeddings: true)
+private func quantizeEmbeddings(_ model: Model, bits: Int = 8) throws -> RewriteResult {
+    try QuantizeRewriter(scheme: try WeightQuantization(bits: 8, groupSize: 0), embeddingBits: bits)
         .rewrite(model, applying: Selection(entries: []), in: PruneContext(model: model, threads: 1))
 }
 
@@ -52,34 +52,71 @@ private func document(_ builder: GraphBuilder, in directory: TemporaryDirectory)
         #expect(proto.node[0].name == "lookup" && proto.node[0].input == ["table_quantized", "ids"])
     }
 
+    /// int4: rows [7, −3.5, 1, 0] (scale 1) and [14, −2.5, 0, −14] (scale 2); byte j of a row holds q + 8 of
+    /// columns j (low nibble) and j + 2 (high nibble).
+    @Test func fourBitLevelsAndPackingByHand() throws {
+        var builder = GraphBuilder()
+        builder.input("ids", elemType: 7)
+        builder.initializer("table", shape: [2, 4], floats: [7, -3.5, 1, 0, 14, -2.5, 0, -14])
+        builder.node("Gather", ["table", "ids"], ["rows"], name: "lookup")
+        builder.output("rows")
+        let directory = try TemporaryDirectory()
+        let result = try quantizeEmbeddings(try document(builder, in: directory), bits: 4)
+        let packed = try result.model.parameter(named: "table_quantized").tensor
+        #expect(packed.dtype == .u8 && packed.shape == [2, 2])
+        // Levels [7, −4, 1, 0] and [7, −1, 0, −7] (−3.5 → −4, −1.25 → −1).
+        #expect(packed.floatValues() == [0x9F, 0x84, 0x8F, 0x17])
+        #expect(try result.model.parameter(named: "table_scale").tensor.floatValues() == [1, 2])
+        let rows = try Interpreter(graph: ONNXGraph.of(result.model))
+            .run(["ids": RuntimeTensor(shape: [2], int64s: [1, 0])])["rows"]!
+        #expect(rows.shape == [2, 4])
+        #expect(rows.floatValues() == [14, -2, 0, -14, 7, -4, 1, 0])
+    }
+
+    /// An odd row width cannot share bytes between the halves: the table falls back to int8 and says so.
+    @Test func fourBitOddWidthFallsBackToInt8() throws {
+        var builder = GraphBuilder()
+        builder.input("ids", elemType: 7)
+        builder.initializer("table", shape: [2, 3], floats: [1, 2, 3, 4, 5, 6])
+        builder.node("Gather", ["table", "ids"], ["rows"])
+        builder.output("rows")
+        let directory = try TemporaryDirectory()
+        let result = try quantizeEmbeddings(try document(builder, in: directory), bits: 4)
+        #expect(try result.model.parameter(named: "table_quantized").tensor.dtype == .i8)
+        #expect(result.layers.first?.note?.contains("int8 per row (4-bit rows need an even width") == true)
+    }
+
     /// The written graph, run by the interpreter, against ONNX Runtime on an independently quantised model.
-    @Test func interpreterMatchesONNXRuntime() throws {
+    @Test(arguments: [8, 4]) func interpreterMatchesONNXRuntime(bits: Int) throws {
         let model = try ONNXDocument(url: fixtures.appending(path: "embedding.onnx")).model
+        let suffix = bits == 4 ? "_int4" : ""
         let io = try CalibrationData.batch(
             in: fixtures.appending(path: "embedding_io.safetensors"),
-            inputs: ["ids", "positions", "y", "word_levels", "word_scales"])
-        let result = try quantizeEmbeddings(model)
+            inputs: ["ids", "positions", "y" + suffix, "word_levels" + suffix, "word_scales" + suffix])
+        let result = try quantizeEmbeddings(model, bits: bits)
         #expect(Set(result.layers.map(\.layer)) == ["word", "position"])
         #expect(try result.model.parameter(named: "w").tensor.dtype == .f32, "a MatMul weight is not a table")
-        #expect(try result.model.parameter(named: "word_quantized").tensor.floatValues() == io["word_levels"]!.floatValues())
-        #expect(try result.model.parameter(named: "word_scale").tensor.floatValues() == io["word_scales"]!.floatValues())
+        #expect(try result.model.parameter(named: "word_scale").tensor.floatValues() == io["word_scales" + suffix]!.floatValues())
+        if bits == 8 {
+            #expect(try result.model.parameter(named: "word_quantized").tensor.floatValues() == io["word_levels"]!.floatValues())
+        }
         let output = try Interpreter(graph: ONNXGraph.of(result.model))
             .run(["ids": io["ids"]!, "positions": io["positions"]!])["y"]!
         #expect(output.shape == [2, 5, 3])
-        #expect(close(output.floatValues(), io["y"]!.floatValues()))
+        #expect(close(output.floatValues(), io["y" + suffix]!.floatValues()))
     }
 
     /// ONNX Runtime loads the written file and computes what it computes on the independently quantised model.
-    @Test func onnxRuntimeRunsTheWrittenFile() throws {
+    @Test(arguments: [8, 4]) func onnxRuntimeRunsTheWrittenFile(bits: Int) throws {
         let python = try TestPython.required()
         let document = try ONNXDocument(url: fixtures.appending(path: "embedding.onnx"))
-        let result = try quantizeEmbeddings(document.model)
+        let result = try quantizeEmbeddings(document.model, bits: bits)
         let directory = try TemporaryDirectory()
         let written = directory.file("quantized.onnx")
         _ = try document.write(result.model, to: written, metadata: [:], overwrite: false)
+        let reference = fixtures.appending(path: bits == 4 ? "embedding_reference_int4.onnx" : "embedding_reference.onnx")
         let compare = try TestPython.run(
-            python,
-            [TestPython.script("ort_compare.py").path, fixtures.appending(path: "embedding_reference.onnx").path, written.path])
+            python, [TestPython.script("ort_compare.py").path, reference.path, written.path])
         #expect(compare.status == 0 && compare.output.contains("OK"), "ort_compare.py: \(compare.output)")
     }
 
@@ -97,12 +134,14 @@ private func document(_ builder: GraphBuilder, in directory: TemporaryDirectory)
                 return error.message
             }
         }
-        for ids: [Int64] in [[40, 0], [0, -41]] {
-            let before = try #require(try failure(model, ids))
-            #expect(try failure(result.model, ids) == before)
-            #expect(before.contains("word_gather"))
+        for quantized in [result.model, try quantizeEmbeddings(model, bits: 4).model] {
+            for ids: [Int64] in [[40, 0], [0, -41]] {
+                let before = try #require(try failure(model, ids))
+                #expect(try failure(quantized, ids) == before)
+                #expect(before.contains("word_gather"))
+            }
+            #expect(try failure(quantized, [-1, -40]) == nil)
         }
-        #expect(try failure(result.model, [-1, -40]) == nil)
     }
 
     /// A table something else reads too (a tied output projection) stays float, and the report says why.
@@ -126,7 +165,9 @@ private func document(_ builder: GraphBuilder, in directory: TemporaryDirectory)
     @Test func offByDefault() throws {
         let model = try ONNXDocument(url: fixtures.appending(path: "embedding.onnx")).model
         let registry = ComponentRegistry.standard()
-        for (parameters, quantized) in [("bits=8", false), ("embeddings=none", false), ("embeddings=int8", true)] {
+        for (parameters, quantized) in [
+            ("bits=8", false), ("embeddings=none", false), ("embeddings=int8", true), ("embeddings=int4", true),
+        ] {
             let rewriter = try registry.makeRewriter(ComponentSpec(parsing: "quantize:" + parameters))
             let result = try rewriter.rewrite(model, applying: Selection(entries: []), in: PruneContext(model: model, threads: 1))
             #expect((result.model["word_quantized"] != nil) == quantized, "\(parameters)")
