@@ -175,6 +175,8 @@ def variants(model):
                                          "--rewriter", "quantize"]),
         ("int8 weights + int8 embeddings (nearest)", ["--scorer", "magnitude", "--selector", "layer:sparsity=0",
                                                       "--rewriter", "quantize:embeddings=int8"]),
+        ("int8 weights + int4 embeddings (nearest)", ["--scorer", "magnitude", "--selector", "layer:sparsity=0",
+                                                      "--rewriter", "quantize:embeddings=int4"]),
         ("50 % + int8 weights + int8 embeddings (joint GPTQ)", [
             "--scorer", "activation", "--selector", "row:sparsity=0.5",
             "--rewriter", "quantize:method=gptq,embeddings=int8"] + calib),
@@ -184,6 +186,9 @@ def variants(model):
         ("int4 g128 weights + int8 embeddings (GPTQ, opset 21)", [
             "--scorer", "magnitude", "--selector", "layer:sparsity=0",
             "--rewriter", "quantize:bits=4,group=128,method=gptq,embeddings=int8"] + calib),
+        ("int4 g128 weights + int4 embeddings (GPTQ, opset 21)", [
+            "--scorer", "magnitude", "--selector", "layer:sparsity=0",
+            "--rewriter", "quantize:bits=4,group=128,method=gptq,embeddings=int4"] + calib),
         ("static int8 QDQ (qdq, min/max)", ["--scorer", "magnitude", "--selector", "layer:sparsity=0",
                                             "--rewriter", "qdq"] + calib),
         ("static int8 QDQ (qdq, per-tensor w)", ["--scorer", "magnitude", "--selector", "layer:sparsity=0",
