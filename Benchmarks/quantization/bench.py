@@ -196,6 +196,7 @@ def variants(model):
         ("static int8 QDQ (qdq, percentile)", ["--scorer", "magnitude", "--selector", "layer:sparsity=0",
                                                "--rewriter", "qdq:range=percentile"] + calib),
         ("50 % (SparseGPT) then int8 weights (GPTQ) + int8 embeddings", "recipe-sparse-then-int8"),
+        ("int4 g128 FFN + int8 attention weights (GPTQ) + int4 embeddings (opset 21)", "recipe-mixed"),
         ("50 % channels removed + QDQ", "recipe"),
         ("ORT quantize_static (QDQ)", "ort-static"),
         ("ORT quantize_static (QDQ, per-channel)", "ort-static-pc"),
@@ -214,6 +215,21 @@ SPARSE_THEN_INT8 = """stages:
     selector: layer:sparsity=0
     rewriter: quantize:method=gptq,embeddings=int8
 """
+
+# Mixed precision: the feed-forward weights (two thirds of the linear weights) int4, the attention weights int8.
+MIXED = r"""stages:
+  - name: ffn-int4
+    scorer: magnitude
+    selector: layer:sparsity=0
+    rewriter: quantize:bits=4,group=128,method=gptq
+    include: 'intermediate\.weight$|\.output\.weight$'
+  - name: rest-int8
+    scorer: magnitude
+    selector: layer:sparsity=0
+    rewriter: quantize:method=gptq,embeddings=int4
+"""
+
+RECIPES = {"recipe": None, "recipe-sparse-then-int8": SPARSE_THEN_INT8, "recipe-mixed": MIXED}
 
 RECIPE = """stages:
   - name: channels
@@ -262,10 +278,10 @@ def make(model, label, how, out, prune, work):
         oq.quantize_dynamic(model.model, out, weight_type=oq.QuantType.QInt8)
     else:
         arguments = how
-        if how in ("recipe", "recipe-sparse-then-int8"):
+        if how in RECIPES:
             recipe = os.path.join(work, how + ".yaml")
             with open(recipe, "w") as f:
-                f.write(RECIPE if how == "recipe" else SPARSE_THEN_INT8)
+                f.write(RECIPES[how] or RECIPE)
             arguments = ["--recipe", recipe, "--calibration", model.calib]
         command = [prune, "run", source_model(model, label, work), "-o", out, "--force", "--report", out + ".report.json"] + arguments
         log("  " + " ".join(command))
