@@ -278,7 +278,7 @@ def make(model, label, how, out, prune, work):
         oq.quantize_dynamic(model.model, out, weight_type=oq.QuantType.QInt8)
     else:
         arguments = how
-        if how in RECIPES:
+        if isinstance(how, str) and how in RECIPES:
             recipe = os.path.join(work, how + ".yaml")
             with open(recipe, "w") as f:
                 f.write(RECIPES[how] or RECIPE)
