@@ -10,12 +10,20 @@ Run from the repository root with a Python that has numpy, onnx, onnxruntime and
 (Scripts/setup-python.sh makes .venv):
   .venv/bin/python Benchmarks/quantization/bench.py --prune PATH/TO/prune [--models digits,minilm]
       [--encoder DIR]  (holds minilm.onnx, calib/, eval/; default .cache/encoder) [--work DIR] [--repeat N]
-Outputs and prune reports stay in --work (default .cache/quantization); the table goes to stdout (--json too).
+      [--only LABEL,...] [--threads 1,2] [--no-latency] [--time-only]
+Outputs and prune reports stay in --work (default .cache/quantization), one file per variant named after its
+label, reused when present; the table goes to stdout (--json too).
+
+Two passes for a loaded machine: make every file and measure size and fidelity now (--no-latency), then time them
+when the machine is quiet (--time-only: makes nothing, skips fidelity, times only the files already in --work;
+--prune is then not needed). Variants marked opset 21 (int4) run on a copy of the model converted with
+onnx.version_converter (PruneKit does not convert opsets), written to --work once.
 """
 import argparse
 import glob
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -146,8 +154,12 @@ class MiniLM:
         return float(cos.mean())
 
 
+OPSET21 = "opset 21"
+
+
 def variants(model):
-    """(label, prune arguments or a recipe, or an ORT quantiser)."""
+    """(label, prune arguments or a recipe, or an ORT quantiser). A label containing OPSET21 runs on an opset-21
+    copy of the model."""
     calib = ["--calibration", model.calib]
     return [
         ("dense f32", None),
@@ -161,18 +173,63 @@ def variants(model):
                                              "--rewriter", "quantize:method=gptq"] + calib),
         ("int8 weights only (nearest)", ["--scorer", "magnitude", "--selector", "layer:sparsity=0",
                                          "--rewriter", "quantize"]),
+        ("int8 weights + int8 embeddings (nearest)", ["--scorer", "magnitude", "--selector", "layer:sparsity=0",
+                                                      "--rewriter", "quantize:embeddings=int8"]),
+        ("int8 weights + int4 embeddings (nearest)", ["--scorer", "magnitude", "--selector", "layer:sparsity=0",
+                                                      "--rewriter", "quantize:embeddings=int4"]),
+        ("50 % + int8 weights + int8 embeddings (joint GPTQ)", [
+            "--scorer", "activation", "--selector", "row:sparsity=0.5",
+            "--rewriter", "quantize:method=gptq,embeddings=int8"] + calib),
+        ("int4 g128 weights + int8 embeddings (nearest, opset 21)", [
+            "--scorer", "magnitude", "--selector", "layer:sparsity=0",
+            "--rewriter", "quantize:bits=4,group=128,embeddings=int8"]),
+        ("int4 g128 weights + int8 embeddings (GPTQ, opset 21)", [
+            "--scorer", "magnitude", "--selector", "layer:sparsity=0",
+            "--rewriter", "quantize:bits=4,group=128,method=gptq,embeddings=int8"] + calib),
+        ("int4 g128 weights + int4 embeddings (GPTQ, opset 21)", [
+            "--scorer", "magnitude", "--selector", "layer:sparsity=0",
+            "--rewriter", "quantize:bits=4,group=128,method=gptq,embeddings=int4"] + calib),
         ("static int8 QDQ (qdq, min/max)", ["--scorer", "magnitude", "--selector", "layer:sparsity=0",
                                             "--rewriter", "qdq"] + calib),
         ("static int8 QDQ (qdq, per-tensor w)", ["--scorer", "magnitude", "--selector", "layer:sparsity=0",
                                                  "--rewriter", "qdq:weights=tensor"] + calib),
         ("static int8 QDQ (qdq, percentile)", ["--scorer", "magnitude", "--selector", "layer:sparsity=0",
                                                "--rewriter", "qdq:range=percentile"] + calib),
+        ("50 % (SparseGPT) then int8 weights (GPTQ) + int8 embeddings", "recipe-sparse-then-int8"),
+        ("int4 g128 FFN + int8 attention weights (GPTQ) + int4 embeddings (opset 21)", "recipe-mixed"),
         ("50 % channels removed + QDQ", "recipe"),
         ("ORT quantize_static (QDQ)", "ort-static"),
         ("ORT quantize_static (QDQ, per-channel)", "ort-static-pc"),
         ("ORT quantize_dynamic", "ort-dynamic"),
     ]
 
+
+# 50 % per row with SparseGPT's reconstruction, then GPTQ on the pruned weights (zeros stay zero) and the tables.
+SPARSE_THEN_INT8 = """stages:
+  - name: prune
+    scorer: activation
+    selector: row:sparsity=0.5
+    rewriter: reconstruct
+  - name: int8
+    scorer: magnitude
+    selector: layer:sparsity=0
+    rewriter: quantize:method=gptq,embeddings=int8
+"""
+
+# Mixed precision: the feed-forward weights (two thirds of the linear weights) int4, the attention weights int8.
+MIXED = r"""stages:
+  - name: ffn-int4
+    scorer: magnitude
+    selector: layer:sparsity=0
+    rewriter: quantize:bits=4,group=128,method=gptq
+    include: 'intermediate\.weight$|\.output\.weight$'
+  - name: rest-int8
+    scorer: magnitude
+    selector: layer:sparsity=0
+    rewriter: quantize:method=gptq,embeddings=int4
+"""
+
+RECIPES = {"recipe": None, "recipe-sparse-then-int8": SPARSE_THEN_INT8, "recipe-mixed": MIXED}
 
 RECIPE = """stages:
   - name: channels
@@ -187,11 +244,31 @@ RECIPE = """stages:
 """
 
 
+def slug(label):
+    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+
+
+def source_model(model, label, work):
+    """The model a variant starts from: the export, or (for OPSET21 variants) an opset-21 copy of it."""
+    if OPSET21 not in label or onnx.load(model.model, load_external_data=False).opset_import[0].version >= 21:
+        return model.model
+    converted = os.path.join(work, f"{model.key}-opset21.onnx")
+    if not os.path.exists(converted):
+        from onnx import version_converter
+        copy = version_converter.convert_version(onnx.load(model.model), 21)
+        copy.ir_version = max(copy.ir_version, 10)
+        onnx.checker.check_model(copy)
+        onnx.save(copy, converted)
+    return converted
+
+
 def make(model, label, how, out, prune, work):
     if how is None:
         return model.model, None
     if os.path.exists(out):
         return out, None
+    if prune is None:
+        raise RuntimeError("not made (--time-only, or no --prune)")
     start = time.perf_counter()
     if how in ("ort-static", "ort-static-pc"):
         oq.quantize_static(model.model, out, Reader(model.calibration_batches()), quant_format=oq.QuantFormat.QDQ,
@@ -201,12 +278,12 @@ def make(model, label, how, out, prune, work):
         oq.quantize_dynamic(model.model, out, weight_type=oq.QuantType.QInt8)
     else:
         arguments = how
-        if how == "recipe":
-            recipe = os.path.join(work, "channels-then-qdq.yaml")
+        if isinstance(how, str) and how in RECIPES:
+            recipe = os.path.join(work, how + ".yaml")
             with open(recipe, "w") as f:
-                f.write(RECIPE)
+                f.write(RECIPES[how] or RECIPE)
             arguments = ["--recipe", recipe, "--calibration", model.calib]
-        command = [prune, "run", model.model, "-o", out, "--force", "--report", out + ".report.json"] + arguments
+        command = [prune, "run", source_model(model, label, work), "-o", out, "--force", "--report", out + ".report.json"] + arguments
         log("  " + " ".join(command))
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
@@ -216,36 +293,47 @@ def make(model, label, how, out, prune, work):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--prune", required=True)
+    parser.add_argument("--prune", help="the prune binary (needed unless --time-only)")
     parser.add_argument("--models", default="digits,minilm")
     parser.add_argument("--encoder", default=os.path.join(ROOT, ".cache", "encoder"))
     parser.add_argument("--work", default=os.path.join(ROOT, ".cache", "quantization"))
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--only", default="", help="comma-separated substrings of variant labels")
+    parser.add_argument("--threads", default="1,2", help="intra-op thread counts to time")
+    parser.add_argument("--no-latency", action="store_true", help="make files, measure size and fidelity, no timing")
+    parser.add_argument("--time-only", action="store_true",
+                        help="make nothing and skip fidelity: time the files already in --work (and the dense model)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if not args.time_only and not args.prune:
+        parser.error("--prune is required unless --time-only")
+    threads = [int(t) for t in args.threads.split(",")] if not args.no_latency else []
     os.makedirs(args.work, exist_ok=True)
     rows = []
     for key in args.models.split(","):
         model = {"digits": Digits, "minilm": MiniLM}[key](args)
         dense = file_bytes(model.model)
-        for index, (label, how) in enumerate(variants(model)):
+        for label, how in variants(model):
             if args.only and not any(s in label for s in args.only.split(",")):
                 continue
-            out = os.path.join(args.work, f"{key}-{index:02d}.onnx")
+            out = os.path.join(args.work, f"{key}-{slug(label)}.onnx")
+            if args.time_only and how is not None and not os.path.exists(out):
+                continue
             log(f"{model.name}: {label}")
             row = {"model": model.name, "variant": label}
             try:
-                path, seconds = make(model, label, how, out, args.prune, args.work)
+                path, seconds = make(model, label, how, out, None if args.time_only else args.prune, args.work)
                 size = file_bytes(path)
                 kernels = kernel_counts(path)
                 row.update({
-                    "bytes": size, "ratio": dense / size, model.metric: model.fidelity(path),
-                    "ms_1_thread": latency_ms(path, model.latency_feed, 1, args.repeat),
-                    "ms_2_threads": latency_ms(path, model.latency_feed, 2, args.repeat),
+                    "bytes": size, "ratio": dense / size,
                     "quantized_kernels": {k: v for k, v in kernels.items()
                                           if k.startswith("QLinear") or "Integer" in k or k in ("QGemm", "MatMulNBits")},
                 })
+                if not args.time_only:
+                    row[model.metric] = model.fidelity(path)
+                for count in threads:
+                    row[f"ms_{count}_threads"] = latency_ms(path, model.latency_feed, count, args.repeat)
             except Exception as error:  # one failed variant must not hide the others
                 row["error"] = str(error)
             rows.append(row)
@@ -253,16 +341,19 @@ def main():
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    print("| model | variant | file | × smaller | fidelity | ORT ms (1 thr) | ORT ms (2 thr) | quantized kernels |")
-    print("|---|---|---|---|---|---|---|---|")
+    timed = "".join(f" ORT ms ({count} thr) |" for count in threads)
+    print(f"| model | variant | file | × smaller | fidelity |{timed} quantized kernels |")
+    print("|---|---|---|---|---|" + "---|" * len(threads) + "---|")
     for row in rows:
         if "error" in row:
-            print(f"| {row['model']} | {row['variant']} | failed: {row['error']} ||||||")
+            print(f"| {row['model']} | {row['variant']} | failed: {row['error']} |||" + "|" * len(threads) + "|")
             continue
         fidelity = row.get("accuracy", row.get("mean cosine"))
+        fidelity = "–" if fidelity is None else f"{fidelity:.4f}"
         kernels = ", ".join(f"{k} {v}" for k, v in sorted(row["quantized_kernels"].items())) or "—"
+        times = "".join(f" {row[f'ms_{count}_threads']:.2f} |" for count in threads)
         print(f"| {row['model']} | {row['variant']} | {row['bytes'] / 1e6:.2f} MB | {row['ratio']:.2f} | "
-              f"{fidelity:.4f} | {row['ms_1_thread']:.2f} | {row['ms_2_threads']:.2f} | {kernels} |")
+              f"{fidelity} |{times} {kernels} |")
 
 
 if __name__ == "__main__":

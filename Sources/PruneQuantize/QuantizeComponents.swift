@@ -12,16 +12,18 @@ public enum QuantizeComponents {
                 kind: .rewriter, name: "quantize",
                 summary: "apply the selection, then store layer weights as int8 per output channel or int4 in groups "
                     + "of input channels behind DequantizeLinear (ONNX); method=gptq compensates rounding error on "
-                    + "calibration data (with a selection: SparseGPT's joint sparse + quantised sweep)",
+                    + "calibration data (with a selection: SparseGPT's joint sparse + quantised sweep); "
+                    + "embeddings=int8 (or int4) also stores tables read by Gather per row, dequantising only gathered rows",
                 signature: try ParameterSignature(
                     parsing: "bits:i64[4..8]=8,group:i64[0..]=0,method:str{nearest|gptq}=nearest,"
-                        + "damp:f64[0..]=0.01,block:i64[1..]=128"),
+                        + "damp:f64[0..]=0.01,block:i64[1..]=128,embeddings:str{none|int8|int4}=none"),
                 source: .builtin)
         ) { values in
             QuantizeRewriter(
                 scheme: try WeightQuantization(bits: values.int("bits"), groupSize: values.int("group")),
                 method: QuantizeRewriter.Method(rawValue: values.string("method")) ?? .nearest,
-                damp: values.double("damp"), blockSize: values.int("block"))
+                damp: values.double("damp"), blockSize: values.int("block"),
+                embeddingBits: ["int8": 8, "int4": 4][values.string("embeddings")])
         }
         try registry.register(
             rewriter: ComponentInfo(

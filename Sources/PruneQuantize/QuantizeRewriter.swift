@@ -19,6 +19,10 @@ import PruneStructure
 /// On a safetensors model (no graph) the weights are stored in the compressed-tensors layouts instead
 /// (`int-quantized` for 8 bits, `pack-quantized` for 4; ``CompressedTensorsQuantization``).
 ///
+/// With `embeddingBits`, the stage also stores every embedding table (an initializer only `Gather` reads, along
+/// axis 0) as int8 or int4 per row, dequantising only the gathered rows (``EmbeddingQuantization``), before any
+/// GPTQ sweep.
+///
 /// The result is run through the interpreter before it is returned (``RewriteVerification``); a model it cannot
 /// verify is refused.
 public struct QuantizeRewriter: Rewriter {
@@ -38,10 +42,16 @@ public struct QuantizeRewriter: Rewriter {
     public var damp: Double
     /// Columns per block of GPTQ's sweep.
     public var blockSize: Int
+    /// Bits (8 or 4) per entry of the embedding tables read by Gather, stored per row too; nil leaves them float.
+    public var embeddingBits: Int?
 
     /// Creates the rewriter.
-    public init(scheme: WeightQuantization, method: Method = .nearest, damp: Double = 0.01, blockSize: Int = 128) {
+    public init(
+        scheme: WeightQuantization, method: Method = .nearest, damp: Double = 0.01, blockSize: Int = 128,
+        embeddingBits: Int? = nil
+    ) {
         self.scheme = scheme
+        self.embeddingBits = embeddingBits
         self.method = method
         self.damp = damp
         self.blockSize = max(1, blockSize)
@@ -75,6 +85,10 @@ public struct QuantizeRewriter: Rewriter {
                 values: tensor.floatValues(), shape: tensor.shape, layout: layout, scheme: scheme)
             // GPTQ removes the selected weights itself, compensating their error in the same sweep.
             if method == .nearest { try current.setTensor(tensor, for: name) }
+        }
+        if let embeddingBits {
+            // First, so that GPTQ's Hessians see the quantised embeddings, as they see earlier quantised layers.
+            layers += try EmbeddingQuantization.quantizeTables(bits: embeddingBits, excluding: Set(names), in: &current)
         }
         var swept = Set<String>()
         if method == .gptq {
