@@ -52,17 +52,26 @@ extension GroupBuilder {
             guard layout.axis == mapping.outputAxis, layout.offset % inner == 0, layout.width % inner == 0 else {
                 return excludeNode(n, "the group does not cover whole channels of the input")
             }
-            guard editableShapeEntry(n, axis: mapping.outputAxis) else { return }
+            guard editableShapeEntry(n, axis: mapping.outputAxis, inputAxis: inner == 1 ? mapping.inputAxis : nil)
+            else { return }
             return add(node.input[0], axis: mapping.inputAxis, offset: layout.offset / inner, width: layout.width / inner)
         }
-        guard editableShapeEntry(n, axis: mapping.outputAxis) else { return }
+        guard editableShapeEntry(n, axis: mapping.outputAxis, inputAxis: inner == 1 ? mapping.inputAxis : nil)
+        else { return }
         add(node.output[0], axis: mapping.outputAxis, offset: layout.offset * inner, width: layout.width * inner)
     }
 
-    /// Whether the entry of a Reshape's shape for `axis` can be lowered (see ``ShapeArgument``); excludes otherwise.
-    private mutating func editableShapeEntry(_ n: Int, axis: Int) -> Bool {
+    /// Whether the entry of a Reshape's shape for `axis` can be lowered, or follows the input's extent on
+    /// `inputAxis` by itself (an axis the Reshape keeps whole); see ``ShapeArgument``. Excludes otherwise.
+    private mutating func editableShapeEntry(_ n: Int, axis: Int, inputAxis: Int? = nil) -> Bool {
         let node = index.graph.node[n]
-        guard node.input.count > 1, ShapeArgument.entry(axis, of: node.input[1], index: index) != nil else {
+        let holder: ShapeArgument?
+        if let inputAxis {
+            holder = ShapeArgument.entry(axis, ofReshape: node, inputAxis: inputAxis, index: index)
+        } else {
+            holder = node.input.count > 1 ? ShapeArgument.entry(axis, of: node.input[1], index: index) : nil
+        }
+        guard holder != nil else {
             excludeNode(n, "its shape is computed in the graph and cannot be rewritten")
             return false
         }
