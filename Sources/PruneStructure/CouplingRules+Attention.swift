@@ -20,8 +20,29 @@ extension GroupBuilder {
         if let mapping = ReshapeMapping.merge(input: input, output: output, at: isOutput ? nil : layout.axis) {
             return reshapeMerge(n, layout, isOutput: isOutput, mapping)
         }
+        if let repeats = repeatedHeads(n, layout, isOutput: isOutput, input: input, output: output) {
+            return excludeNode(
+                n,
+                "merges K/V heads repeated \(repeats)× by an Expand (grouped-query attention: each K/V head serves "
+                    + "\(repeats) query heads); removing a K/V head with its whole query-head family is not built yet")
+        }
         excludeNode(
             n, "only reshapes that split the last axis into heads or flatten the trailing axes are understood")
+    }
+
+    /// The repeat count when Reshape `n` merges the group's head axis with the axis after it that an Expand
+    /// repeated (`repeat_kv`: `[b, kv, 1, s, d] → Expand → [b, kv, r, s, d] → Reshape → [b, kv·r, s, d]`).
+    private func repeatedHeads(_ n: Int, _ layout: Layout, isOutput: Bool, input: [Int?], output: [Int?]) -> Int? {
+        let node = index.graph.node[n]
+        guard let producer = index.producer[node.input[0]], index.graph.node[producer].opType == "Expand",
+            input.count == output.count + 1
+        else { return nil }
+        let axis = isOutput ? layout.axis : layout.axis
+        guard axis + 1 < input.count, let repeats = input[axis + 1], repeats > 1,
+            let before = index.shapes[index.graph.node[producer].input[0]], before.count == input.count,
+            before[axis + 1] == 1
+        else { return nil }
+        return repeats
     }
 
     private mutating func reshapeSplit(_ n: Int, _ layout: Layout, isOutput: Bool, _ mapping: ReshapeMapping) {

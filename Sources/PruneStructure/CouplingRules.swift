@@ -199,7 +199,7 @@ extension GroupBuilder {
     /// kept range's ends; units inside it reach the output shifted by the start, units outside are dropped there.
     private mutating func slice(_ n: Int, _ layout: Layout, isOutput: Bool) {
         let node = index.graph.node[n]
-        guard let shape = index.staticShape(node.input[0]) else { return excludeNode(n, "the input shape is unknown") }
+        guard let shape = index.shapes[node.input[0]] else { return excludeNode(n, "the input shape is unknown") }
         guard let spec = SliceSpec(node, index: index, rank: shape.count) else {
             return excludeNode(n, "its starts, ends, axes or steps are not INT64 constants known at load time")
         }
@@ -209,7 +209,8 @@ extension GroupBuilder {
             return
         }
         guard spec.steps[k] == 1 else { return excludeNode(n, "slices the group's axis with step \(spec.steps[k])") }
-        let kept = spec.range(k, extent: shape[layout.axis])
+        guard let extent = shape[layout.axis] else { return excludeNode(n, "the extent of the sliced axis is unknown") }
+        let kept = spec.range(k, extent: extent)
         if isOutput {
             return add(node.input[0], axis: layout.axis, offset: layout.offset + kept.lowerBound, width: layout.width)
         }

@@ -89,4 +89,46 @@ struct DecoderTests {
         let ortLogits = try SafetensorsDocument(url: ortOutputs).model.parameter(named: "logits").tensor
         #expect(close(got, ortLogits.floatValues(), tolerance: 1e-4))
     }
+
+    @Test("Grouped-query attention (Llama, 2 K/V heads for 4 query heads) is refused at repeat_kv; SwiGLU neurons prune")
+    func groupedQueryAttention() throws {
+        let model = Self.fixtures.appendingPathComponent("tiny_llama_gqa.onnx")
+        let analysis = try StructureAnalysis(model: try ONNXDocument(url: model).model)
+        for (projection, reshape) in [("k_proj", "Reshape_4"), ("v_proj", "Reshape_6")] {
+            let group = try #require(analysis.group(named: "/llama/model/layers.0/self_attn/\(projection)/MatMul"))
+            #expect(group.unitCount == 2)  // two K/V heads of 4 features
+            #expect(
+                group.exclusion
+                    == "node '/llama/model/layers.0/self_attn/\(reshape)' (Reshape): merges K/V heads repeated 2× by "
+                    + "an Expand (grouped-query attention: each K/V head serves 2 query heads); removing a K/V head "
+                    + "with its whole query-head family is not built yet")
+        }
+        #expect(analysis.group(named: "/llama/model/layers.0/self_attn/q_proj/MatMul")?.isPrunable == false)
+        // gate_proj and up_proj columns and down_proj rows, through SiLU and the gating Mul.
+        let neurons = try #require(analysis.group(named: "/llama/model/layers.0/mlp/gate_proj/MatMul"))
+        #expect(neurons.isPrunable)
+        #expect(neurons.unitCount == 24)
+        #expect(neurons.members.count == 3)
+        #expect(analysis.groups.filter(\.isPrunable).count == 1)
+
+        let io = Self.fixtures.appendingPathComponent("tiny_llama_gqa.io.safetensors")
+        let inputs = try SafetensorsDocument(url: io).model
+        func logits(_ url: URL) throws -> [Float] {
+            let interpreter = try Interpreter(graph: ONNXGraph(contentsOf: url), options: .init(threads: 1))
+            let outputs = try interpreter.run([
+                "input_ids": try RuntimeTensor(inputs.parameter(named: "input_ids").tensor),
+                "attention_mask": try RuntimeTensor(inputs.parameter(named: "attention_mask").tensor),
+            ])
+            return try #require(outputs["logits"]).tensor().floatValues()
+        }
+        #expect(close(try logits(model), try inputs.parameter(named: "dense").tensor.floatValues(), tolerance: 1e-4))
+        let pruned = try Harness().directory.appendingPathComponent("tiny_llama_gqa.pruned.onnx")
+        let run = try PruneBinary.run([
+            "run", model.path, "-o", pruned.path, "--granularity", "unit", "--scorer", "magnitude:p=2",
+            "--selector", "layer:sparsity=0.5,rounding=floor-keep", "--rewriter", "remove",
+        ])
+        try #require(run.status == 0, "prune run: \(run.stderr)")
+        #expect(try StructureAnalysis(model: try ONNXDocument(url: pruned).model).group(
+            named: "/llama/model/layers.0/mlp/gate_proj/MatMul")?.unitCount == 12)
+    }
 }

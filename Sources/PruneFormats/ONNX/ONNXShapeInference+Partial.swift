@@ -199,8 +199,9 @@ extension ONNXShapeInference {
     func root(of value: String, axis: Int) -> DimensionSource { axisRoots.root(of: value, axis: axis) }
 
     /// Records the roots of `node`'s outputs' axes for the operators that keep extents: element-wise and
-    /// normalising operators, Transpose, Split (the axes it does not split), and broadcasting operators on the
-    /// axes where every other operand has extent 1 or no axis (a bias `Add`, a scale `Mul`).
+    /// normalising operators, Transpose, Split (the axes it does not split), MatMul by a matrix (all axes but the
+    /// last), and broadcasting operators on the axes where every other operand has extent 1 or no axis (a bias
+    /// `Add`, a scale `Mul`).
     mutating func recordAxisRoots(_ node: Onnx_NodeProto) {
         guard ONNXWeightLayouts.isDefaultDomain(node.domain), !node.input.isEmpty, let output = node.output.first,
             let rank = shapes[output]?.count
@@ -221,6 +222,13 @@ extension ONNXShapeInference {
                 axisRoots.roots[part] = kept.enumerated().map { $0 == splitAxis ? DimensionSource(value: part, axis: $0) : $1 }
             }
             return
+        } else if op == "MatMul", node.input.count == 2, shapes[node.input[1]]?.count == 2,
+            shapes[node.input[0]]?.count == rank
+        {
+            // `[…, m, k] × [k, n]`: every axis but the last is A's.
+            roots = (0..<rank).map {
+                $0 < rank - 1 ? root(of: node.input[0], axis: $0) : DimensionSource(value: output, axis: $0)
+            }
         } else if ONNXOperators.broadcasting.contains(op), op != "Where" {
             let operands = node.input.map { shapes[$0] }
             guard operands.allSatisfy({ $0 != nil }) else { return }
