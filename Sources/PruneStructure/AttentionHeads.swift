@@ -42,6 +42,7 @@ enum AttentionHeads {
                     return nil
                 }
                 if let mapping = ReshapeMapping.split(input: input, output: reshaped) {
+                    guard stackedParts(readers[0].node, index: index) == nil else { return nil }
                     let part = channels / partStarts.count
                     guard mapping.inner > 1, part % mapping.inner == 0 else { return nil }
                     return HeadLayout(size: mapping.inner, partStarts: partStarts)
@@ -72,6 +73,30 @@ enum AttentionHeads {
             default:
                 return nil
             }
+        }
+        return nil
+    }
+
+    /// The number of parts when Reshape `n` stacks a fused projection on a new axis that Gather nodes then pick
+    /// apart (`nn.MultiheadAttention`'s in_proj: `[s, b, 3E] → [s, b, 3, E] → Unsqueeze → Transpose → Squeeze →
+    /// Gather 0, 1, 2`); nil otherwise.
+    ///
+    /// - Complexity: follows one chain of at most 4 nodes.
+    static func stackedParts(_ n: Int, index: GraphIndex) -> Int? {
+        let reshape = index.graph.node[n]
+        guard let input = index.shapes[reshape.input[0]], let output = index.shapes[reshape.output[0]],
+            let mapping = ReshapeMapping.split(input: input, output: output), let parts = output[mapping.outputAxis]
+        else { return nil }
+        var value = reshape.output[0]
+        for _ in 0..<4 {
+            let readers = (index.consumers[value] ?? []).map { index.graph.node[$0.node] }
+            if readers.count >= 2, readers.allSatisfy({ $0.opType == "Gather" && $0.input[0] == value }) {
+                return parts
+            }
+            guard readers.count == 1, ["Unsqueeze", "Squeeze", "Transpose"].contains(readers[0].opType) else {
+                return nil
+            }
+            value = readers[0].output[0]
         }
         return nil
     }

@@ -48,6 +48,12 @@ extension GroupBuilder {
     private mutating func reshapeSplit(_ n: Int, _ layout: Layout, isOutput: Bool, _ mapping: ReshapeMapping) {
         let node = index.graph.node[n]
         let inner = mapping.inner
+        if let parts = AttentionHeads.stackedParts(n, index: index) {
+            return excludeNode(
+                n,
+                "stacks a fused projection as \(parts) parts on a new axis that Gather nodes pick apart "
+                    + "(nn.MultiheadAttention's in_proj: Q, K and V); its heads are not analysed yet")
+        }
         if isOutput {
             guard layout.axis == mapping.outputAxis else {
                 return excludeNode(n, "the group runs inside the head size (head-dimension pruning is not offered)")
