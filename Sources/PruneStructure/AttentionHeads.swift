@@ -1,5 +1,6 @@
 import ONNXProto
 import PruneCore
+import PruneFormats
 
 /// Recognises the projections of multi-head attention, whose output channels are pruned a whole head at a time.
 enum AttentionHeads {
@@ -9,13 +10,25 @@ enum AttentionHeads {
         "DecoderAttention", "DecoderMaskedMultiHeadAttention", "DecoderMaskedSelfAttention", "QAttention",
     ]
 
-    /// The head size `d` when the `channels` output features of `output` (the last axis) reach a Reshape that splits
-    /// them into `[heads, d]`, through per-feature operators (a bias `Add`, a scale) and optionally a `Split` into
-    /// Q, K and V (fused projections, each part a whole number of heads); nil otherwise.
+    /// How a projection's output features split into attention heads.
+    struct HeadLayout: Equatable {
+        /// The head size `d`.
+        var size: Int
+        /// Where each part of a fused projection starts (`[0, C, 2C]` for Q, K and V of `C` features each); `[0]`
+        /// for a projection of one part.
+        var partStarts: [Int]
+    }
+
+    /// The head layout when the `channels` output features of `output` (the last axis) reach a Reshape that splits
+    /// them into `[heads, d]`, through per-feature operators (a bias `Add`, a scale), Reshapes that keep the feature
+    /// axis whole (`[b·s, C] → [b, s, C]`, as a 2-D Gemm is re-batched) and optionally a `Split` into Q, K and V
+    /// (fused projections, each part a whole number of heads); nil otherwise. A Split into equal parts makes each
+    /// head a unit across the parts; unequal parts (grouped-query attention) are left to the Split's own rule.
     ///
     /// - Complexity: follows one chain of at most 8 nodes.
-    static func headSize(of output: String, channels: Int, index: GraphIndex) -> Int? {
+    static func heads(of output: String, channels: Int, index: GraphIndex) -> HeadLayout? {
         var value = output
+        var partStarts = [0]
         for _ in 0..<8 {
             let readers = (index.consumers[value] ?? []).filter {
                 let op = index.graph.node[$0.node].opType
@@ -25,15 +38,33 @@ enum AttentionHeads {
             let node = index.graph.node[readers[0].node]
             switch node.opType {
             case "Reshape":
-                guard let input = index.shapes[node.input[0]], let reshaped = index.shapes[node.output[0]],
-                    let mapping = ReshapeMapping.split(input: input, output: reshaped), mapping.inner > 1,
-                    channels % mapping.inner == 0
+                guard let input = index.shapes[node.input[0]], let reshaped = index.shapes[node.output[0]] else {
+                    return nil
+                }
+                if let mapping = ReshapeMapping.split(input: input, output: reshaped) {
+                    guard stackedParts(readers[0].node, index: index) == nil else { return nil }
+                    let part = channels / partStarts.count
+                    guard mapping.inner > 1, part % mapping.inner == 0 else { return nil }
+                    return HeadLayout(size: mapping.inner, partStarts: partStarts)
+                }
+                // `[b·s, C] → [b, s, C]`: Conv1D and Linear layers exported on 2-D rows, then re-batched.
+                guard let mapping = ReshapeMapping.merge(input: input, output: reshaped, at: input.count - 1),
+                    mapping.inner == 1
                 else { return nil }
-                return mapping.inner
+                value = node.output[0]
             case "Split":
-                guard let rank = index.rank(value), node.int("axis", 0) == -1 || node.int("axis", 0) == rank - 1
+                guard let shape = index.shapes[value], let rank = Optional(shape.count),
+                    node.int("axis", 0) == -1 || node.int("axis", 0) == rank - 1
                 else { return nil }
                 guard let part = node.output.first(where: { index.consumers[$0] != nil }) else { return nil }
+                let splitInput = node.input.count > 1 && !node.input[1].isEmpty ? node.input[1] : nil
+                if let sizes = ONNXShapeInference.splitSizes(
+                    node, extent: channels, splitInput: splitInput.flatMap(index.int64s)),
+                    sizes.count > 1, Set(sizes).count == 1,
+                    node.output.allSatisfy({ index.consumers[$0] != nil })
+                {
+                    partStarts = sizes.indices.map { $0 * sizes[0] }
+                }
                 value = part
             case "Add", "Sub", "Mul", "Div":
                 guard node.input.count == 2, node.input.contains(where: index.isParameter) || isConstantNode(node, index)
@@ -42,6 +73,30 @@ enum AttentionHeads {
             default:
                 return nil
             }
+        }
+        return nil
+    }
+
+    /// The number of parts when Reshape `n` stacks a fused projection on a new axis that Gather nodes then pick
+    /// apart (`nn.MultiheadAttention`'s in_proj: `[s, b, 3E] → [s, b, 3, E] → Unsqueeze → Transpose → Squeeze →
+    /// Gather 0, 1, 2`); nil otherwise.
+    ///
+    /// - Complexity: follows one chain of at most 4 nodes.
+    static func stackedParts(_ n: Int, index: GraphIndex) -> Int? {
+        let reshape = index.graph.node[n]
+        guard let input = index.shapes[reshape.input[0]], let output = index.shapes[reshape.output[0]],
+            let mapping = ReshapeMapping.split(input: input, output: output), let parts = output[mapping.outputAxis]
+        else { return nil }
+        var value = reshape.output[0]
+        for _ in 0..<4 {
+            let readers = (index.consumers[value] ?? []).map { index.graph.node[$0.node] }
+            if readers.count >= 2, readers.allSatisfy({ $0.opType == "Gather" && $0.input[0] == value }) {
+                return parts
+            }
+            guard readers.count == 1, ["Unsqueeze", "Squeeze", "Transpose"].contains(readers[0].opType) else {
+                return nil
+            }
+            value = readers[0].output[0]
         }
         return nil
     }

@@ -20,8 +20,9 @@ struct ComputedShapeEdits {
     mutating func lower(_ node: Onnx_NodeProto, _ changes: [(axis: Int, count: Int)], index: GraphIndex) throws {
         var wanted: [Part: [Int64]] = [:]
         for (axis, count) in changes {
-            guard case .concatPart(let concat, let position, let offset)? =
-                ShapeArgument.entry(axis, of: node.input[1], index: index),
+            let holder = ShapeArgument.entry(axis, ofReshape: node, inputAxis: nil, index: index)
+            if holder == .inputExtent { continue }
+            guard case .concatPart(let concat, let position, let offset)? = holder,
                 let original = index.int64s(index.graph.node[concat].input[position])
             else {
                 throw PruneError(

@@ -20,13 +20,40 @@ extension GroupBuilder {
         if let mapping = ReshapeMapping.merge(input: input, output: output, at: isOutput ? nil : layout.axis) {
             return reshapeMerge(n, layout, isOutput: isOutput, mapping)
         }
+        if let repeats = repeatedHeads(n, layout, isOutput: isOutput, input: input, output: output) {
+            return excludeNode(
+                n,
+                "merges K/V heads repeated \(repeats)× by an Expand (grouped-query attention: each K/V head serves "
+                    + "\(repeats) query heads); removing a K/V head with its whole query-head family is not built yet")
+        }
         excludeNode(
             n, "only reshapes that split the last axis into heads or flatten the trailing axes are understood")
+    }
+
+    /// The repeat count when Reshape `n` merges the group's head axis with the axis after it that an Expand
+    /// repeated (`repeat_kv`: `[b, kv, 1, s, d] → Expand → [b, kv, r, s, d] → Reshape → [b, kv·r, s, d]`).
+    private func repeatedHeads(_ n: Int, _ layout: Layout, isOutput: Bool, input: [Int?], output: [Int?]) -> Int? {
+        let node = index.graph.node[n]
+        guard let producer = index.producer[node.input[0]], index.graph.node[producer].opType == "Expand",
+            input.count == output.count + 1
+        else { return nil }
+        let axis = isOutput ? layout.axis : layout.axis
+        guard axis + 1 < input.count, let repeats = input[axis + 1], repeats > 1,
+            let before = index.shapes[index.graph.node[producer].input[0]], before.count == input.count,
+            before[axis + 1] == 1
+        else { return nil }
+        return repeats
     }
 
     private mutating func reshapeSplit(_ n: Int, _ layout: Layout, isOutput: Bool, _ mapping: ReshapeMapping) {
         let node = index.graph.node[n]
         let inner = mapping.inner
+        if let parts = AttentionHeads.stackedParts(n, index: index) {
+            return excludeNode(
+                n,
+                "stacks a fused projection as \(parts) parts on a new axis that Gather nodes pick apart "
+                    + "(nn.MultiheadAttention's in_proj: Q, K and V); its heads are not analysed yet")
+        }
         if isOutput {
             guard layout.axis == mapping.outputAxis else {
                 return excludeNode(n, "the group runs inside the head size (head-dimension pruning is not offered)")
@@ -52,17 +79,26 @@ extension GroupBuilder {
             guard layout.axis == mapping.outputAxis, layout.offset % inner == 0, layout.width % inner == 0 else {
                 return excludeNode(n, "the group does not cover whole channels of the input")
             }
-            guard editableShapeEntry(n, axis: mapping.outputAxis) else { return }
+            guard editableShapeEntry(n, axis: mapping.outputAxis, inputAxis: inner == 1 ? mapping.inputAxis : nil)
+            else { return }
             return add(node.input[0], axis: mapping.inputAxis, offset: layout.offset / inner, width: layout.width / inner)
         }
-        guard editableShapeEntry(n, axis: mapping.outputAxis) else { return }
+        guard editableShapeEntry(n, axis: mapping.outputAxis, inputAxis: inner == 1 ? mapping.inputAxis : nil)
+        else { return }
         add(node.output[0], axis: mapping.outputAxis, offset: layout.offset * inner, width: layout.width * inner)
     }
 
-    /// Whether the entry of a Reshape's shape for `axis` can be lowered (see ``ShapeArgument``); excludes otherwise.
-    private mutating func editableShapeEntry(_ n: Int, axis: Int) -> Bool {
+    /// Whether the entry of a Reshape's shape for `axis` can be lowered, or follows the input's extent on
+    /// `inputAxis` by itself (an axis the Reshape keeps whole); see ``ShapeArgument``. Excludes otherwise.
+    private mutating func editableShapeEntry(_ n: Int, axis: Int, inputAxis: Int? = nil) -> Bool {
         let node = index.graph.node[n]
-        guard node.input.count > 1, ShapeArgument.entry(axis, of: node.input[1], index: index) != nil else {
+        let holder: ShapeArgument?
+        if let inputAxis {
+            holder = ShapeArgument.entry(axis, ofReshape: node, inputAxis: inputAxis, index: index)
+        } else {
+            holder = node.input.count > 1 ? ShapeArgument.entry(axis, of: node.input[1], index: index) : nil
+        }
+        guard holder != nil else {
             excludeNode(n, "its shape is computed in the graph and cannot be rewritten")
             return false
         }

@@ -17,11 +17,27 @@ extension GroupBuilder {
         case "Pad": pad(n, layout)
         case "Resize", "Upsample": resize(n, layout)
         case "ConvTranspose": convTranspose(n, layout, isOutput: isOutput)
+        case "Expand": expand(n, layout, isOutput: isOutput)
         default:
             guard ONNXOperators.reductions.contains(op) else { return false }
             reduction(n, layout, isOutput: isOutput)
         }
         return true
+    }
+
+    /// Expand: the group passes when its axis keeps its extent (the input's extent there is known and greater than
+    /// 1, so nothing is broadcast along it); axes before it may be added, which shifts it.
+    private mutating func expand(_ n: Int, _ layout: Layout, isOutput: Bool) {
+        let node = index.graph.node[n]
+        guard let input = index.shapes[node.input[0]], let output = index.shapes[node.output[0]],
+            output.count >= input.count
+        else { return excludeNode(n, "the shapes are unknown") }
+        let shift = output.count - input.count
+        let inputAxis = isOutput ? layout.axis - shift : layout.axis
+        guard inputAxis >= 0, let extent = input[inputAxis], extent > 1 else {
+            return excludeNode(n, "broadcasts along the group's axis")
+        }
+        passAlong(n, layout, inputAxis: inputAxis, outputAxis: inputAxis + shift)
     }
 
     /// Carries the group from input 0 to output 0 (or back) on the same axis.

@@ -14,9 +14,8 @@ extension GroupBuilder {
     static let broadcasting = ONNXOperators.broadcasting
 
     /// Applies the rule of node `node`, reached through `value`.
-    mutating func couple(node n: Int, through value: String) {
+    mutating func couple(node n: Int, through value: String, layout: Layout) {
         let node = index.graph.node[n]
-        guard let layout = layouts[value] else { return }
         if AttentionHeads.fusedOperators.contains(node.opType), !node.isDefaultDomain {
             return excludeNode(
                 n,
@@ -159,7 +158,7 @@ extension GroupBuilder {
     /// the parts' boundaries and each part maps to its output with the part's start subtracted.
     private mutating func split(_ n: Int, _ value: String, _ layout: Layout, isOutput: Bool) {
         let node = index.graph.node[n]
-        guard let shape = index.staticShape(node.input[0]) else { return excludeNode(n, "the input shape is unknown") }
+        guard let shape = index.shapes[node.input[0]] else { return excludeNode(n, "the input shape is unknown") }
         let raw = node.int("axis", 0)
         let axis = raw < 0 ? raw + shape.count : raw
         guard axis == layout.axis else {
@@ -169,9 +168,12 @@ extension GroupBuilder {
             return
         }
         let splitInput = node.input.count > 1 && !node.input[1].isEmpty ? node.input[1] : nil
+        guard axis >= 0, axis < shape.count, let extent = shape[axis] else {
+            return excludeNode(n, "the extent of the split axis is unknown")
+        }
         guard
             let sizes = ONNXShapeInference.splitSizes(
-                node, extent: shape[axis], splitInput: splitInput.flatMap(index.int64s))
+                node, extent: extent, splitInput: splitInput.flatMap(index.int64s))
         else { return excludeNode(n, "its split sizes are not constants known at load time") }
         let starts = sizes.indices.map { sizes[..<$0].reduce(0, +) }
         if isOutput {
@@ -191,7 +193,7 @@ extension GroupBuilder {
     /// kept range's ends; units inside it reach the output shifted by the start, units outside are dropped there.
     private mutating func slice(_ n: Int, _ layout: Layout, isOutput: Bool) {
         let node = index.graph.node[n]
-        guard let shape = index.staticShape(node.input[0]) else { return excludeNode(n, "the input shape is unknown") }
+        guard let shape = index.shapes[node.input[0]] else { return excludeNode(n, "the input shape is unknown") }
         guard let spec = SliceSpec(node, index: index, rank: shape.count) else {
             return excludeNode(n, "its starts, ends, axes or steps are not INT64 constants known at load time")
         }
@@ -201,7 +203,8 @@ extension GroupBuilder {
             return
         }
         guard spec.steps[k] == 1 else { return excludeNode(n, "slices the group's axis with step \(spec.steps[k])") }
-        let kept = spec.range(k, extent: shape[layout.axis])
+        guard let extent = shape[layout.axis] else { return excludeNode(n, "the extent of the sliced axis is unknown") }
+        let kept = spec.range(k, extent: extent)
         if isOutput {
             return add(node.input[0], axis: layout.axis, offset: layout.offset + kept.lowerBound, width: layout.width)
         }

@@ -119,15 +119,15 @@ enum GraphEdits {
         _ node: Onnx_NodeProto, _ n: Int, _ plan: RemovalPlan, index: GraphIndex, editor: inout ArgumentEditor,
         graph: inout Onnx_GraphProto, model: inout Model
     ) throws {
-        guard let shape = index.staticShape(node.input[0]) else { return }
+        guard let shape = index.shapes[node.input[0]] else { return }
         let raw = node.int("axis", 0)
         let axis = raw < 0 ? raw + shape.count : raw
         let removed = plan.removed(value: node.input[0], axis: axis)
         guard !removed.isEmpty else { return }
         let splitInput = node.input.count > 1 && !node.input[1].isEmpty ? node.input[1] : nil
-        guard
+        guard axis >= 0, axis < shape.count, let extent = shape[axis],
             let sizes = ONNXShapeInference.splitSizes(
-                node, extent: shape[axis], splitInput: splitInput.flatMap(index.int64s))
+                node, extent: extent, splitInput: splitInput.flatMap(index.int64s))
         else { throw PruneError(.unsupported, "node '\(node.name)' (Split): its sizes are not known constants") }
         var start = 0
         let newSizes = sizes.map { size in
@@ -154,7 +154,7 @@ enum GraphEdits {
         _ node: Onnx_NodeProto, _ n: Int, _ plan: RemovalPlan, index: GraphIndex, editor: inout ArgumentEditor,
         graph: inout Onnx_GraphProto, model: inout Model
     ) throws {
-        guard let shape = index.staticShape(node.input[0]) else { return }
+        guard let shape = index.shapes[node.input[0]] else { return }
         guard var spec = SliceSpec(node, index: index, rank: shape.count) else {
             guard plan.removedAxes(value: node.input[0]).isEmpty else {
                 throw PruneError(.unsupported, "node '\(node.name)' (Slice): its bounds are not known constants")
@@ -165,7 +165,10 @@ enum GraphEdits {
         for k in spec.axes.indices {
             let removed = plan.removed(value: node.input[0], axis: spec.axes[k])
             guard !removed.isEmpty else { continue }
-            let kept = spec.range(k, extent: shape[spec.axes[k]])
+            guard let extent = shape[spec.axes[k]] else {
+                throw PruneError(.unsupported, "node '\(node.name)' (Slice): the extent of the sliced axis is unknown")
+            }
+            let kept = spec.range(k, extent: extent)
             spec.starts[k] = Int64(kept.lowerBound - removed.filter { $0 < kept.lowerBound }.count)
             spec.ends[k] = Int64(kept.upperBound - removed.filter { $0 < kept.upperBound }.count)
             changed = true

@@ -29,6 +29,10 @@ struct GraphIndex {
     let shapes: [String: [Int?]]
     /// Small integer constants known at load time (shape arguments).
     let constants: [String: [Int64]]
+    /// For integer lists built from `Shape`: the value and axis whose extent each entry holds.
+    let dimensionSources: [String: [DimensionSource?]]
+    /// Values whose extents provably equal earlier ones' (`ONNXShapeInference.axisRoots`).
+    let axisRoots: DimensionRoots
 
     init(graph: ONNXModelGraph, model: Model) {
         let graph = graph.proto
@@ -47,6 +51,8 @@ struct GraphIndex {
         let inference = GraphIndex.shapeInference(graph, model: model)
         shapes = inference.shapes
         self.constants = inference.values
+        dimensionSources = inference.dimensionSources
+        axisRoots = inference.axisRoots
     }
 
     /// Static shape inference over `graph` with `model`'s current parameters.

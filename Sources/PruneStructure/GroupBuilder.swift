@@ -13,7 +13,9 @@ struct GroupBuilder {
 
     let index: GraphIndex
     let count: Int
-    private(set) var layouts: [String: Layout] = [:]
+    /// The layouts of each value the group reaches: one, or several side by side on one axis when a unit sits in
+    /// several places of one tensor (a head's Q, K and V columns in a fused projection's output).
+    private(set) var layouts: [String: [Layout]] = [:]
     private(set) var valueOrder: [String] = []
     private(set) var members: [DependencyGroup.Member] = []
     private var memberSet = Set<DependencyGroup.Member>()
@@ -28,7 +30,7 @@ struct GroupBuilder {
     private(set) var groupedColumns: [GroupedColumn] = []
     /// Whether growth goes on: no exclusion and no cut asked for.
     var isOpen: Bool { exclusion == nil && cuts.isEmpty }
-    private var queue: [String] = []
+    private var queue: [(value: String, layout: Layout)] = []
     private var applied = Set<[String]>()
 
     /// The weight of a grouped convolution that reads the group: input channel `g·P + j` meets column `j` of the
@@ -57,8 +59,13 @@ struct GroupBuilder {
         guard isOpen else { return }
         let layout = Layout(axis: axis, offset: offset, width: width)
         if let existing = layouts[value] {
-            if existing != layout { exclude("'\(value)' would carry the group's channels in two places") }
-            return
+            if existing.contains(layout) { return }
+            let span = offset..<(offset + count * width)
+            guard
+                existing.allSatisfy({
+                    $0.axis == axis && $0.width == width && !span.overlaps($0.offset..<($0.offset + count * width))
+                })
+            else { return exclude("'\(value)' would carry the group's channels in two places") }
         }
         if let shape = index.shapes[value] {
             guard axis >= 0, axis < shape.count else {
@@ -70,9 +77,9 @@ struct GroupBuilder {
         }
         if index.graphOutputs.contains(value) { return exclude("its channels reach the graph output '\(value)'") }
         if index.graphInputs.contains(value) { return exclude("its channels come from the graph input '\(value)'") }
-        layouts[value] = layout
-        valueOrder.append(value)
-        queue.append(value)
+        if layouts[value] == nil { valueOrder.append(value) }
+        layouts[value, default: []].append(layout)
+        queue.append((value, layout))
     }
 
     /// Adds the slice of `parameter` along `axis` to every unit.
@@ -161,8 +168,8 @@ struct GroupBuilder {
                         scored: true, node: column.node, repeats: column.groups, stride: 0))
             }
         }
-        let activations = valueOrder.compactMap { value in
-            layouts[value].map {
+        let activations = valueOrder.flatMap { value in
+            (layouts[value] ?? []).map {
                 DependencyGroup.Activation(
                     value: value, axis: $0.axis, offset: $0.offset, width: $0.width, repeats: repeats,
                     stride: repeats > 1 ? units * $0.width : 0)
@@ -175,13 +182,13 @@ struct GroupBuilder {
 
     /// Follows every queued value until the group is closed or excluded.
     mutating func run() {
-        while isOpen, let value = queue.popLast() {
+        while isOpen, let (value, layout) = queue.popLast() {
             var touching: [Int] = []
             if let producer = index.producer[value] { touching.append(producer) }
             for use in index.consumers[value] ?? [] where !touching.contains(use.node) { touching.append(use.node) }
-            for node in touching where applied.insert([String(node), value]).inserted {
+            for node in touching where applied.insert([String(node), value, String(layout.offset)]).inserted {
                 nodes.insert(node)
-                couple(node: node, through: value)
+                couple(node: node, through: value, layout: layout)
                 if !isOpen { return }
             }
         }

@@ -1,5 +1,6 @@
 import ONNXProto
 import PruneCore
+import PruneFormats
 
 /// Where one entry of a shape argument (a Reshape's target shape) is held, so a rewrite can lower it: the whole
 /// argument is a constant (an INT64 initializer or a Constant node), or it is computed by a `Concat` of parts
@@ -9,6 +10,25 @@ enum ShapeArgument: Equatable {
     case constant(name: String)
     /// Entry `offset` of input `position` of the `Concat` node `concat`, a constant part.
     case concatPart(concat: Int, position: Int, offset: Int)
+    /// The entry is read at run time from the extent of the Reshape's own input (`Shape → Slice → Concat`, as
+    /// exporters write `x.view(-1, x.size(-1))`): it follows removed units without a rewrite.
+    case inputExtent
+
+    /// The holder of entry `entry` of Reshape `node`'s shape argument. An entry read from the extent of the
+    /// Reshape's input on `inputAxis` (on any axis when nil) is ``inputExtent``; otherwise as
+    /// ``entry(_:of:index:)``.
+    static func entry(_ entry: Int, ofReshape node: Onnx_NodeProto, inputAxis: Int?, index: GraphIndex)
+        -> ShapeArgument?
+    {
+        guard node.input.count > 1 else { return nil }
+        if let sources = index.dimensionSources[node.input[1]], entry < sources.count, let source = sources[entry],
+            let rank = index.rank(node.input[0]),
+            (inputAxis.map { [$0] } ?? Array(0..<rank)).contains(where: { index.axisRoots.root(of: node.input[0], axis: $0) == source })
+        {
+            return .inputExtent
+        }
+        return Self.entry(entry, of: node.input[1], index: index)
+    }
 
     /// The holder of entry `entry` of the INT64 list `name`, or nil when it is computed at run time.
     static func entry(_ entry: Int, of name: String, index: GraphIndex) -> ShapeArgument? {

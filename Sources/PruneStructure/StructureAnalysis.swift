@@ -62,10 +62,14 @@ public struct StructureAnalysis: Sendable {
             guard let (output, axis, channels) = StructureAnalysis.root(n, node, index), !claimed.contains(output)
             else { continue }
             // Projections that feed attention heads are pruned a whole head at a time.
-            let width = AttentionHeads.headSize(of: output, channels: channels, index: index) ?? 1
-            let count = channels / width
+            let heads = AttentionHeads.heads(of: output, channels: channels, index: index)
+            let width = heads?.size ?? 1
+            let parts = heads?.partStarts ?? [0]
+            let count = channels / parts.count / width
             let label = index.label(n)
-            for (segment, builder) in StructureAnalysis.grow(output, axis: axis, count: count, width: width, index: index) {
+            for (segment, builder) in StructureAnalysis.grow(
+                output, axis: axis, count: count, width: width, parts: parts, index: index)
+            {
                 let name = segment.count == count ? label : "\(label)[\(segment.lowerBound):\(segment.upperBound)]"
                 let group = builder.dependencyGroup(named: name)
                 claimed.formUnion(builder.layouts.keys)
@@ -81,17 +85,18 @@ public struct StructureAnalysis: Sendable {
     /// Starts with one segment. When an operator needs the group divided (a Split or Slice boundary, a Concat
     /// input boundary, the groups of a grouped Conv fall inside it), the segments are cut there and every segment
     /// is grown again, until none asks for a cut. Segment `a..<b` is a group of `b − a` units whose unit 0 is
-    /// channel `a` of `output`.
-    private static func grow(_ output: String, axis: Int, count: Int, width: Int, index: GraphIndex)
-        -> [(Range<Int>, GroupBuilder)]
-    {
+    /// channel `a` of `output`. With several `parts` (the Q, K and V columns of a fused projection), unit `u` is
+    /// channels `start + u·width ..< start + (u+1)·width` of every part start.
+    private static func grow(
+        _ output: String, axis: Int, count: Int, width: Int, parts: [Int] = [0], index: GraphIndex
+    ) -> [(Range<Int>, GroupBuilder)] {
         var cuts = Set<Int>()
         refine: while true {
             let bounds = ([0, count] + cuts).sorted()
             var result: [(Range<Int>, GroupBuilder)] = []
             for (lower, upper) in zip(bounds, bounds.dropFirst()) {
                 var builder = GroupBuilder(index: index, count: upper - lower)
-                builder.add(output, axis: axis, offset: lower * width, width: width)
+                for start in parts { builder.add(output, axis: axis, offset: start + lower * width, width: width) }
                 builder.run()
                 if !builder.cuts.isEmpty {
                     cuts.formUnion(builder.cuts.map { $0 + lower })

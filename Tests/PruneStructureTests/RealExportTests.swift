@@ -48,7 +48,8 @@ struct RealExportTests {
         "vit_b_16": [
             .groups: "1 of Torch-Pruning's 2 groups: the MLP neurons are pruned; the hidden width (the residual "
                 + "stream) is refused at the class-token Gather, '(Gather): the structure analysis does not understand "
-                + "this operator', and the fused in_proj's heads at the Gather that picks Q, K and V (issue 15)",
+                + "this operator', and the fused in_proj's heads at the Reshape that stacks Q, K and V for the Gathers that "
+                + "pick them apart (issue 15)",
             .removal: "parameter ratio 0.50 above Torch-Pruning's, which also prunes the hidden width (issue 15)",
             .keptChannels: "the hidden width is not pruned (issue 15)",
         ],

@@ -25,6 +25,12 @@ package struct ONNXShapeInference {
     /// a symbolic sequence length (`Shape → Gather → Concat` builds `[1, ?, 12, 32]`). Lists fully known are in
     /// ``values`` only.
     package internal(set) var partialValues: [String: [Int64?]] = [:]
+    /// For integer lists built from `Shape`: the value and axis whose extent each entry is read from, nil for entries
+    /// of another origin (`Concat(Unsqueeze(Gather(Shape(x), 0)), [-1], [8])` gives `[x:0, nil, nil]`).
+    package internal(set) var dimensionSources: [String: [DimensionSource?]] = [:]
+    /// For values whose extents provably equal an earlier value's (element-wise operators, Transpose, Split along
+    /// another axis, a bias `Add`): per axis, the earliest value and axis with the same extent. See ``root(of:axis:)``.
+    package internal(set) var axisRoots = DimensionRoots()
     /// Small float values known at load time (Resize scales), by value name.
     package private(set) var floatValues: [String: [Float]] = [:]
     /// Multiply-accumulates of each Conv, Gemm and MatMul node (by index) whose shapes are all known.
@@ -75,6 +81,10 @@ package struct ONNXShapeInference {
                 } else if let shape = declared[output] {
                     shapes[output] = shape
                 }
+            }
+            recordAxisRoots(node)
+            if let sources = traceSources(node), let output = node.output.first {
+                dimensionSources[output] = sources
             }
             if let folded = fold(node), let output = node.output.first {
                 values[output] = folded
@@ -181,8 +191,8 @@ package struct ONNXShapeInference {
         case "ConvTranspose": return [convTranspose(node, index: index)]
         case "ConstantOfShape": return [value(node, 0).map { $0.map { Int($0) } }]
         case "Expand":
-            guard let x = shape(node, 0), let target = value(node, 1) else { return [] }
-            return [ONNXShapeInference.broadcast(x, target.map { Int($0) })]
+            guard let x = shape(node, 0), let target = partialValue(node, 1) else { return [] }
+            return [ONNXShapeInference.broadcast(x, target.map { $0.map { Int($0) } })]
         case "Tile":
             guard let x = shape(node, 0), let repeats = value(node, 1), repeats.count == x.count else { return [] }
             return [zip(x, repeats).map { extent, factor in extent.map { $0 * Int(factor) } }]
@@ -388,6 +398,8 @@ package struct ONNXShapeInference {
             if let known = ONNXShapeInference.product(rest[...]), known > 0, total % known == 0 {
                 out[inferred] = total / known
             }
+        } else if let inferred, let input {
+            out[inferred] = inferredExtent(node, target: out, at: inferred, input: input)
         }
         return out
     }
@@ -652,24 +664,10 @@ package struct ONNXShapeInference {
             guard let data = value(node, 0), let extents = foldedExtents(node, data) else { return nil }
             return ONNXTensorFolding.transpose(data, shape: extents, perm: node.intsAttribute("perm"))
         case "Slice":
-            guard let data = value(node, 0), let extents = foldedExtents(node, data) else { return nil }
-            let fromInputs = node.intsAttribute("starts") == nil
-            guard let starts = node.intsAttribute("starts") ?? value(node, 1),
-                let ends = node.intsAttribute("ends") ?? value(node, 2)
+            guard let data = value(node, 0), let extents = foldedExtents(node, data), let bounds = sliceBounds(node)
             else { return nil }
-            func optional(_ position: Int) -> [Int64]?? {
-                guard position < node.input.count, !node.input[position].isEmpty else { return .some(nil) }
-                return value(node, position).map { .some($0) }
-            }
-            let axes: [Int64]?
-            let steps: [Int64]?
-            if fromInputs {
-                guard let a = optional(3), let t = optional(4) else { return nil }
-                (axes, steps) = (a, t)
-            } else {
-                (axes, steps) = (node.intsAttribute("axes"), nil)
-            }
-            return ONNXTensorFolding.slice(data, shape: extents, starts: starts, ends: ends, axes: axes, steps: steps)
+            return ONNXTensorFolding.slice(
+                data, shape: extents, starts: bounds.starts, ends: bounds.ends, axes: bounds.axes, steps: bounds.steps)
         case "ConstantOfShape":
             guard let dims = value(node, 0), dims.allSatisfy({ $0 >= 0 && $0 <= Int64(limit) }) else { return nil }
             let count = dims.reduce(1, { Swift.min($0 * $1, Int64(limit) + 1) })
@@ -706,6 +704,22 @@ package struct ONNXShapeInference {
         default:
             return nil
         }
+    }
+
+    /// A Slice's starts, ends, axes and steps when all are known at load time (attributes before opset 10, else the
+    /// inputs; axes and steps nil when absent).
+    func sliceBounds(_ node: Onnx_NodeProto) -> (starts: [Int64], ends: [Int64], axes: [Int64]?, steps: [Int64]?)? {
+        let fromInputs = node.intsAttribute("starts") == nil
+        guard let starts = node.intsAttribute("starts") ?? value(node, 1),
+            let ends = node.intsAttribute("ends") ?? value(node, 2)
+        else { return nil }
+        func optional(_ position: Int) -> [Int64]?? {
+            guard position < node.input.count, !node.input[position].isEmpty else { return .some(nil) }
+            return value(node, position).map { .some($0) }
+        }
+        guard fromInputs else { return (starts, ends, node.intsAttribute("axes"), nil) }
+        guard let axes = optional(3), let steps = optional(4) else { return nil }
+        return (starts, ends, axes, steps)
     }
 
     /// The extents of `node`'s first input, whose values are `data`: its inferred shape when fully known, a list
