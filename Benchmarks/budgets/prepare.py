@@ -1,6 +1,6 @@
 """Exports pretrained EfficientNet-Lite0 to ONNX and writes crops of scikit-image's sample images, split by image.
 
-Usage: prepare.py WORKDIR [--crops N]
+Usage: prepare.py WORKDIR [--crops N] [--eval-crops N]
 Writes WORKDIR/effnet.onnx (torch.onnx.export defaults with the TorchScript exporter: batch 1, constant folding,
 BatchNorm folded; used as exported) and three safetensors files of input crops, each from its own images so none
 feeds two of them:
@@ -65,7 +65,9 @@ def crops(image, count, rng):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("workdir")
-    parser.add_argument("--crops", type=int, default=4, help="crops per image")
+    parser.add_argument("--crops", type=int, default=4, help="crops per image for the scoring and guard sets")
+    parser.add_argument("--eval-crops", type=int, default=16,
+                        help="crops per image for the evaluation set (only ONNX Runtime reads it, so it can be larger)")
     args = parser.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     import torch
@@ -84,7 +86,7 @@ def main():
     order = ["eval", "score", "guard"]
     for index, (name, image) in enumerate(load_images()):
         which = order[index % 3]
-        sets[which] += crops(image, args.crops, rng)
+        sets[which] += crops(image, args.eval_crops if which == "eval" else args.crops, rng)
         names[which].append(name)
     for which, items in sets.items():
         write_safetensors(os.path.join(args.workdir, f"{which}.safetensors"),

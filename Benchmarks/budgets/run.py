@@ -1,13 +1,16 @@
 """Budgets and the guard on pretrained EfficientNet-Lite0 at 25 % fewer MACs, and the digits CNN's fewest MACs.
 
-Usage: run.py WORKDIR [--prune PATH] [--grid 0.125,0.25,0.375,0.5] [--keep 0.75] [--no-torch]
+Usage: run.py WORKDIR [--prune PATH] [--grid 0.125,0.25,0.375,0.5] [--keep 0.75] [--no-torch] [--no-timing]
+       run.py WORKDIR --table [--repeats N]     (time every model of the earlier runs again, in one run, and print)
        run.py --digits WORKDIR [--prune PATH]
 WORKDIR comes from prepare.py (effnet.onnx, score/guard/eval.safetensors). Every number is measured in ONNX Runtime
 (1 thread, batch 1) on eval.safetensors, whose images feed nothing else: top-1 agreement and logit cosine with the
 dense model, and the median latency speed-up over the dense model. Curves are measured on score.safetensors; the
 guard's held-out batches are guard.safetensors. Rows: uniform `layer` ratio at the same MACs, the budgeted allocation
-(exact solver), the same with the guard, a latency budget (MACs with widths rounded to 8), and Torch-Pruning
-(MagnitudePruner, L2, no fine-tuning) at the same MACs.
+(exact and greedy solvers), each with and without `reconstruct` (calibrated on score.safetensors) and the guard, a
+latency budget (MACs with widths rounded to 8), and Torch-Pruning (MagnitudePruner, L2, no fine-tuning) at the same
+MACs. Each run stores its rows in WORKDIR/rows-KEEP.json; `--table` times every stored model against the dense one in
+a single process, so a table's speed-ups come from one quiet stretch of the machine.
 """
 import argparse
 import json
@@ -71,9 +74,11 @@ def macs_of(report_json):
     return macs.get("after"), macs.get("before")
 
 
-def prune(args, model, output, extra):
-    result = sh([args.prune, "run", model, "-o", output, "--force", "--json", "--scorer", "magnitude:p=2",
-                 "--rewriter", "remove"] + extra, check=False)
+def prune(args, model, output, extra, rewriter="remove"):
+    if args.calibration and "--calibration" not in extra:
+        extra = extra + ["--calibration", args.calibration]
+    result = sh([args.prune, "run", model, "-o", output, "--force", "--json", "--scorer", args.scorer,
+                 "--rewriter", rewriter] + extra, check=False)
     if result.returncode != 0:
         return None, result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "failed"
     return json.loads(result.stdout), None
@@ -94,7 +99,7 @@ def uniform_at(args, model, output, keep):
     return best, report
 
 
-def torch_pruning_at(workdir, keep):
+def torch_pruning_at(workdir, keep, tag):
     """Torch-Pruning MagnitudePruner (L2, local, no fine-tuning) bisected to `keep` of the MACs; exports it."""
     import torch
     import torch_pruning as tp
@@ -121,7 +126,7 @@ def torch_pruning_at(workdir, keep):
         else:
             low = mid
     model, kept = build(best)
-    path = os.path.join(workdir, "torch-pruning.onnx")
+    path = os.path.join(workdir, f"torch-pruning-{tag}.onnx")
     torch.onnx.export(model, example, path, input_names=["input"], output_names=["logits"], dynamo=False)
     return path, best, kept
 
@@ -129,64 +134,109 @@ def torch_pruning_at(workdir, keep):
 def effnet(args):
     w = args.workdir
     model = os.path.join(w, "effnet.onnx")
-    curves = os.path.join(w, "curves.json")
+    scorer_name = args.scorer.split(":")[0]
+    suffix = "" if args.scorer == "magnitude:p=2" else f"-{scorer_name}"
+    curves = os.path.join(w, f"curves{suffix}.json")
+    score = os.path.join(w, "score.safetensors")
+    # Data-aware scorers (activation, contribution, …) read statistics of the scoring crops.
+    args.calibration = (args.calibration_data or score) if scorer_name not in ("magnitude", "random") else None
     if not os.path.exists(curves):
         started = time.time()
-        sh([args.prune, "sensitivity", model, "--data", os.path.join(w, "score.safetensors"), "--metric", "agreement",
-            "--grid", args.grid, "--cache", curves, "--no-plot"])
+        scoring = ["--scorer", args.scorer] + (["--calibration", args.calibration] if args.calibration else [])
+        sh([args.prune, "sensitivity", model, "--data", score, "--batch", "1", "--metric", "agreement",
+            "--grid", args.grid, "--cache", curves, "--no-plot"] + scoring)
         print(f"curves: {time.time() - started:.0f} s")
     evaluation = read_safetensors(os.path.join(w, "eval.safetensors"))["input"]
     dense = outputs(model, evaluation)
-    dense_latency = latency(model, evaluation)
     rows = []
 
     def row(name, path, kept, note=""):
         if path is None:
-            rows.append((name, None, None, None, None, note))
+            rows.append({"name": name, "note": note})
             return
-        pruned = outputs(path, evaluation)
-        agreement, cosine = compare(dense, pruned)
-        rows.append((name, kept, agreement, cosine, dense_latency / latency(path, evaluation), note))
+        agreement, cosine = compare(dense, outputs(path, evaluation))
+        rows.append({"name": name, "path": path, "kept": kept, "agreement": agreement, "cosine": cosine, "note": note})
+        print(f"  -> {name}: MACs kept {kept:.3f}, agreement {agreement:.3f}, cosine {cosine:.4f}", flush=True)
 
     def kept_of(report):
         after, before = macs_of(report)
         return after / before
 
+    def guard_note(report):
+        outcome = (report.get("budget") or {}).get("guardOutcome")
+        if not outcome:
+            return ""
+        return f"guard: {outcome['reached']:.3f} held-out after {len(outcome['backOffs'])} back-offs"
+
     keep = args.keep
-    s, report = uniform_at(args, model, os.path.join(w, "uniform.onnx"), keep)
-    row("uniform layer ratio (round=8)", os.path.join(w, "uniform.onnx"), kept_of(report), f"sparsity {s:.3f}")
+    tag = f"{keep:.2f}{suffix}"
+    reconstruct = ["--calibration", args.calibration_data or score, "--granularity", "unit"]
+    s, report = uniform_at(args, model, os.path.join(w, f"uniform-{tag}.onnx"), keep)
+    row("uniform layer ratio (round=8)", os.path.join(w, f"uniform-{tag}.onnx"), kept_of(report), f"sparsity {s:.3f}")
+    uniform = ["--selector", f"layer:sparsity={s:.4f},round=8"]
     budget = ["--target", f"macs={keep}", "--sensitivity", curves]
     guard = ["--guard", "agreement>=0.95", "--guard-data", os.path.join(w, "guard.safetensors")]
-    for name, extra, out in [
-        ("budget, exact", budget, "budget.onnx"),
-        ("budget, greedy", budget + ["--solver", "greedy"], "budget-greedy.onnx"),
-        ("budget + guard agreement>=0.95", budget + guard, "budget-guard.onnx"),
+    runs = [
+        ("uniform + reconstruct", uniform + reconstruct, "uniform-reconstruct", "reconstruct"),
+        ("budget, exact", budget, "budget", "remove"),
+        ("budget, greedy", budget + ["--solver", "greedy"], "budget-greedy", "remove"),
+        ("budget + reconstruct", budget + reconstruct, "budget-reconstruct", "reconstruct"),
+        ("budget + guard agreement>=0.95", budget + guard, "budget-guard", "remove"),
+        ("budget + reconstruct + guard agreement>=0.95", budget + reconstruct + guard, "budget-reconstruct-guard",
+         "reconstruct"),
         ("latency budget (MACs, widths % 8)", ["--target", f"latency={keep}", "--sensitivity", curves],
-         "budget-latency.onnx"),
-    ]:
-        report, error = prune(args, model, os.path.join(w, out), extra + ["--report", os.path.join(w, out + ".json")])
+         "budget-latency", "remove"),
+    ]
+    for name, extra, stem, rewriter in runs:
+        if (args.only and args.only not in name) or (args.skip and args.skip in name):
+            continue
+        out = os.path.join(w, f"{stem}-{tag}.onnx")
+        started = time.time()
+        report, error = prune(args, model, out, extra + ["--report", out + ".json"], rewriter)
         if report is None:
             row(name, None, None, error)
         else:
-            guard_note = ""
-            outcome = (report.get("budget") or {}).get("guardOutcome")
-            if outcome:
-                guard_note = f"guard: {outcome['reached']:.3f} held-out after {len(outcome['backOffs'])} back-offs"
-            row(name, os.path.join(w, out), kept_of(report), guard_note)
-    if not args.no_torch:
+            row(name, out, kept_of(report), (guard_note(report) + f" ({time.time() - started:.0f} s)").strip())
+    if not args.no_torch and not args.only:
         try:
-            path, ratio, kept = torch_pruning_at(w, keep)
+            path, ratio, kept = torch_pruning_at(w, keep, tag)
             row("Torch-Pruning MagnitudePruner L2 (round_to=8)", path, kept, f"ratio {ratio:.3f}")
         except Exception as error:  # noqa: BLE001 - reported in the table
             row("Torch-Pruning MagnitudePruner L2", None, None, f"failed: {error}")
-    print(f"\nEfficientNet-Lite0, {len(evaluation)} evaluation crops, target: {keep:.2f} of the MACs kept\n")
-    print("| allocation | MACs kept | top-1 agreement | logit cosine | ORT speed-up (1 thread, batch 1) | note |")
-    print("|---|---|---|---|---|---|")
-    for name, kept, agreement, cosine, speedup, note in rows:
-        if agreement is None:
-            print(f"| {name} | – | – | – | – | {note} |")
-        else:
-            print(f"| {name} | {kept:.3f} | {agreement:.3f} | {cosine:.4f} | {speedup:.2f}× | {note} |")
+    rows_path = os.path.join(w, f"rows-{tag}.json")
+    if args.only and os.path.exists(rows_path):  # the rows not run again stay as measured before
+        with open(rows_path) as f:
+            earlier = json.load(f)["rows"]
+        fresh = {r["name"]: r for r in rows}
+        rows = [fresh.pop(r["name"], r) for r in earlier] + list(fresh.values())
+    with open(rows_path, "w") as f:
+        json.dump({"keep": keep, "scorer": args.scorer, "evaluation": len(evaluation), "rows": rows}, f, indent=1)
+    table(args)
+
+
+def table(args):
+    """Times every model of every rows-*.json in ONNX Runtime against the dense model, in one run, and prints the table."""
+    w = args.workdir
+    evaluation = read_safetensors(os.path.join(w, "eval.safetensors"))["input"]
+    model = os.path.join(w, "effnet.onnx")
+    dense_latency = latency(model, evaluation, args.repeats)
+    print(f"\nEfficientNet-Lite0, {len(evaluation)} evaluation crops; dense ORT latency {dense_latency * 1e3:.2f} ms "
+          "(1 thread, batch 1, median)")
+    for name in sorted(os.listdir(w)):
+        if not (name.startswith("rows-") and name.endswith(".json")):
+            continue
+        with open(os.path.join(w, name)) as f:
+            data = json.load(f)
+        print(f"\ntarget: {data['keep']:.2f} of the MACs kept; scorer {data.get('scorer', 'magnitude:p=2')}\n")
+        print("| allocation | MACs kept | top-1 agreement | logit cosine | ORT speed-up (1 thread, batch 1) | note |")
+        print("|---|---|---|---|---|---|")
+        for r in data["rows"]:
+            if "path" not in r:
+                print(f"| {r['name']} | – | – | – | – | {r['note']} |")
+                continue
+            speedup = dense_latency / latency(r["path"], evaluation, args.repeats) if args.timing else float("nan")
+            print(f"| {r['name']} | {r['kept']:.3f} | {r['agreement']:.3f} | {r['cosine']:.4f} | {speedup:.2f}× | "
+                  f"{r['note']} |", flush=True)
 
 
 def digits(args):
@@ -235,10 +285,28 @@ def main():
     parser.add_argument("--prune", default=".build/release/prune")
     parser.add_argument("--grid", default="0.125,0.25,0.375,0.5")
     parser.add_argument("--keep", type=float, default=0.75)
+    parser.add_argument("--scorer", default="magnitude:p=2",
+                        help="the channel scorer of every PruneKit row (data-aware ones calibrate on the scoring crops)")
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--digits", action="store_true")
+    parser.add_argument("--calibration-data", help="calibration data of data-aware scorers and the reconstruct rows "
+                        "(default: the scoring crops, score.safetensors)")
+    parser.add_argument("--skip", help="leave out the rows whose name contains this")
+    parser.set_defaults(calibration=None)
+    parser.add_argument("--table", action="store_true",
+                        help="only time the models of earlier runs (rows-*.json) and print the tables")
+    parser.add_argument("--no-timing", dest="timing", action="store_false",
+                        help="leave the ORT speed-up column empty (a loaded machine's timings mean nothing)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed passes over the evaluation crops")
+    parser.add_argument("--only", help="run only the rows whose name contains this (the uniform row always runs; "
+                        "other rows of an earlier run are kept)")
     args = parser.parse_args()
-    digits(args) if args.digits else effnet(args)
+    if args.digits:
+        digits(args)
+    elif args.table:
+        table(args)
+    else:
+        effnet(args)
 
 
 if __name__ == "__main__":
