@@ -58,16 +58,21 @@ package struct CompressedTensorsInspection {
 
     /// `sparsity_config.format` from the `config.json` beside `url`, when it has one.
     package static func configFormat(beside url: URL) -> String? {
+        guard let sparsity = compressionConfig(beside: url)?["sparsity_config"] as? [String: Any] else { return nil }
+        return sparsity["format"] as? String
+    }
+
+    /// The `quantization_config` (or older `compression_config`) object of the `config.json` beside `url`: a regular
+    /// file under 16 MiB that parses as JSON; nil otherwise. The one reader of that file for inspection.
+    package static func compressionConfig(beside url: URL) -> [String: Any]? {
         let config = url.deletingLastPathComponent().appending(path: "config.json")
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: config.path),
             (attributes[.type] as? FileAttributeType) == .typeRegular,
             let size = attributes[.size] as? Int, size < 16 << 20,
             let data = try? Data(contentsOf: config),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let quantization = (object["quantization_config"] ?? object["compression_config"]) as? [String: Any],
-            let sparsity = quantization["sparsity_config"] as? [String: Any]
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return nil }
-        return sparsity["format"] as? String
+        return (object["quantization_config"] ?? object["compression_config"]) as? [String: Any]
     }
 
     /// The `Compressed weights` section, or nil when the file has none.

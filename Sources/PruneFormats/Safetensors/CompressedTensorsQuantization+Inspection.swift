@@ -79,13 +79,7 @@ package struct CompressedTensorsQuantizedInspection {
 
     /// `(num_bits, group_size)` of the single config group in the `config.json` beside `url`, when it has one.
     package static func configScheme(beside url: URL) -> (bits: Int, groupSize: Int)? {
-        let config = url.deletingLastPathComponent().appending(path: "config.json")
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: config.path),
-            (attributes[.type] as? FileAttributeType) == .typeRegular,
-            let size = attributes[.size] as? Int, size < 16 << 20,
-            let data = try? Data(contentsOf: config),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let quantization = (object["quantization_config"] ?? object["compression_config"]) as? [String: Any],
+        guard let quantization = CompressedTensorsInspection.compressionConfig(beside: url),
             let groups = quantization["config_groups"] as? [String: Any], groups.count == 1,
             let group = groups.values.first as? [String: Any], let weights = group["weights"] as? [String: Any],
             let bits = weights["num_bits"] as? Int
