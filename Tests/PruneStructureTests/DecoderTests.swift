@@ -62,12 +62,7 @@ struct DecoderTests {
         #expect(close(try Self.logits(Self.model), dense, tolerance: 1e-4))
 
         let directory = try Harness().directory
-        let pruned = directory.appendingPathComponent("tiny_gpt2.pruned.onnx")
-        let run = try PruneBinary.run([
-            "run", Self.model.path, "-o", pruned.path, "--granularity", "unit", "--scorer", "magnitude:p=2",
-            "--selector", "layer:sparsity=0.5,rounding=floor-keep", "--rewriter", "remove",
-        ])
-        try #require(run.status == 0, "prune run: \(run.stderr)")
+        let pruned = try HalfRemoval.prune(Self.model, stem: "tiny_gpt2", into: directory)
         let got = try Self.logits(pruned)
         let want = try Self.tensor("pruned").floatValues()
         #expect(close(got, want, tolerance: 1e-4), "interpreter \(got.prefix(4)) PyTorch \(want.prefix(4))")
@@ -78,16 +73,11 @@ struct DecoderTests {
         #expect(again.group(named: "/gpt/transformer/h.1/attn/c_attn/Gemm")?.unitCount == 2)
         #expect(again.group(named: "/gpt/transformer/h.0/mlp/c_fc/Gemm")?.unitCount == 32)
 
-        guard let python = TestPython.python else {
-            if TestPython.isCI { Issue.record("CI is set but \(TestPython.skipMessage)") }
-            return
-        }
-        let ortOutputs = directory.appendingPathComponent("tiny_gpt2.pruned.ort.safetensors")
-        let ort = try TestPython.run(
-            python, [TestPython.script("ort_run.py").path, pruned.path, Self.io.path, ortOutputs.path, "--check"])
-        try #require(ort.status == 0, "ort_run.py: \(ort.output)")
-        let ortLogits = try SafetensorsDocument(url: ortOutputs).model.parameter(named: "logits").tensor
-        #expect(close(got, ortLogits.floatValues(), tolerance: 1e-4))
+        guard
+            let ortLogits = try HalfRemoval.onnxRuntime(
+                pruned, io: Self.io, output: "logits", stem: "tiny_gpt2", in: directory)
+        else { return }
+        #expect(close(got, ortLogits, tolerance: 1e-4))
     }
 
     @Test("Grouped-query attention (Llama, 2 K/V heads for 4 query heads) is refused at repeat_kv; SwiGLU neurons prune")

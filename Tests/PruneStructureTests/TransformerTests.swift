@@ -54,12 +54,7 @@ struct TransformerTests {
         #expect(close(try Self.embedding(Self.model), dense, tolerance: 1e-4))
 
         let directory = try Harness().directory
-        let pruned = directory.appendingPathComponent("tiny_bert.pruned.onnx")
-        let run = try PruneBinary.run([
-            "run", Self.model.path, "-o", pruned.path, "--granularity", "unit", "--scorer", "magnitude:p=2",
-            "--selector", "layer:sparsity=0.5,rounding=floor-keep", "--rewriter", "remove",
-        ])
-        try #require(run.status == 0, "prune run: \(run.stderr)")
+        let pruned = try HalfRemoval.prune(Self.model, stem: "tiny_bert", into: directory)
         let got = try Self.embedding(pruned)
         let want = try Self.tensor("pruned").floatValues()
         #expect(close(got, want, tolerance: 1e-4), "interpreter \(got.prefix(4)) PyTorch \(want.prefix(4))")
@@ -70,16 +65,11 @@ struct TransformerTests {
         #expect(again.group(named: "/blocks.1/query/MatMul")?.unitCount == 2)
         #expect(again.group(named: "/blocks.0/intermediate/MatMul")?.unitCount == 32)
 
-        guard let python = TestPython.python else {
-            if TestPython.isCI { Issue.record("CI is set but \(TestPython.skipMessage)") }
-            return
-        }
-        let ortOutputs = directory.appendingPathComponent("tiny_bert.pruned.ort.safetensors")
-        let ort = try TestPython.run(
-            python, [TestPython.script("ort_run.py").path, pruned.path, Self.io.path, ortOutputs.path, "--check"])
-        try #require(ort.status == 0, "ort_run.py: \(ort.output)")
-        let ortEmbedding = try SafetensorsDocument(url: ortOutputs).model.parameter(named: "embedding").tensor
-        #expect(close(got, ortEmbedding.floatValues(), tolerance: 1e-4))
+        guard
+            let ortEmbedding = try HalfRemoval.onnxRuntime(
+                pruned, io: Self.io, output: "embedding", stem: "tiny_bert", in: directory)
+        else { return }
+        #expect(close(got, ortEmbedding, tolerance: 1e-4))
     }
 
     @Test("ONNX Runtime's fused attention operators are refused with that reason")
