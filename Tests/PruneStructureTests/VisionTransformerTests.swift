@@ -1,4 +1,5 @@
 import Foundation
+import ONNXProto
 import PruneCore
 import PruneFormats
 import PruneRuntime
@@ -103,6 +104,27 @@ struct VisionTransformerTests {
         // One channel per unit in every member.
         #expect(hidden.members.allSatisfy { $0.slice.offset == 0 && $0.slice.width == 1 })
         #expect(Set(hidden.members.map { "\($0.slice.parameter):\($0.slice.axis):\($0.scored)" }) == expected)
+    }
+
+    @Test("Heads merged into the batch axis and read by anything but Transpose or their split are refused, naming the node")
+    func mergedHeadsRefused() throws {
+        var proto = try Onnx_ModelProto(serializedBytes: Data(contentsOf: Self.model))
+        // An Identity between `q.view(s, b·h, d)` and its Transpose: the analysis cannot follow heads through it.
+        let merged = "\(Self.attention)/Reshape_3_output_0"
+        let reader = try #require(proto.graph.node.firstIndex { $0.input.first == merged })
+        var identity = Onnx_NodeProto()
+        identity.opType = "Identity"
+        identity.name = "inserted"
+        identity.input = [merged]
+        identity.output = ["inserted_output"]
+        proto.graph.node[reader].input[0] = "inserted_output"
+        proto.graph.node.insert(identity, at: reader)
+        let document = try Harness().open(proto, as: "tiny_vit_identity")
+        let heads = try #require(try StructureAnalysis(model: document.model).group(named: "\(Self.attention)/MatMul"))
+        #expect(
+            heads.exclusion
+                == "node 'inserted' (Identity): reads attention heads merged into the batch axis; only Transpose and "
+                + "the Reshape that splits them out are understood")
     }
 
     @Test("Removing half the heads and neurons (no hidden width) gives PyTorch's result; ONNX Runtime agrees")
