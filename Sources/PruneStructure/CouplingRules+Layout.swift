@@ -54,7 +54,8 @@ extension GroupBuilder {
 
     /// Gather along another axis than the group's (the class token picked from the sequence, Q, K or V picked from
     /// a stacked projection): the group moves to the output axis that keeps the data axis (after the gather axis it
-    /// shifts by the index rank minus 1). Gathering along the group's axis is refused.
+    /// shifts by the index rank minus 1); an initializer gathered from (an embedding table) is sliced. Gathering
+    /// along the group's axis is refused.
     private mutating func gather(_ n: Int, _ layout: Layout, isOutput: Bool) {
         let node = index.graph.node[n]
         guard let rank = index.rank(node.input[0]), node.input.count > 1,
@@ -71,7 +72,12 @@ extension GroupBuilder {
             } else {
                 return excludeNode(n, "the group runs along the axes of its indices")
             }
-            return passAlong(n, layout, inputAxis: inputAxis, outputAxis: layout.axis)
+            guard index.isParameter(node.input[0]) else {
+                return passAlong(n, layout, inputAxis: inputAxis, outputAxis: layout.axis)
+            }
+            // A table read by index (a transformer's token embedding): its slice follows the units, unscored.
+            slice(node.input[0], axis: inputAxis, offset: layout.offset, width: layout.width, scored: false, node: n)
+            return add(node.output[0], axis: layout.axis, offset: layout.offset, width: layout.width)
         }
         guard layout.axis != axis else { return excludeNode(n, "picks entries along the group's axis") }
         passAlong(n, layout, inputAxis: layout.axis, outputAxis: layout.axis < axis ? layout.axis : layout.axis + indexRank - 1)
