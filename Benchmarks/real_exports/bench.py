@@ -8,6 +8,7 @@ Run through run.sh (which makes .venv-torch and builds the release binary). For 
   3. prune inspect --groups --json model.onnx                  (groups and why each refused one is refused)
   4. prune run model.onnx -o removed.onnx --granularity unit --scorer magnitude:p=2
        --selector layer:sparsity=0.5,rounding=floor-keep --rewriter remove --report removed.json
+       (plus OPT_IN's flags for the model: --include-hidden-width for vit_b_16, whose hidden width Torch-Pruning prunes)
      and the same with --rewriter mask -o masked.onnx (zero rows = the channels we drop, for the kept-channel match)
   5. ONNX Runtime loads and runs removed.onnx on the input
   6. prune eval model.onnx --data input.safetensors --reference ort.onnx --json, where ort.onnx is a one-node model
@@ -31,6 +32,9 @@ sys.path.insert(0, HERE)
 from common import CLASSIFIERS, MODELS, module_of_node, read_safetensors, refusal_reasons  # noqa: E402
 
 SCORER, SELECTOR = "magnitude:p=2", "layer:sparsity=0.5,rounding=floor-keep"
+# Flags a model needs for a like-for-like comparison: Torch-Pruning prunes ViT's hidden width (the residual stream),
+# which PruneKit offers only when asked (Docs/Transformers.md).
+OPT_IN = {"vit_b_16": ["--include-hidden-width"]}
 # --depthwise-exclude scores as Torch-Pruning does on depthwise models (their weights left out of a group's score).
 if "--depthwise-exclude" in sys.argv:
     sys.argv.remove("--depthwise-exclude")
@@ -102,7 +106,7 @@ def mask_again(name, work, prune, python):
         child([python, script, name, work, "tp-folded"], os.path.join(work, "tp_folded.log"))
     cmd = [prune, "run", os.path.join(work, "model.onnx"), "-o", os.path.join(work, "masked.onnx"), "--force",
            "--granularity", "unit", "--scorer", SCORER, "--selector", SELECTOR, "--rewriter", "mask",
-           "--report", os.path.join(work, "masked.json")]
+           "--report", os.path.join(work, "masked.json")] + OPT_IN.get(name, [])
     run = child(cmd, os.path.join(work, "mask.log"))
     r["mask"] = {k: run[k] for k in ("rc", "seconds", "rss_mb")}
     if run["rc"] != 0:
@@ -137,7 +141,8 @@ def run_model(name, work, prune, python, reuse=False):
     if "tp" in r and not os.path.exists(os.path.join(work, "tp_folded.json")):
         child([python, script, name, work, "tp-folded"], os.path.join(work, "tp_folded.log"))
     model = os.path.join(work, "model.onnx")
-    inspect = child([prune, "inspect", "--groups", "--json", model], os.path.join(work, "inspect.log"))
+    inspect = child([prune, "inspect", "--groups", "--json", model] + OPT_IN.get(name, []),
+                    os.path.join(work, "inspect.log"))
     if inspect["rc"] == 0:
         groups = json.loads(open(os.path.join(work, "inspect.log")).read())
         reasons = refusal_reasons(groups)
@@ -150,6 +155,7 @@ def run_model(name, work, prune, python, reuse=False):
         out = os.path.join(work, f"{written}.onnx")
         cmd = [prune, "run", model, "-o", out, "--force", "--granularity", "unit", "--scorer", SCORER,
                "--selector", SELECTOR, "--rewriter", rewriter, "--report", os.path.join(work, f"{written}.json")]
+        cmd += OPT_IN.get(name, [])
         run = child(cmd, os.path.join(work, f"{rewriter}.log"))
         r[rewriter] = {k: run[k] for k in ("rc", "seconds", "rss_mb")}
         r[rewriter]["scorer"] = SCORER

@@ -34,6 +34,7 @@ extension Recipe {
             if !stage.targets.ignore.isEmpty {
                 lines.append("    ignore: [\(stage.targets.ignore.map(Recipe.quoted).joined(separator: ", "))]")
             }
+            if stage.targets.includeHiddenWidth { lines.append("    include_hidden_width: true") }
             if let schedule = stage.schedule {
                 lines.append("    schedule: {steps: \(schedule.steps), curve: \(schedule.curve.rawValue)}")
             }

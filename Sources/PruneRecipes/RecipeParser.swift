@@ -44,7 +44,8 @@ private struct RecipeReader {
 
     static let topKeys = ["stages", "plugins"]
     static let stageKeys = [
-        "name", "scorer", "selector", "rewriter", "include", "exclude", "granularity", "ignore", "schedule",
+        "name", "scorer", "selector", "rewriter", "include", "exclude", "granularity", "ignore", "include_hidden_width",
+        "schedule",
     ]
     static let scheduleKeys = ["steps", "curve"]
     static let pluginKeys = ["path", "sha256"]
@@ -96,7 +97,8 @@ private struct RecipeReader {
         let targets = TargetFilter(
             include: try map["include"].map { try strings($0, "'include'") } ?? [],
             exclude: try map["exclude"].map { try strings($0, "'exclude'") } ?? [], granularity: granularity,
-            ignore: try map["ignore"].map { try strings($0, "'ignore'") } ?? [])
+            ignore: try map["ignore"].map { try strings($0, "'ignore'") } ?? [],
+            includeHiddenWidth: try map["include_hidden_width"].map { try flag($0, "'include_hidden_width'") } ?? false)
         do {
             try targets.validate()
         } catch let error as PruneError {
@@ -184,6 +186,13 @@ private struct RecipeReader {
     func string(_ node: Node, _ what: String) throws -> String {
         guard case .scalar(let scalar) = node else { throw fail(line: line(node), "\(what) must be a single value") }
         return scalar.string
+    }
+
+    /// `true` or `false`.
+    func flag(_ node: Node, _ what: String) throws -> Bool {
+        let text = try string(node, what)
+        guard let value = Bool(text) else { throw fail(line: line(node), "\(what) is '\(text)'; expected true or false") }
+        return value
     }
 
     /// A string or a list of strings.

@@ -22,8 +22,10 @@ enum AttentionHeads {
     /// The head layout when the `channels` output features of `output` (the last axis) reach a Reshape that splits
     /// them into `[heads, d]`, through per-feature operators (a bias `Add`, a scale), Reshapes that keep the feature
     /// axis whole (`[b·s, C] → [b, s, C]`, as a 2-D Gemm is re-batched) and optionally a `Split` into Q, K and V
-    /// (fused projections, each part a whole number of heads); nil otherwise. A Split into equal parts makes each
-    /// head a unit across the parts; unequal parts (grouped-query attention) are left to the Split's own rule.
+    /// (fused projections, each part a whole number of heads), or stacked on a new axis that Gather nodes pick
+    /// apart (`nn.MultiheadAttention`'s in_proj); the split may also move the heads into the batch axis
+    /// (`[s, b, h·d] → [s, b·h, d]`); nil otherwise. A Split into equal parts, or a stack, makes each head a unit
+    /// across the parts; unequal parts (grouped-query attention) are left to the Split's own rule.
     ///
     /// - Complexity: follows one chain of at most 8 nodes.
     static func heads(of output: String, channels: Int, index: GraphIndex) -> HeadLayout? {
@@ -41,8 +43,18 @@ enum AttentionHeads {
                 guard let input = index.shapes[node.input[0]], let reshaped = index.shapes[node.output[0]] else {
                     return nil
                 }
+                if let heads = HeadsInBatch.merging(input: input, output: reshaped) {
+                    guard (channels / partStarts.count) % heads.size == 0 else { return nil }
+                    return HeadLayout(size: heads.size, partStarts: partStarts)
+                }
+                if let stack = stacking(readers[0].node, index: index) {
+                    // `[s, b, 3E] → [s, b, 3, E]`, picked apart by Gather: follow one part to its head split.
+                    guard partStarts == [0], channels % stack.parts == 0 else { return nil }
+                    partStarts = (0..<stack.parts).map { $0 * channels / stack.parts }
+                    value = stack.picked
+                    continue
+                }
                 if let mapping = ReshapeMapping.split(input: input, output: reshaped) {
-                    guard stackedParts(readers[0].node, index: index) == nil else { return nil }
                     let part = channels / partStarts.count
                     guard mapping.inner > 1, part % mapping.inner == 0 else { return nil }
                     return HeadLayout(size: mapping.inner, partStarts: partStarts)
@@ -82,7 +94,11 @@ enum AttentionHeads {
     /// Gather 0, 1, 2`); nil otherwise.
     ///
     /// - Complexity: follows one chain of at most 4 nodes.
-    static func stackedParts(_ n: Int, index: GraphIndex) -> Int? {
+    static func stackedParts(_ n: Int, index: GraphIndex) -> Int? { stacking(n, index: index)?.parts }
+
+    /// The number of parts and the output of the first Gather when Reshape `n` stacks a fused projection (see
+    /// ``stackedParts(_:index:)``); nil otherwise.
+    static func stacking(_ n: Int, index: GraphIndex) -> (parts: Int, picked: String)? {
         let reshape = index.graph.node[n]
         guard let input = index.shapes[reshape.input[0]], let output = index.shapes[reshape.output[0]],
             let mapping = ReshapeMapping.split(input: input, output: output), let parts = output[mapping.outputAxis]
@@ -91,7 +107,7 @@ enum AttentionHeads {
         for _ in 0..<4 {
             let readers = (index.consumers[value] ?? []).map { index.graph.node[$0.node] }
             if readers.count >= 2, readers.allSatisfy({ $0.opType == "Gather" && $0.input[0] == value }) {
-                return parts
+                return (parts, readers[0].output[0])
             }
             guard readers.count == 1, ["Unsqueeze", "Squeeze", "Transpose"].contains(readers[0].opType) else {
                 return nil

@@ -2,8 +2,9 @@ import ONNXProto
 import PruneCore
 
 /// Rules for the reshapes and activation products of transformer attention: a Reshape that splits the feature axis
-/// into `[heads, head size]` or merges the trailing axes back, and a MatMul of two activations (`Q·Kᵀ`,
-/// `softmax·V`) whose batch axes carry the heads.
+/// into `[heads, head size]` or merges the trailing axes back, stacks a fused projection's parts on a new axis,
+/// moves the heads into the batch axis and out again (`nn.MultiheadAttention`), or keeps the group's axis whole;
+/// and a MatMul of two activations (`Q·Kᵀ`, `softmax·V`) whose batch axes carry the heads.
 extension GroupBuilder {
     /// Reshape: `[…, C] → […, h, d]` (the group's units must be whole blocks of `d`: attention heads) or
     /// `[…, a, b, …] → […, a·b·…]` (the group's axis starts the flattened block). The extents involved must be known
@@ -14,11 +15,26 @@ extension GroupBuilder {
         guard let input = index.shapes[node.input[0]], let output = index.shapes[node.output[0]] else {
             return excludeNode(n, "the shapes are unknown")
         }
+        if let parts = AttentionHeads.stackedParts(n, index: index) {
+            return reshapeStacked(n, layout, isOutput: isOutput, parts: parts, input: input, output: output)
+        }
+        if let heads = HeadsInBatch.merging(input: input, output: output) {
+            return reshapeHeadsIntoBatch(n, layout, isOutput: isOutput, heads, rank: input.count)
+        }
+        if let heads = HeadsInBatch.splitting(input: input, output: output) {
+            return reshapeHeadsOutOfBatch(n, layout, isOutput: isOutput, heads)
+        }
+        // An axis the Reshape keeps whole (`[b, E, h, w] → [b, E, h·w]`) passes, unless the split or merge is the
+        // group's own axis.
+        let kept = ReshapeMapping.kept(axis: layout.axis, from: isOutput ? output : input, to: isOutput ? input : output)
         if let mapping = ReshapeMapping.split(input: input, output: output) {
-            return reshapeSplit(n, layout, isOutput: isOutput, mapping)
+            let involved = isOutput ? layout.axis >= mapping.outputAxis : layout.axis == mapping.inputAxis
+            if involved || kept == nil { return reshapeSplit(n, layout, isOutput: isOutput, mapping) }
         }
         if let mapping = ReshapeMapping.merge(input: input, output: output, at: isOutput ? nil : layout.axis) {
-            return reshapeMerge(n, layout, isOutput: isOutput, mapping)
+            if !isOutput || layout.axis == mapping.outputAxis || kept == nil {
+                return reshapeMerge(n, layout, isOutput: isOutput, mapping)
+            }
         }
         if let repeats = repeatedHeads(n, layout, isOutput: isOutput, input: input, output: output) {
             return excludeNode(
@@ -26,8 +42,104 @@ extension GroupBuilder {
                 "merges K/V heads repeated \(repeats)× by an Expand (grouped-query attention: each K/V head serves "
                     + "\(repeats) query heads); removing a K/V head with its whole query-head family is not built yet")
         }
+        if let kept { return keepAxis(n, layout, isOutput: isOutput, otherAxis: kept) }
         excludeNode(
             n, "only reshapes that split the last axis into heads or flatten the trailing axes are understood")
+    }
+
+    /// A Reshape that leaves the group's axis whole and in place among the others (`[b, E, h, w] → [b, E, h·w]`,
+    /// `[s·b, E] → [s, b, E]`): the group passes to `otherAxis` of the other side; the shape's entry there must be
+    /// lowerable or read from the input's own extent.
+    private mutating func keepAxis(_ n: Int, _ layout: Layout, isOutput: Bool, otherAxis: Int) {
+        let node = index.graph.node[n]
+        let (inputAxis, outputAxis) = isOutput ? (otherAxis, layout.axis) : (layout.axis, otherAxis)
+        guard editableShapeEntry(n, axis: outputAxis, inputAxis: inputAxis) else { return }
+        add(node.input[0], axis: inputAxis, offset: layout.offset, width: layout.width)
+        add(node.output[0], axis: outputAxis, offset: layout.offset, width: layout.width)
+    }
+
+    /// The Reshape that stacks a fused projection as `parts` parts on a new axis (`nn.MultiheadAttention`'s in_proj:
+    /// `[s, b, 3E] → [s, b, 3, E]`, then Gather nodes pick Q, K and V): unit `u` at offset `o` of every part of the
+    /// input is offset `o` of the output's last axis, whichever part the stacking axis picks. The group must hold
+    /// the same units in every part (the fused projection's head group does: ``AttentionHeads``); the last entry of
+    /// the shape is lowered.
+    private mutating func reshapeStacked(
+        _ n: Int, _ layout: Layout, isOutput: Bool, parts: Int, input: [Int?], output: [Int?]
+    ) {
+        let node = index.graph.node[n]
+        guard let channels = input.last ?? nil, channels % parts == 0, output.last == channels / parts else {
+            return excludeNode(n, "stacks a fused projection as \(parts) parts in a layout that is not understood")
+        }
+        let part = channels / parts
+        let last = output.count - 1
+        if isOutput {
+            guard layout.axis == last else {
+                return excludeNode(n, "the group runs along the axis that stacks the \(parts) parts")
+            }
+            guard editableShapeEntry(n, axis: last) else { return }
+            for p in 0..<parts {
+                add(node.input[0], axis: input.count - 1, offset: p * part + layout.offset, width: layout.width)
+            }
+            return
+        }
+        guard layout.axis == input.count - 1 else { return excludeNode(n, "reshapes across the group's axis") }
+        let offset = layout.offset % part
+        guard offset + count * layout.width <= part else {
+            return excludeNode(n, "the group's units straddle two of the \(parts) stacked parts")
+        }
+        guard editableShapeEntry(n, axis: last) else { return }
+        add(node.output[0], axis: last, offset: offset, width: layout.width)
+    }
+
+    /// `[p…, b, h·d] → [p…, b·h, d]` (`nn.MultiheadAttention`: `q.view(s, b·h, d)`): the heads join the batch axis,
+    /// head `u` of sample `k` at `k·h + u`, a layout repeated `b` times with stride `h`. Axes before stay.
+    private mutating func reshapeHeadsIntoBatch(
+        _ n: Int, _ layout: Layout, isOutput: Bool, _ heads: HeadsInBatch, rank: Int
+    ) {
+        let node = index.graph.node[n]
+        let batchAxis = rank - 2
+        if layout.axis < batchAxis { return keepAxis(n, layout, isOutput: isOutput, otherAxis: layout.axis) }
+        if isOutput {
+            guard layout.axis == batchAxis else {
+                return excludeNode(n, "the group runs inside the head size (head-dimension pruning is not offered)")
+            }
+            guard layout.repeats == heads.batch, heads.batch == 1 || layout.stride == heads.heads else {
+                return excludeNode(n, "the group does not hold the same heads of every sample")
+            }
+            guard editableShapeEntry(n, axis: batchAxis) else { return }
+            return add(
+                node.input[0], axis: rank - 1, offset: layout.offset * heads.size, width: layout.width * heads.size)
+        }
+        guard layout.axis == rank - 1 else { return excludeNode(n, "merges the group's axis into the batch axis") }
+        guard layout.offset % heads.size == 0, layout.width % heads.size == 0 else {
+            return excludeNode(
+                n,
+                "splits the channels into heads of \(heads.size); a unit of the group must be a whole head "
+                    + "(width \(layout.width))")
+        }
+        guard editableShapeEntry(n, axis: batchAxis) else { return }
+        add(
+            node.output[0], axis: batchAxis, offset: layout.offset / heads.size, width: layout.width / heads.size,
+            repeats: heads.batch, stride: heads.heads)
+    }
+
+    /// `[b·h, s…, d] → [b, h, s…, d]`: the heads leave the batch axis for axis 1. Axes after move by one.
+    private mutating func reshapeHeadsOutOfBatch(_ n: Int, _ layout: Layout, isOutput: Bool, _ heads: HeadsInBatch) {
+        let node = index.graph.node[n]
+        if isOutput {
+            if layout.axis >= 2 { return keepAxis(n, layout, isOutput: true, otherAxis: layout.axis - 1) }
+            guard layout.axis == 1 else { return excludeNode(n, "the group runs along the batch axis") }
+            guard editableShapeEntry(n, axis: 1) else { return }
+            return add(
+                node.input[0], axis: 0, offset: layout.offset, width: layout.width, repeats: heads.batch,
+                stride: heads.heads)
+        }
+        if layout.axis >= 1 { return keepAxis(n, layout, isOutput: false, otherAxis: layout.axis + 1) }
+        guard layout.repeats == heads.batch, heads.batch == 1 || layout.stride == heads.heads else {
+            return excludeNode(n, "splits the batch axis, which does not hold the group's heads of every sample")
+        }
+        guard editableShapeEntry(n, axis: 1) else { return }
+        add(node.output[0], axis: 1, offset: layout.offset, width: layout.width)
     }
 
     /// The repeat count when Reshape `n` merges the group's head axis with the axis after it that an Expand
@@ -48,12 +160,6 @@ extension GroupBuilder {
     private mutating func reshapeSplit(_ n: Int, _ layout: Layout, isOutput: Bool, _ mapping: ReshapeMapping) {
         let node = index.graph.node[n]
         let inner = mapping.inner
-        if let parts = AttentionHeads.stackedParts(n, index: index) {
-            return excludeNode(
-                n,
-                "stacks a fused projection as \(parts) parts on a new axis that Gather nodes pick apart "
-                    + "(nn.MultiheadAttention's in_proj: Q, K and V); its heads are not analysed yet")
-        }
         if isOutput {
             guard layout.axis == mapping.outputAxis else {
                 return excludeNode(n, "the group runs inside the head size (head-dimension pruning is not offered)")
@@ -127,12 +233,57 @@ extension GroupBuilder {
     }
 }
 
+/// A Reshape that moves attention heads into the batch axis or out of it, as `nn.MultiheadAttention` does:
+/// `[p…, b, h·d] → [p…, b·h, d]` and `[b·h, s…, d] → [b, h, s…, d]` (batch `b`, `h` heads of size `d`).
+struct HeadsInBatch: Equatable {
+    var batch: Int
+    var heads: Int
+    var size: Int
+
+    /// `[p…, b, C] → [p…, b·h, d]` with `C = h·d`, `d < C` and `b` known; the axes before are the same.
+    static func merging(input: [Int?], output: [Int?]) -> HeadsInBatch? {
+        let rank = input.count
+        guard rank >= 2, output.count == rank, let channels = input[rank - 1], let size = output[rank - 1],
+            size > 0, size < channels, channels % size == 0, let batch = input[rank - 2], batch > 0,
+            output[rank - 2] == batch * (channels / size), Array(input.prefix(rank - 2)) == Array(output.prefix(rank - 2))
+        else { return nil }
+        return HeadsInBatch(batch: batch, heads: channels / size, size: size)
+    }
+
+    /// `[b·h, s…, d] → [b, h, s…, d]` with `h > 1` and `b` known; the axes after are the same.
+    static func splitting(input: [Int?], output: [Int?]) -> HeadsInBatch? {
+        guard input.count >= 2, output.count == input.count + 1, let merged = input[0], let batch = output[0],
+            let heads = output[1], heads > 1, batch * heads == merged, let size = input.last ?? nil,
+            Array(input.dropFirst()) == Array(output.dropFirst(2))
+        else { return nil }
+        return HeadsInBatch(batch: batch, heads: heads, size: size)
+    }
+}
+
 /// How a Reshape maps one axis of its input to one axis of its output, with `inner` entries of the wider side per
 /// entry of the narrower one.
 struct ReshapeMapping {
     var inputAxis: Int
     var outputAxis: Int
     var inner: Int
+
+    /// The axis of `to` that holds axis `axis` of `from` whole: the same extent, after the same number of entries
+    /// (all known); nil otherwise.
+    static func kept(axis: Int, from: [Int?], to: [Int?]) -> Int? {
+        guard axis < from.count, let extent = from[axis], extent > 1 else { return nil }
+        var before = 1
+        for a in 0..<axis {
+            guard let e = from[a] else { return nil }
+            before *= e
+        }
+        var product = 1
+        for (a, e) in to.enumerated() {
+            if product == before, e == extent { return a }
+            guard let e, product <= before else { return nil }
+            product *= e
+        }
+        return nil
+    }
 
     /// `[p…, C] → [q…, h, d…]` with `h·d… = C` known and `h > 1`: input axis `C` ↔ output axis `h`, `inner = d…`.
     static func split(input: [Int?], output: [Int?]) -> ReshapeMapping? {

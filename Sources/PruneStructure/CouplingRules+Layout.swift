@@ -4,7 +4,7 @@ import PruneCore
 import PruneFormats
 
 /// Rules for operators that move, keep or reduce axes around the group's channels: Transpose, Squeeze, Unsqueeze,
-/// reductions, Softmax, LayerNormalization, Pad, Resize/Upsample and ConvTranspose.
+/// reductions, Softmax, LayerNormalization, Pad, Resize/Upsample, ConvTranspose, Expand and Gather.
 extension GroupBuilder {
     /// Applies a rule of this file; false when `op` has none here.
     mutating func coupleLayout(_ op: String, node n: Int, through value: String, _ layout: Layout) -> Bool {
@@ -18,6 +18,7 @@ extension GroupBuilder {
         case "Resize", "Upsample": resize(n, layout)
         case "ConvTranspose": convTranspose(n, layout, isOutput: isOutput)
         case "Expand": expand(n, layout, isOutput: isOutput)
+        case "Gather": gather(n, layout, isOutput: isOutput)
         default:
             guard ONNXOperators.reductions.contains(op) else { return false }
             reduction(n, layout, isOutput: isOutput)
@@ -37,7 +38,49 @@ extension GroupBuilder {
         guard inputAxis >= 0, let extent = input[inputAxis], extent > 1 else {
             return excludeNode(n, "broadcasts along the group's axis")
         }
-        passAlong(n, layout, inputAxis: inputAxis, outputAxis: inputAxis + shift)
+        guard index.isParameter(node.input[0]) else {
+            return passAlong(n, layout, inputAxis: inputAxis, outputAxis: inputAxis + shift)
+        }
+        // An expanded parameter (ViT's class token, `[1, 1, E] → [b, 1, E]`): its slice follows the units, and the
+        // target shape must leave the group's axis to the parameter (entry 1 or absent).
+        let target = node.input.count > 1 ? index.int64s(node.input[1]) : nil
+        let entry = target.map { inputAxis + shift - (output.count - $0.count) }
+        guard let target, let entry, entry < 0 || target[entry] == 1 else {
+            return excludeNode(n, "its target shape fixes the extent of the group's axis")
+        }
+        slice(node.input[0], axis: inputAxis, offset: layout.offset, width: layout.width, scored: false, node: n)
+        add(node.output[0], axis: inputAxis + shift, offset: layout.offset, width: layout.width)
+    }
+
+    /// Gather along another axis than the group's (the class token picked from the sequence, Q, K or V picked from
+    /// a stacked projection): the group moves to the output axis that keeps the data axis (after the gather axis it
+    /// shifts by the index rank minus 1); an initializer gathered from (an embedding table) is sliced. Gathering
+    /// along the group's axis is refused.
+    private mutating func gather(_ n: Int, _ layout: Layout, isOutput: Bool) {
+        let node = index.graph.node[n]
+        guard let rank = index.rank(node.input[0]), node.input.count > 1,
+            let indexRank = index.rank(node.input[1]) ?? index.parameterShape(node.input[1])?.count
+        else { return excludeNode(n, "the ranks of its data and indices are unknown") }
+        let raw = node.int("axis", 0)
+        let axis = raw < 0 ? raw + rank : raw
+        if isOutput {
+            let inputAxis: Int
+            if layout.axis < axis {
+                inputAxis = layout.axis
+            } else if layout.axis >= axis + indexRank {
+                inputAxis = layout.axis - indexRank + 1
+            } else {
+                return excludeNode(n, "the group runs along the axes of its indices")
+            }
+            guard index.isParameter(node.input[0]) else {
+                return passAlong(n, layout, inputAxis: inputAxis, outputAxis: layout.axis)
+            }
+            // A table read by index (a transformer's token embedding): its slice follows the units, unscored.
+            slice(node.input[0], axis: inputAxis, offset: layout.offset, width: layout.width, scored: false, node: n)
+            return add(node.output[0], axis: layout.axis, offset: layout.offset, width: layout.width)
+        }
+        guard layout.axis != axis else { return excludeNode(n, "picks entries along the group's axis") }
+        passAlong(n, layout, inputAxis: layout.axis, outputAxis: layout.axis < axis ? layout.axis : layout.axis + indexRank - 1)
     }
 
     /// Carries the group from input 0 to output 0 (or back) on the same axis.
@@ -46,8 +89,12 @@ extension GroupBuilder {
         if node.output.dropFirst().contains(where: { !$0.isEmpty && index.consumers[$0] != nil }) {
             return excludeNode(n, "its second output is used")
         }
-        add(node.input[0], axis: inputAxis, offset: layout.offset, width: layout.width)
-        add(node.output[0], axis: outputAxis, offset: layout.offset, width: layout.width)
+        add(
+            node.input[0], axis: inputAxis, offset: layout.offset, width: layout.width, repeats: layout.repeats,
+            stride: layout.stride)
+        add(
+            node.output[0], axis: outputAxis, offset: layout.offset, width: layout.width, repeats: layout.repeats,
+            stride: layout.stride)
     }
 
     private mutating func transpose(_ n: Int, _ layout: Layout, isOutput: Bool) {

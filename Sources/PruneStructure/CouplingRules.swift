@@ -25,6 +25,10 @@ extension GroupBuilder {
         guard node.isDefaultDomain else { return excludeNode(n, "operators outside the ONNX domain are not analysed") }
         let isOutput = node.output.contains(value)
         let op = node.opType
+        if layout.repeats > 1, op != "Transpose", op != "Reshape" {
+            return excludeNode(
+                n, "reads attention heads merged into the batch axis; only Transpose and the Reshape that splits them out are understood")
+        }
         // Shape and Size read only the extents, which the interpreter recomputes after a cut: nothing to couple.
         if !isOutput, op == "Shape" || op == "Size" { return }
         if !isOutput, let position = node.input.firstIndex(of: value), position > 0,
@@ -226,6 +230,11 @@ extension GroupBuilder {
         if !isOutput {
             slice(
                 node.input[1], axis: transB ? 1 : 0, offset: layout.offset, width: layout.width, scored: true, node: n)
+            if let weight = index.parameterShape(node.input[1]),
+                AttentionHeads.heads(of: node.output[0], channels: weight[transB ? 0 : 1], index: index) != nil
+            {
+                feedsHeads = true
+            }
             return
         }
         slice(node.input[1], axis: transB ? 0 : 1, offset: layout.offset, width: layout.width, scored: true, node: n)
@@ -249,6 +258,9 @@ extension GroupBuilder {
             return excludeNode(n, "the group does not run along the feature axis")
         }
         slice(node.input[1], axis: isOutput ? 1 : 0, offset: layout.offset, width: layout.width, scored: true, node: n)
+        if !isOutput, AttentionHeads.heads(of: node.output[0], channels: weight[1], index: index) != nil {
+            feedsHeads = true
+        }
     }
 
     private mutating func broadcast(_ n: Int, _ value: String, _ layout: Layout) {

@@ -74,6 +74,10 @@ public struct DependencyGroup: Sendable, Hashable {
     /// Why the group cannot be pruned (it reaches a graph output, an operator the analysis does not handle, an
     /// ignored name); nil when it can.
     public internal(set) var exclusion: String?
+    /// Whether the group is a transformer's hidden width (the residual stream): it reaches the input side of
+    /// projections that split into attention heads, so it runs through the embeddings, every LayerNorm and every
+    /// projection. ``StructureAnalysis`` excludes such a group unless asked to include it.
+    public internal(set) var isHiddenWidth = false
 
     /// Whether the group can be pruned.
     public var isPrunable: Bool { exclusion == nil }

@@ -9,6 +9,11 @@ struct GroupBuilder {
         var axis: Int
         var offset: Int
         var width: Int
+        /// How many times the units' range repeats along the axis: 1, or the batch size where attention heads are
+        /// merged into the batch axis (`[s, b·h, d]`: head `u` of sample `k` at `k·h + u`).
+        var repeats = 1
+        /// How far apart the repeats lie (the head count `h`); 0 when `repeats` is 1.
+        var stride = 0
     }
 
     let index: GraphIndex
@@ -28,6 +33,9 @@ struct GroupBuilder {
     private(set) var period: Int?
     /// The weight columns of grouped convolutions that read the group (see ``GroupedColumn``).
     private(set) var groupedColumns: [GroupedColumn] = []
+    /// Whether the group reaches the input side of a projection that splits into attention heads: the group is then
+    /// a transformer's hidden width (the residual stream), see ``DependencyGroup/isHiddenWidth``.
+    var feedsHeads = false
     /// Whether growth goes on: no exclusion and no cut asked for.
     var isOpen: Bool { exclusion == nil && cuts.isEmpty }
     private var queue: [(value: String, layout: Layout)] = []
@@ -54,16 +62,28 @@ struct GroupBuilder {
         self.count = count
     }
 
-    /// Couples `value`'s `axis` (unit `u` at `offset + u·width`) to the group and follows it.
-    mutating func add(_ value: String, axis: Int, offset: Int = 0, width: Int = 1) {
+    /// Couples `value`'s `axis` (unit `u` at `offset + u·width`, and at `offset + k·stride + u·width` for every
+    /// `k < repeats`) to the group and follows it.
+    mutating func add(
+        _ value: String, axis: Int, offset: Int = 0, width: Int = 1, repeats: Int = 1, stride: Int = 0
+    ) {
         guard isOpen else { return }
-        let layout = Layout(axis: axis, offset: offset, width: width)
+        let layout = Layout(axis: axis, offset: offset, width: width, repeats: repeats, stride: repeats > 1 ? stride : 0)
+        if repeats > 1 {
+            guard period == nil else {
+                return exclude("'\(value)' would repeat the group's units both by convolution groups and by samples")
+            }
+            guard offset + count * width <= stride else {
+                return exclude("'\(value)' would carry the group's channels in two places")
+            }
+        }
         if let existing = layouts[value] {
             if existing.contains(layout) { return }
             let span = offset..<(offset + count * width)
             guard
                 existing.allSatisfy({
-                    $0.axis == axis && $0.width == width && !span.overlaps($0.offset..<($0.offset + count * width))
+                    $0.axis == axis && $0.width == width && $0.repeats == 1 && layout.repeats == 1
+                        && !span.overlaps($0.offset..<($0.offset + count * width))
                 })
             else { return exclude("'\(value)' would carry the group's channels in two places") }
         }
@@ -71,7 +91,8 @@ struct GroupBuilder {
             guard axis >= 0, axis < shape.count else {
                 return exclude("'\(value)' has no axis \(axis) for the group's channels")
             }
-            if let extent = shape[axis], offset + count * width > extent {
+            let end = offset + (layout.repeats - 1) * layout.stride + count * width
+            if let extent = shape[axis], end > extent {
                 return exclude("'\(value)' has \(extent) entries on axis \(axis), fewer than the group's units need")
             }
         }
@@ -117,6 +138,9 @@ struct GroupBuilder {
     /// in convolution groups of `units` units each. Several grouped convolutions tie at the greatest common divisor
     /// of their widths (every one of them then loses the same in-group positions in each of its groups).
     mutating func repeatEvery(_ units: Int, node: Int) {
+        if layouts.values.contains(where: { $0.contains { $0.repeats > 1 } }) {
+            return excludeNode(node, "a group with heads merged into the batch axis reaches a grouped convolution")
+        }
         guard units > 0, count % units == 0 else {
             return excludeNode(node, "its convolution groups of \(units) units do not divide the group's \(count)")
         }
@@ -170,14 +194,18 @@ struct GroupBuilder {
         }
         let activations = valueOrder.flatMap { value in
             (layouts[value] ?? []).map {
-                DependencyGroup.Activation(
-                    value: value, axis: $0.axis, offset: $0.offset, width: $0.width, repeats: repeats,
-                    stride: repeats > 1 ? units * $0.width : 0)
+                $0.repeats > 1
+                    ? DependencyGroup.Activation(
+                        value: value, axis: $0.axis, offset: $0.offset, width: $0.width, repeats: $0.repeats,
+                        stride: $0.stride)
+                    : DependencyGroup.Activation(
+                        value: value, axis: $0.axis, offset: $0.offset, width: $0.width, repeats: repeats,
+                        stride: repeats > 1 ? units * $0.width : 0)
             }
         }
         return DependencyGroup(
             name: name, unitCount: units, members: members, activations: activations,
-            nodes: nodes.sorted().map(index.label), exclusion: exclusion)
+            nodes: nodes.sorted().map(index.label), exclusion: exclusion, isHiddenWidth: feedsHeads)
     }
 
     /// Follows every queued value until the group is closed or excluded.

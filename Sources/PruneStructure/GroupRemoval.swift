@@ -14,11 +14,14 @@ package struct GroupRemoval: Sendable {
 
     /// Analyses `model` once.
     ///
-    /// - Parameter patterns: regular expressions of node, parameter or value names whose groups are excluded.
+    /// - Parameters:
+    ///   - patterns: regular expressions of node, parameter or value names whose groups are excluded.
+    ///   - includingHiddenWidth: whether a transformer's hidden width can be removed (the `remove` rewriter cuts
+    ///     whatever group its targets name, so it includes it; the targets decide).
     /// - Throws: `PruneError` when the model has no ONNX graph or a pattern does not compile.
-    package init(model: Model, ignoring patterns: [String] = []) throws {
+    package init(model: Model, ignoring patterns: [String] = [], includingHiddenWidth: Bool = false) throws {
         self.model = model
-        analysis = try StructureAnalysis(model: model, ignoring: patterns)
+        analysis = try StructureAnalysis(model: model, ignoring: patterns, includingHiddenWidth: includingHiddenWidth)
     }
 
     /// The model with the units each entry of `selection` marks removed from its group, verified

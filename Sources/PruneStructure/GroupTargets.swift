@@ -20,7 +20,9 @@ public struct GroupTargets: TargetProvider {
         targets: [PruneTarget], skipped: [(name: String, reason: String)]
     ) {
         try filter.validate()
-        let analysis = try StructureAnalysis(model: model, ignoring: ignore + filter.ignore + filter.exclude)
+        let analysis = try StructureAnalysis(
+            model: model, ignoring: ignore + filter.ignore + filter.exclude,
+            includingHiddenWidth: filter.includeHiddenWidth)
         return try GroupTargets.targets(of: analysis, include: filter.include)
     }
 

@@ -22,6 +22,7 @@ public struct RemoveRewriter: Rewriter {
     ///   structural group of it, a Reshape's shape cannot be rewritten, or the result fails verification;
     ///   `.invalidInput` when a selection would remove every unit of a group.
     public func rewrite(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> RewriteResult {
-        RewriteResult(model: try GroupRemoval(model: model).removing(selection))
+        // The targets decide which groups go; a hidden width among them was asked for (`--include-hidden-width`).
+        RewriteResult(model: try GroupRemoval(model: model, includingHiddenWidth: true).removing(selection))
     }
 }

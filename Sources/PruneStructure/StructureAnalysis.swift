@@ -18,11 +18,14 @@ public struct StructureAnalysis: Sendable {
     /// Analyses `model`'s graph, once per graph: a later call on a model carrying the same graph and parameters of
     /// the same names, dtypes and shapes reuses the analysis (the stage's targets and its rewriter share it).
     ///
-    /// - Parameter ignoring: regular expressions; a group touching a node, parameter or value whose name matches
-    ///   one is excluded.
+    /// - Parameters:
+    ///   - ignoring: regular expressions; a group touching a node, parameter or value whose name matches one is
+    ///     excluded.
+    ///   - includingHiddenWidth: whether a transformer's hidden width (``DependencyGroup/isHiddenWidth``) is
+    ///     offered; by default it is excluded with ``hiddenWidthReason``.
     /// - Throws: `PruneError.Kind.unsupported` when the model carries no ONNX graph; `.invalidInput` for a bad
     ///   pattern.
-    public init(model: Model, ignoring patterns: [String] = []) throws {
+    public init(model: Model, ignoring patterns: [String] = [], includingHiddenWidth: Bool = false) throws {
         guard let graph = model.graph as? ONNXModelGraph else {
             let source = model.sourceURL?.path ?? "the model"
             throw PruneError(
@@ -36,8 +39,11 @@ public struct StructureAnalysis: Sendable {
         let base = graph.facts.value(Self.factKey, for: model) { StructureAnalysis(graph: graph, model: model) }
         index = base.index
         groups = base.groups.map { group in
-            guard group.exclusion == nil, !patterns.isEmpty else { return group }
             var group = group
+            if group.exclusion == nil, group.isHiddenWidth, !includingHiddenWidth {
+                group.exclusion = Self.hiddenWidthReason
+            }
+            guard group.exclusion == nil, !patterns.isEmpty else { return group }
             let names = group.nodes + group.members.map(\.slice.parameter) + group.activations.map(\.value)
             for (pattern, regex) in zip(patterns, regexes) {
                 if let hit = names.first(where: { $0.contains(regex) }) {
@@ -48,6 +54,11 @@ public struct StructureAnalysis: Sendable {
             return group
         }
     }
+
+    /// Why a transformer's hidden width is not offered unless asked for.
+    public static let hiddenWidthReason =
+        "the hidden width (residual stream): it reaches the pooled output, every LayerNorm, the embeddings and every "
+        + "projection's input side; prune it with --include-hidden-width"
 
     /// The key the analysis is kept under in the graph's ``ModelGraphFacts``.
     static let factKey = "PruneStructure.StructureAnalysis"

@@ -34,7 +34,17 @@ struct RecipeTests {
         #expect(pipeline.dataNeeds.statistics.required == .all)
     }
 
+    @Test("include_hidden_width: true offers a transformer's hidden width, as --include-hidden-width does")
+    func includeHiddenWidth() throws {
+        let text = "stages:\n  - scorer: magnitude:p=2\n    selector: layer:sparsity=0.5\n    rewriter: remove\n"
+        #expect(try Recipe(yaml: text).stages[0].targets.includeHiddenWidth == false)
+        let recipe = try Recipe(yaml: text + "    include_hidden_width: true\n")
+        #expect(recipe.stages[0].targets == TargetFilter(granularity: .unit, includeHiddenWidth: true))
+        #expect(try Recipe(yaml: recipe.yaml).stages[0].targets.includeHiddenWidth)
+    }
+
     @Test(arguments: [
+        ("stages:\n  - scorer: magnitude\n    selector: layer\n    include_hidden_width: yes\n", 4, "expected true or false"),
         ("stages:\n  - scorer: magnitude\n    selector: layer:sparsity=0.5\n    sparsity: 0.5\n", 4, "unknown key 'sparsity' in stage 1"),
         ("stages:\n  - scorer: magnitude\n    selector: [layer]\n", 3, "'selector' must be NAME[:key=value,...]"),
         ("stages:\n  - scorer: magnitude\n    selector: layer\n    include: {a: b}\n", 4, "'include' must be a list"),

@@ -81,18 +81,17 @@ struct TransformerTests {
         #expect(reason.hasPrefix("node 'mystery' (Attention): ONNX Runtime's fused attention operator"))
     }
 
-    @Test("nn.MultiheadAttention's fused in_proj (Q, K, V stacked on a new axis, picked by Gather) is refused with that reason")
+    @Test("torchvision's ViT export (Fixtures/exports): the fused in_proj is a head group, not 96 features")
     func stackedInProjection() throws {
         let model = Harness.packageRoot.appendingPathComponent("Tests/PruneStructureTests/Fixtures/exports/vit_b_16.onnx")
         let analysis = try StructureAnalysis(model: try ONNXDocument(url: model).model)
         let prefix = "/encoder/layers/encoder_layer_0/self_attention"
         let inProjection = try #require(analysis.group(named: "\(prefix)/MatMul"))
-        // Not mistaken for 3 heads of 32: one unit per feature, refused where the stacking starts.
-        #expect(inProjection.unitCount == 96)
-        #expect(
-            inProjection.exclusion
-                == "node '\(prefix)/Reshape_2' (Reshape): stacks a fused projection as 3 parts on a new axis that "
-                + "Gather nodes pick apart (nn.MultiheadAttention's in_proj: Q, K and V); its heads are not analysed yet")
+        // hidden 32, 2 heads of 16: Q, K and V stacked as 3 parts on a new axis, picked by Gather.
+        #expect(inProjection.unitCount == 2)
+        #expect(inProjection.isPrunable, "\(inProjection.exclusion ?? "")")
+        #expect(Set(inProjection.members.filter { $0.slice.axis == 1 && $0.scored }.map(\.slice.offset)) == [0, 32, 64])
         #expect(analysis.group(named: "/encoder/layers/encoder_layer_0/mlp/mlp.0/MatMul")?.isPrunable == true)
+        #expect(analysis.group(named: "/conv_proj/Conv")?.exclusion == StructureAnalysis.hiddenWidthReason)
     }
 }

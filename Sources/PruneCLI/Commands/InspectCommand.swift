@@ -19,13 +19,17 @@ struct InspectCommand: ParsableCommand {
     @Option(help: "With --groups: names (regular expressions) whose groups are protected (repeatable).")
     var ignore: [String] = []
 
+    @Flag(help: "With --groups: offer a transformer's hidden width (the residual stream) as a group; refused by default.")
+    var includeHiddenWidth = false
+
     @OptionGroup var execution: ThreadOptions
 
     func run() throws {
         let document = try ModelFiles.open(URL(fileURLWithPath: model))
         Warnings.print(document.warnings)
         if groups {
-            let analysis = try StructureAnalysis(model: document.model, ignoring: ignore)
+            let analysis = try StructureAnalysis(
+                model: document.model, ignoring: ignore, includingHiddenWidth: includeHiddenWidth)
             print(json ? try GroupsListing.json(analysis) : GroupsListing.text(analysis))
             return
         }

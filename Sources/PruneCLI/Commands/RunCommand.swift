@@ -48,6 +48,12 @@ struct RunCommand: ParsableCommand {
     )
     var ignore: [String] = []
 
+    @Flag(
+        help:
+            "Also prune a transformer's hidden width (the residual stream: embeddings, every LayerNorm, every projection's input side; --granularity unit on ONNX). Refused by default."
+    )
+    var includeHiddenWidth = false
+
     @Option(help: "Also write the report as JSON to this file.")
     var report: String?
 
@@ -135,7 +141,10 @@ struct RunCommand: ParsableCommand {
         var stages: Recipe
         if let recipeURL {
             stages = try Recipe(contentsOf: recipeURL)
-            for index in stages.stages.indices { stages.stages[index].targets.ignore += ignore }
+            for index in stages.stages.indices {
+                stages.stages[index].targets.ignore += ignore
+                if includeHiddenWidth { stages.stages[index].targets.includeHiddenWidth = true }
+            }
         } else {
             // `--list` needs no stage; every other run has a selector (checked in `validate`).
             let rewriter = try ComponentSpec(parsing: rewriter)
@@ -148,7 +157,7 @@ struct RunCommand: ParsableCommand {
                             targets: TargetFilter(
                                 include: include, exclude: exclude,
                                 granularity: granularity ?? Recipe.StageEntry.impliedGranularity(rewriter: rewriter),
-                                ignore: ignore))
+                                ignore: ignore, includeHiddenWidth: includeHiddenWidth))
                     ]
                 } ?? [])
         }

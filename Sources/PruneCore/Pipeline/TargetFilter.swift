@@ -16,16 +16,20 @@ public struct TargetFilter: Sendable, Hashable {
     /// Patterns of node, tensor or value names whose structural groups are never removed (read by a
     /// ``TargetProvider``; unit granularity on a model with a graph).
     public var ignore: [String]
+    /// Whether a transformer's hidden width (the residual stream through the embeddings, every LayerNorm and every
+    /// projection) is offered as a structural group; it is refused unless asked for (`--include-hidden-width`).
+    public var includeHiddenWidth: Bool
 
     /// Creates a filter; the patterns are checked when the filter is used.
     public init(
         include: [String] = [], exclude: [String] = [], granularity: PruneTarget.Granularity = .element,
-        ignore: [String] = []
+        ignore: [String] = [], includeHiddenWidth: Bool = false
     ) {
         self.include = include
         self.exclude = exclude
         self.granularity = granularity
         self.ignore = ignore
+        self.includeHiddenWidth = includeHiddenWidth
     }
 
     /// The rule in words, for reports: which tensors are candidates and why.
@@ -37,6 +41,7 @@ public struct TargetFilter: Sendable, Hashable {
             : "tensors matching " + include.map { "/\($0)/" }.joined(separator: " or ")
         if !exclude.isEmpty { text += ", except " + exclude.map { "/\($0)/" }.joined(separator: " or ") }
         if !ignore.isEmpty { text += ", never groups touching " + ignore.map { "/\($0)/" }.joined(separator: " or ") }
+        if includeHiddenWidth { text += ", with the hidden width" }
         return text
     }
 

@@ -7,13 +7,13 @@ import Testing
 /// Runtime's output on the pruned file (shared by the encoder and decoder tests).
 enum HalfRemoval {
     /// Runs `prune run MODEL -o DIRECTORY/STEM.pruned.onnx --granularity unit --scorer magnitude:p=2 --selector
-    /// layer:sparsity=0.5,rounding=floor-keep --rewriter remove` and returns the pruned file.
-    static func prune(_ model: URL, stem: String, into directory: URL) throws -> URL {
+    /// layer:sparsity=0.5,rounding=floor-keep --rewriter remove` (and `flags`) and returns the pruned file.
+    static func prune(_ model: URL, stem: String, into directory: URL, flags: [String] = []) throws -> URL {
         let pruned = directory.appendingPathComponent("\(stem).pruned.onnx")
         let run = try PruneBinary.run([
             "run", model.path, "-o", pruned.path, "--granularity", "unit", "--scorer", "magnitude:p=2",
             "--selector", "layer:sparsity=0.5,rounding=floor-keep", "--rewriter", "remove",
-        ])
+        ] + flags)
         try #require(run.status == 0, "prune run: \(run.stderr)")
         return pruned
     }
