@@ -52,6 +52,7 @@ extension GroupBuilder {
         case "Slice": slice(n, layout, isOutput: isOutput)
         case "Flatten": flatten(n, layout, isOutput: isOutput, axis: node.int("axis", 1))
         case "Reshape": reshapeAxes(n, layout, isOutput: isOutput)
+        case _ where ONNXOperators.recurrent.contains(op): recurrent(n, layout, isOutput: isOutput)
         default:
             if Self.broadcasting.contains(op) { return broadcast(n, value, layout) }
             if coupleLayout(op, node: n, through: value, layout) { return }
