@@ -23,6 +23,12 @@ extension GroupBuilder {
                     + "its heads are not analysed (export the model without attention fusion)")
         }
         guard node.isDefaultDomain else { return excludeNode(n, "operators outside the ONNX domain are not analysed") }
+        if !node.subgraphs.isEmpty {
+            let side = node.output.contains(value) ? "come out of" : "are read inside"
+            return excludeNode(
+                n, "the group's channels \(side) its subgraphs; a group stays inside one graph (each If branch is "
+                    + "analysed on its own)")
+        }
         let isOutput = node.output.contains(value)
         let op = node.opType
         // Shape and Size read only the extents, which the interpreter recomputes after a cut: nothing to couple.

@@ -90,6 +90,10 @@ struct GroupBuilder {
         guard let shape = index.parameterShape(parameter) else {
             return excludeNode(node, "'\(parameter)' is not an initializer PruneKit can slice")
         }
+        if let scope = index.scope, (scope.readerCounts[parameter] ?? 0) > 1 {
+            return excludeNode(
+                node, "'\(parameter)' has several readers; inside a subgraph only weights read once are cut")
+        }
         guard axis < shape.count, offset + count * width <= shape[axis] else {
             return excludeNode(node, "'\(parameter)' (shape \(shape)) does not fit the group on axis \(axis)")
         }
