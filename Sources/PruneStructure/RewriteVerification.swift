@@ -25,6 +25,32 @@ package enum RewriteVerification {
     package static func verify(_ rewritten: Model, original: Model, rewriter: String) throws {
         guard rewritten.graph is ONNXModelGraph else { return }
         try verify(rewritten, original: original, rewriter: rewriter, place: "")
+        try verifyBranches(rewritten, original: original, rewriter: rewriter)
+    }
+
+    /// Checks, as a graph of its own (``SubgraphScope/standalone(in:)``), every If branch the rewrite touched (its
+    /// nodes changed, or a parameter it reads changed shape), against the same branch of the original: a synthetic
+    /// run of the whole model takes one branch of each If only, and shape inference does not enter branches.
+    static func verifyBranches(_ rewritten: Model, original: Model, rewriter: String) throws {
+        guard let before = original.graph as? ONNXModelGraph, let after = rewritten.graph as? ONNXModelGraph,
+            before.proto.node.contains(where: { !$0.subgraphs.isEmpty })
+        else { return }
+        for scope in try StructureAnalysis(model: original).scopes {
+            let originalGraph = scope.standalone(in: before.proto)
+            let rewrittenGraph = scope.standalone(in: after.proto)
+            let reads = Set(rewrittenGraph.outerScopeReads).union(rewrittenGraph.initializer.map(\.name))
+            let resized = reads.contains { name in
+                rewritten[name]?.tensor.shape != original[name]?.tensor.shape
+            }
+            guard resized || originalGraph.node != rewrittenGraph.node else { continue }
+            var originalBranch = original
+            originalBranch.graph = ONNXModelGraph(proto: originalGraph, opset: before.opset)
+            var rewrittenBranch = rewritten
+            rewrittenBranch.graph = ONNXModelGraph(proto: rewrittenGraph, opset: after.opset)
+            try verify(
+                rewrittenBranch, original: originalBranch, rewriter: rewriter,
+                place: " in branch '\(scope.index.scope?.label ?? "")'")
+        }
     }
 
     /// Checks one graph: the model's own, or (``SubgraphScope``) an If branch made standalone, named by `place`
