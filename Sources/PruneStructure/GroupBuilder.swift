@@ -75,6 +75,15 @@ struct GroupBuilder {
                 return exclude("'\(value)' has \(extent) entries on axis \(axis), fewer than the group's units need")
             }
         }
+        if index.isParameter(value), index.producer[value] == nil {
+            // A per-channel constant reached as a node's data input (PaddlePaddle reshapes a bias [C] to
+            // [1, C, 1, 1] before adding it): the constant is a member, cut with the channels.
+            let readers = index.consumers[value] ?? []
+            guard readers.count == 1, let reader = readers.first else {
+                return exclude("per-channel constant '\(value)' is read by several nodes")
+            }
+            return slice(value, axis: axis, offset: offset, width: width, scored: false, node: reader.node)
+        }
         if index.graphOutputs.contains(value) { return exclude("its channels reach the graph output '\(value)'") }
         if index.graphInputs.contains(value) { return exclude("its channels come from the graph input '\(value)'") }
         if layouts[value] == nil { valueOrder.append(value) }
