@@ -13,7 +13,9 @@ extension GroupBuilder {
         guard !isOutput else {
             return excludeNode(n, "its hidden units are one width for the weights, states and outputs; not pruned")
         }
-        guard layout.axis == 2 else { return excludeNode(n, "the group does not run along the input features (axis 2)") }
+        guard layout.axis == 2 else {
+            return excludeNode(n, "the group does not run along the input features (axis 2)")
+        }
         guard node.input.count > 1, let weight = index.parameterShape(node.input[1]), weight.count == 3 else {
             return excludeNode(n, "its W input is not a 3-D initializer")
         }

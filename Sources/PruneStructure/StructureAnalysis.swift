@@ -89,9 +89,10 @@ public struct StructureAnalysis: Sendable {
                 output, axis: axis, count: count, width: width, parts: parts, index: index)
             {
                 let own = parts.map { ($0 + segment.lowerBound * width)..<($0 + segment.upperBound * width) }
-                if own.allSatisfy({ range in covered.contains { $0.contains(range.lowerBound) && $0.upperBound >= range.upperBound } }) {
-                    continue
+                let seen = own.allSatisfy { range in
+                    covered.contains { $0.contains(range.lowerBound) && $0.upperBound >= range.upperBound }
                 }
+                if seen { continue }
                 for layout in builder.layouts[output] ?? [] where layout.axis == axis {
                     covered.append(layout.offset..<(layout.offset + builder.count * layout.width))
                 }

@@ -29,7 +29,9 @@ struct SubgraphScope: Sendable {
 /// and `Scan` bodies (which run once per iteration with carried state) as excluded groups naming the loop.
 enum SubgraphAnalysis {
     /// The scopes and groups below the main graph `main`.
-    static func analyse(main: GraphIndex, model: Model, opset: Int) -> (scopes: [SubgraphScope], groups: [DependencyGroup]) {
+    static func analyse(
+        main: GraphIndex, model: Model, opset: Int
+    ) -> (scopes: [SubgraphScope], groups: [DependencyGroup]) {
         let mainGraph = main.graph
         guard mainGraph.node.contains(where: { !$0.subgraphs.isEmpty }) else { return ([], []) }
         var readerCounts: [String: Int] = [:]
@@ -82,7 +84,8 @@ enum SubgraphAnalysis {
         let reads = Set(body.outerScopeReads)
         let own = Set(body.initializer.map(\.name))
         graph.input = inputs
-        graph.initializer = body.initializer + main.initializer.filter { reads.contains($0.name) && !own.contains($0.name) }
+        graph.initializer =
+            body.initializer + main.initializer.filter { reads.contains($0.name) && !own.contains($0.name) }
         return graph
     }
 

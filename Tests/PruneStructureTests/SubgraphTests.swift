@@ -141,4 +141,23 @@ struct SubgraphTests {
         else { return }
         #expect(close(after, ort, tolerance: 1e-4), "interpreter \(after), ONNX Runtime \(ort)")
     }
+
+    @Test("A layer inside a Loop body is listed as a refused group naming the loop, and removal has nothing to cut")
+    func loopBodyIsRefused() throws {
+        let url = Self.fixtures.appendingPathComponent("loop_conv.onnx")
+        let groups = try StructureAnalysis(model: ONNXDocument(url: url).model).groups
+        #expect(groups.map(\.name) == ["body/conv"])
+        #expect(groups.first?.unitCount == 4)
+        #expect(
+            groups.first?.exclusion
+                == "node 'body/conv' (Conv): it runs inside the body of node 'Loop_0' (Loop), once per iteration "
+                + "with carried state; groups in Loop bodies are not analysed")
+        let harness = try Harness()
+        let run = try PruneBinary.run([
+            "run", url.path, "-o", harness.directory.appendingPathComponent("loop.onnx").path, "--granularity",
+            "unit", "--scorer", "magnitude", "--selector", "layer:sparsity=0.5", "--rewriter", "remove",
+        ])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("(Conv): it runs inside the body of node 'Loop_0' (Loop)"), "\(run.stderr)")
+    }
 }

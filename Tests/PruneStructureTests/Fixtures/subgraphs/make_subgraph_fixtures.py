@@ -15,6 +15,9 @@ layernorm_sum.onnx: magika's pattern (Keras → tf2onnx). Input x [1, 12, 4]; a 
   GlobalMaxPool → Squeeze → a layer norm written out as ReduceSum · 1/6 (mean), ReduceSum(x²) · 1/6 − mean², Max(0,
   ·), Sqrt, Reciprocal, scale [1, 6], bias [1, 6] → MatMul [6, 3] + [1, 3] → `output` [1, 3].
 layernorm_sum.io.safetensors: x and ONNX Runtime's `output`.
+
+loop_conv.onnx: a Loop (3 iterations) whose body applies Conv(4→4, k3, weight in a Constant node) → Relu to the
+  carried x [1, 4, 8]: a layer inside a loop body, which the analysis lists as refused.
 """
 import os
 import sys
@@ -163,6 +166,33 @@ def layernorm_sum():
     write_safetensors(os.path.join(HERE, "layernorm_sum.io.safetensors"), {"x": x, "output": output}, np)
 
 
+def loop_conv():
+    rng = np.random.default_rng(13)
+    body = helper.make_graph([
+        constant("body_W", rng.normal(0, 0.5, (4, 4, 3)).astype(np.float32)),
+        helper.make_node("Conv", ["x_in", "body_W"], ["conv_out"], name="body/conv", pads=[1, 1]),
+        helper.make_node("Relu", ["conv_out"], ["x_out"], name="body/relu"),
+        helper.make_node("Identity", ["cond_in"], ["cond_out"], name="body/cond"),
+    ], "body", [
+        helper.make_tensor_value_info("iteration", TensorProto.INT64, []),
+        helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+        helper.make_tensor_value_info("x_in", TensorProto.FLOAT, [1, 4, 8]),
+    ], [
+        helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+        helper.make_tensor_value_info("x_out", TensorProto.FLOAT, [1, 4, 8]),
+    ])
+    graph = helper.make_graph([
+        constant("trips", np.array(3, np.int64)),
+        constant("keep_going", np.array(True)),
+        helper.make_node("Loop", ["trips", "keep_going", "x"], ["output"], name="Loop_0", body=body),
+    ], "loop_conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 4, 8])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, os.path.join(HERE, "loop_conv.onnx"))
+
+
 if __name__ == "__main__":
     if_lstm()
     layernorm_sum()
+    loop_conv()
