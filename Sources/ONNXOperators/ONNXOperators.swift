@@ -48,6 +48,20 @@ package enum ONNXOperators {
         "ReduceLogSumExp", "ReduceSumSquare",
     ]
 
+    /// Recurrent layers (LSTM, GRU, RNN): input 0 is the sequence with its features on axis 2 (`[seq, batch, F]`,
+    /// or `[batch, seq, F]` with `layout=1`), input 1 is `W` of shape `[directions, gates·hidden, F]`, so feature `f`
+    /// of the input meets column `f` of `W` (axis 2) and nothing else. The hidden size is carried by `R`, `B`, the
+    /// initial states and every output, so it is one fixed width for the whole layer.
+    package static let recurrent: Set<String> = ["LSTM", "GRU", "RNN"]
+
+    /// Reductions to which a zero entry contributes nothing (a sum of the entries, of their squares or absolute
+    /// values, its square root or logarithm): reducing over an axis that lost entries equals reducing over the full
+    /// axis with those entries zero, so they read a pruned axis like a layer reads its input channels. Mean, max,
+    /// min, product and log-sum-exp are not in the class.
+    package static let zeroNeutralReductions: Set<String> = [
+        "ReduceSum", "ReduceSumSquare", "ReduceL1", "ReduceL2", "ReduceLogSum",
+    ]
+
     /// Layers whose weight (input 1) is a pruning candidate and whose MACs are counted.
     package static let layers: Set<String> = ["Conv", "ConvTranspose", "Gemm", "MatMul"]
 }

@@ -174,7 +174,14 @@ extension GroupBuilder {
             guard !axes.contains(inputAxis) else { return }
             passAlong(n, layout, inputAxis: inputAxis, outputAxis: layout.axis)
         } else {
-            guard !axes.contains(layout.axis) else { return excludeNode(n, "reduces over the group's channels") }
+            if axes.contains(layout.axis) {
+                // A sum over the channels (a layer norm written out as ReduceSum · 1/C, as tf2onnx does) reads them
+                // as a consumer: the removed channels' terms are dropped, the output does not carry the group.
+                guard ONNXOperators.zeroNeutralReductions.contains(node.opType) else {
+                    return excludeNode(n, "reduces over the group's channels")
+                }
+                return
+            }
             passAlong(n, layout, inputAxis: layout.axis, outputAxis: outputAxis(layout.axis))
         }
     }

@@ -23,6 +23,12 @@ extension GroupBuilder {
                     + "its heads are not analysed (export the model without attention fusion)")
         }
         guard node.isDefaultDomain else { return excludeNode(n, "operators outside the ONNX domain are not analysed") }
+        if !node.subgraphs.isEmpty {
+            let side = node.output.contains(value) ? "come out of" : "are read inside"
+            return excludeNode(
+                n, "the group's channels \(side) its subgraphs; a group stays inside one graph (each If branch is "
+                    + "analysed on its own)")
+        }
         let isOutput = node.output.contains(value)
         let op = node.opType
         if layout.repeats > 1, op != "Transpose", op != "Reshape" {
@@ -56,6 +62,7 @@ extension GroupBuilder {
         case "Slice": slice(n, layout, isOutput: isOutput)
         case "Flatten": flatten(n, layout, isOutput: isOutput, axis: node.int("axis", 1))
         case "Reshape": reshapeAxes(n, layout, isOutput: isOutput)
+        case _ where ONNXOperators.recurrent.contains(op): recurrent(n, layout, isOutput: isOutput)
         default:
             if Self.broadcasting.contains(op) { return broadcast(n, value, layout) }
             if coupleLayout(op, node: n, through: value, layout) { return }

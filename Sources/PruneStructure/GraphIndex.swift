@@ -34,15 +34,39 @@ struct GraphIndex {
     /// Values whose extents provably equal earlier ones' (`ONNXShapeInference.axisRoots`).
     let axisRoots: DimensionRoots
 
+    /// For a subgraph analysed on its own (an If branch): where it sits and what it may not cut.
+    struct Scope: Sendable {
+        /// Names the subgraph for labels of unnamed nodes ("If_0/then_branch").
+        var label: String
+        /// How many nodes read each name, across the main graph and every subgraph: a weight inside a subgraph is
+        /// cut only when its one reader is there (shared weights are given private copies in the main graph only).
+        var readerCounts: [String: Int]
+    }
+
+    /// The subgraph this index describes, or nil for the main graph.
+    let scope: Scope?
+
     init(graph: ONNXModelGraph, model: Model) {
-        let graph = graph.proto
+        self.init(proto: graph.proto, opset: (model.graph as? ONNXModelGraph)?.opset ?? 0, model: model, scope: nil)
+    }
+
+    /// Indexes `graph` (the main graph, or a subgraph made standalone with its outer-scope reads as inputs).
+    ///
+    /// A node whose subgraphs read a value from this graph counts as a reader of it (at position −1), so that a
+    /// group never cuts a value a branch or loop body reads unseen.
+    init(proto graph: Onnx_GraphProto, opset: Int, model: Model, scope: Scope?) {
         self.graph = graph
         self.model = model
-        opset = (model.graph as? ONNXModelGraph)?.opset ?? 0
+        self.opset = opset
+        self.scope = scope
         for (index, node) in graph.node.enumerated() {
             for output in node.output where !output.isEmpty { producer[output] = index }
             for (position, input) in node.input.enumerated() where !input.isEmpty {
                 consumers[input, default: []].append(Use(node: index, position: position))
+            }
+            var outerReads = Set(node.input)
+            for name in node.subgraphs.flatMap(\.outerScopeReads) where outerReads.insert(name).inserted {
+                consumers[name, default: []].append(Use(node: index, position: -1))
             }
         }
         graphOutputs = Set(graph.output.map(\.name))
@@ -69,7 +93,8 @@ struct GraphIndex {
     /// A node's label for messages: its name, or its op and position.
     func label(_ index: Int) -> String {
         let node = graph.node[index]
-        return node.name.isEmpty ? "\(node.opType) #\(index)" : node.name
+        guard node.name.isEmpty else { return node.name }
+        return scope.map { "\($0.label)/\(node.opType) #\(index)" } ?? "\(node.opType) #\(index)"
     }
 
     /// The static shape of `value`, when every dimension is known.

@@ -96,6 +96,15 @@ struct GroupBuilder {
                 return exclude("'\(value)' has \(extent) entries on axis \(axis), fewer than the group's units need")
             }
         }
+        if index.isParameter(value), index.producer[value] == nil {
+            // A per-channel constant reached as a node's data input (PaddlePaddle reshapes a bias [C] to
+            // [1, C, 1, 1] before adding it): the constant is a member, cut with the channels.
+            let readers = index.consumers[value] ?? []
+            guard readers.count == 1, let reader = readers.first else {
+                return exclude("per-channel constant '\(value)' is read by several nodes")
+            }
+            return slice(value, axis: axis, offset: offset, width: width, scored: false, node: reader.node)
+        }
         if index.graphOutputs.contains(value) { return exclude("its channels reach the graph output '\(value)'") }
         if index.graphInputs.contains(value) { return exclude("its channels come from the graph input '\(value)'") }
         if layouts[value] == nil { valueOrder.append(value) }
@@ -110,6 +119,10 @@ struct GroupBuilder {
         guard exclusion == nil else { return }
         guard let shape = index.parameterShape(parameter) else {
             return excludeNode(node, "'\(parameter)' is not an initializer PruneKit can slice")
+        }
+        if let scope = index.scope, (scope.readerCounts[parameter] ?? 0) > 1 {
+            return excludeNode(
+                node, "'\(parameter)' has several readers; inside a subgraph only weights read once are cut")
         }
         guard axis < shape.count, offset + count * width <= shape[axis] else {
             return excludeNode(node, "'\(parameter)' (shape \(shape)) does not fit the group on axis \(axis)")

@@ -63,6 +63,14 @@ package struct GroupRemoval: Sendable {
             for (axis, indices) in cuts { tensor = tensor.removing(indices, along: axis) }
             try result.setTensor(tensor, for: name)
         }
+        // Groups inside If branches: each branch's own edits (Slice bounds, Reshape shapes, declared shapes) are
+        // applied inside it with the branch's index. Edits may insert nodes, which moves the nodes after them, so
+        // the innermost branches go first and the main graph last: every path is used while it still holds.
+        for scope in analysis.scopes.reversed() {
+            var body = scope.path.subgraph(in: graph)
+            try GraphEdits.apply(plan, to: &body, model: &result, index: scope.index)
+            scope.path.replace(in: &graph, with: body)
+        }
         try GraphEdits.apply(plan, to: &graph, model: &result, index: index)
         GraphEdits.declareInitializerInputs(&graph, model: result)
         result.graph = ONNXModelGraph(proto: graph, opset: original.opset)

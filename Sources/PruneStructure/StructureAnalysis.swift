@@ -9,11 +9,17 @@ import PruneFormats
 /// through the operators the analysis understands (see `Docs/Structure.md`). A group is kept but marked
 /// excluded when its channels reach a graph output or input, an operator without a rule, or a name the caller
 /// protects; excluded groups are never pruned and their reason names the node and op.
+///
+/// Each `If` branch (at any depth) is analysed as a graph of its own (``SubgraphAnalysis``): the values it reads
+/// from the enclosing scope are its inputs and its outputs are fixed widths, so a group found there stays inside the
+/// branch. Layers inside `Loop` and `Scan` bodies are listed as excluded groups with the reason.
 public struct StructureAnalysis: Sendable {
     /// Every group found, prunable or not, in the order of their first producer.
     public let groups: [DependencyGroup]
     /// The graph's producers, consumers and shapes the groups were found with (the rewrite reuses them).
     let index: GraphIndex
+    /// The If branches analysed on their own, each with its index and the groups found in it.
+    let scopes: [SubgraphScope]
 
     /// Analyses `model`'s graph, once per graph: a later call on a model carrying the same graph and parameters of
     /// the same names, dtypes and shapes reuses the analysis (the stage's targets and its rewriter share it).
@@ -38,6 +44,7 @@ public struct StructureAnalysis: Sendable {
         }
         let base = graph.facts.value(Self.factKey, for: model) { StructureAnalysis(graph: graph, model: model) }
         index = base.index
+        scopes = base.scopes
         groups = base.groups.map { group in
             var group = group
             if group.exclusion == nil, group.isHiddenWidth, !includingHiddenWidth {
@@ -67,9 +74,16 @@ public struct StructureAnalysis: Sendable {
     private init(graph: ONNXModelGraph, model: Model) {
         let index = GraphIndex(graph: graph, model: model)
         self.index = index
+        let subgraphs = SubgraphAnalysis.analyse(main: index, model: model, opset: graph.opset)
+        scopes = subgraphs.scopes
+        groups = StructureAnalysis.groups(in: index) + subgraphs.groups
+    }
+
+    /// The groups rooted in the graph `index` describes (the main graph or one subgraph).
+    static func groups(in index: GraphIndex) -> [DependencyGroup] {
         var claimed = Set<String>()
         var groups: [DependencyGroup] = []
-        for (n, node) in graph.proto.node.enumerated() {
+        for (n, node) in index.graph.node.enumerated() {
             guard let (output, axis, channels) = StructureAnalysis.root(n, node, index), !claimed.contains(output)
             else { continue }
             // Projections that feed attention heads are pruned a whole head at a time.
@@ -78,9 +92,21 @@ public struct StructureAnalysis: Sendable {
             let parts = heads?.partStarts ?? [0]
             let count = channels / parts.count / width
             let label = index.label(n)
+            // Channels of `output` an earlier segment's group already reached: a segment that meets another
+            // through an elementwise join (the real and imaginary halves of an STFT summed as a magnitude) is one
+            // group with two parts, found once.
+            var covered: [Range<Int>] = []
             for (segment, builder) in StructureAnalysis.grow(
                 output, axis: axis, count: count, width: width, parts: parts, index: index)
             {
+                let own = parts.map { ($0 + segment.lowerBound * width)..<($0 + segment.upperBound * width) }
+                let seen = own.allSatisfy { range in
+                    covered.contains { $0.contains(range.lowerBound) && $0.upperBound >= range.upperBound }
+                }
+                if seen { continue }
+                for layout in builder.layouts[output] ?? [] where layout.axis == axis {
+                    covered.append(layout.offset..<(layout.offset + builder.count * layout.width))
+                }
                 let name = segment.count == count ? label : "\(label)[\(segment.lowerBound):\(segment.upperBound)]"
                 let group = builder.dependencyGroup(named: name)
                 claimed.formUnion(builder.layouts.keys)
@@ -88,7 +114,7 @@ public struct StructureAnalysis: Sendable {
             }
             claimed.insert(output)
         }
-        self.groups = groups
+        return groups
     }
 
     /// Grows the groups of `count` units of `width` channels along `axis` of `output`, one per segment of the units.

@@ -150,4 +150,30 @@ struct ExportPatternTests {
         let blocked = try StructureAnalysis(model: padsOnChannels.model).groups.first { $0.name == "conv" }
         #expect(blocked?.exclusion == "node 'pad' (Pad): pads the group's channel axis")
     }
+
+    @Test("A per-channel bias reshaped to [1, C, 1, 1] before its Add (PaddlePaddle's) is cut with the channels")
+    func reshapedBias() throws {
+        var b = LayerGraphBuilder(name: "reshaped-bias")
+        b.input("input", [nil, 3, 4, 4])
+        b.conv("input", "c", name: "conv", in: 3, out: 6)
+        b.weight("offset", [6])
+        b.int64s("offset_shape", [1, 6, 1, 1])
+        b.node("Reshape", ["offset", "offset_shape"], ["offset4"], name: "offset_reshape")
+        b.node("Add", ["c", "offset4"], ["a"], name: "offset_add")
+        b.node("Relu", ["a"], ["r"], name: "relu")
+        b.conv("r", "h", name: "head", in: 6, out: 2)
+        b.node("Flatten", ["h"], ["logits"], name: "flatten")
+        b.output("logits", [nil, 32])
+        let harness = try Harness()
+        let document = try harness.open(b.model, as: "reshaped-bias")
+        let conv = try #require(try StructureAnalysis(model: document.model).groups.first { $0.name == "conv" })
+        #expect(conv.isPrunable, "\(conv.exclusion ?? "")")
+        // By hand: the Conv's rows and bias, the offset (reached backwards through the Reshape, axis 1 → axis 0) and
+        // the head's columns; the Reshape's shape constant drops to [1, 3, 1, 1] in the rewrite.
+        #expect(
+            Set(conv.members.map { "\($0.slice.parameter)@\($0.slice.axis)" }) == [
+                "conv.weight@0", "conv.bias@0", "offset@0", "head.weight@1",
+            ])
+        try Self.removeAndCompare(document, harness, name: "reshaped-bias", shape: [1, 3, 4, 4])
+    }
 }

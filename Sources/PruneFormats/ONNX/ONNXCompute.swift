@@ -4,8 +4,8 @@ import PruneCore
 /// Multiply-accumulate counts of an ONNX model, from the static shape propagation `prune inspect` uses.
 public enum ONNXCompute {
     /// The MACs of one forward pass at batch 1, summed over the Conv, ConvTranspose, Gemm and MatMul nodes; nil
-    /// when `model` carries no ONNX graph or when the shapes of one of those nodes cannot be inferred (a partial sum
-    /// would understate the cost).
+    /// when `model` carries no ONNX graph, when the shapes of one of those nodes cannot be inferred, or when such
+    /// nodes sit inside subgraphs (If branches, loop bodies) — a partial sum would understate the cost.
     ///
     /// Shapes come from the graph inputs (a symbolic leading dimension taken as 1) and the model's current
     /// parameter shapes, so a model whose channels were removed reports its smaller cost.
@@ -16,6 +16,9 @@ public enum ONNXCompute {
             ONNXOperators.layers.contains(graph.proto.node[$0].opType)
         }
         guard counted.allSatisfy({ inference.macs[$0] != nil }) else { return nil }
+        // Layers inside If branches or loop bodies are not counted by the main graph's propagation.
+        let nested = graph.proto.node.flatMap(\.subgraphs).flatMap { ONNXWeightLayouts.allNodes(of: $0) }
+        guard !nested.contains(where: { ONNXOperators.layers.contains($0.opType) }) else { return nil }
         return inference.macs.values.reduce(0, +)
     }
 }

@@ -203,8 +203,14 @@ package struct ONNXShapeInference {
                 guard let s = start.first, let e = end.first, let d = delta.first, d != 0 else { return nil }
                 return Int(Swift.max(0, (e - s + d - (d > 0 ? 1 : -1)) / d))
             }]]
-        case "LSTM", "GRU", "RNN":
+        case _ where ONNXOperators.recurrent.contains(op):
             guard let x = shape(node, 0), x.count == 3, let hidden = node.intAttribute("hidden_size") else { return [] }
+            if let features = x[2], let w = shape(node, 1), w.count == 3, let columns = w[2], columns != features {
+                conflict(
+                    node, index,
+                    "input '\(node.input[0])' has \(features) features but the weight '\(node.input[1])' expects "
+                        + "\(columns)")
+            }
             let directions = node.stringAttribute("direction") == "bidirectional" ? 2 : 1
             let h = Int(hidden)
             let layout = node.intAttribute("layout") ?? 0

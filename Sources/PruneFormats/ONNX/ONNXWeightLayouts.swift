@@ -75,7 +75,7 @@ package struct ONNXWeightLayouts: Sendable {
 
     /// The nodes of `graph` and of its subgraphs (If, Loop and Scan bodies), depth first: a weight an If branch
     /// reads from the main graph gets its layout from the node inside the branch.
-    static func allNodes(of graph: Onnx_GraphProto) -> [Onnx_NodeProto] {
+    package static func allNodes(of graph: Onnx_GraphProto) -> [Onnx_NodeProto] {
         var nodes: [Onnx_NodeProto] = []
         for node in graph.node {
             nodes.append(node)

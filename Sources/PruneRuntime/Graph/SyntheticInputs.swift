@@ -1,14 +1,29 @@
 import PruneCore
 
 extension ONNXGraph {
+    /// The inputs with a symbolic or unknown dimension after the first, in declaration order.
+    package var inputsWithSymbolicInnerDimensions: [String] {
+        inputDeclarations.compactMap { declaration in
+            let inner = (declaration.dimensions ?? []).dropFirst()
+            return inner.contains { dimension in
+                if case .fixed(let value) = dimension, value > 0 { return false }
+                return true
+            } ? declaration.name : nil
+        }
+    }
+
     /// Inputs for a smoke run of the graph: every input in its declared type and shape, float inputs uniform in
     /// [-1, 1) from `seed`, integer and bool inputs zero (a valid token id, index and mask).
     ///
-    /// A symbolic or unknown leading dimension becomes `batch`, every other one `extent`.
+    /// A symbolic or unknown leading dimension becomes `batch`, every other one `extent`; in the inputs named in
+    /// `batchSized` every symbolic dimension becomes `batch` (a recurrent state `[layers, batch, hidden]` whose batch
+    /// axis is not the first).
     ///
     /// - Throws: `PruneError.Kind.unsupported` naming the input when its element type is not one the runtime holds,
     ///   or the declared shape has more than 2^26 elements.
-    package func syntheticInputs(batch: Int, extent: Int, seed: UInt64 = 0) throws -> [String: RuntimeTensor] {
+    package func syntheticInputs(
+        batch: Int, extent: Int, batchSized: Set<String> = [], seed: UInt64 = 0
+    ) throws -> [String: RuntimeTensor] {
         var state = seed &+ 0x9E37_79B9_7F4A_7C15
         var inputs: [String: RuntimeTensor] = [:]
         for declaration in inputDeclarations {
@@ -21,7 +36,7 @@ extension ONNXGraph {
             }
             let shape = (declaration.dimensions ?? []).enumerated().map { position, dimension -> Int in
                 if case .fixed(let value) = dimension, value > 0 { return value }
-                return position == 0 ? batch : extent
+                return position == 0 || batchSized.contains(declaration.name) ? batch : extent
             }
             var count = 1
             for dimension in shape {
