@@ -78,10 +78,9 @@ public struct StructureAnalysis: Sendable {
             let parts = heads?.partStarts ?? [0]
             let count = channels / parts.count / width
             let label = index.label(n)
-            for (segment, builder) in StructureAnalysis.grow(
-                output, axis: axis, count: count, width: width, parts: parts, index: index)
-            {
-                let name = segment.count == count ? label : "\(label)[\(segment.lowerBound):\(segment.upperBound)]"
+            let segments = StructureAnalysis.grow(output, axis: axis, count: count, width: width, parts: parts, index: index)
+            for (segment, builder) in segments {
+                let name = segments.count == 1 ? label : "\(label)[\(segment.lowerBound):\(segment.upperBound)]"
                 let group = builder.dependencyGroup(named: name)
                 claimed.formUnion(builder.layouts.keys)
                 groups.append(group)
@@ -98,10 +97,15 @@ public struct StructureAnalysis: Sendable {
     /// is grown again, until none asks for a cut. Segment `a..<b` is a group of `b − a` units whose unit 0 is
     /// channel `a` of `output`. With several `parts` (the Q, K and V columns of a fused projection), unit `u` is
     /// channels `start + u·width ..< start + (u+1)·width` of every part start.
+    ///
+    /// When an operator reads the units only in families (grouped-query attention: `r` query heads per K/V head),
+    /// the whole group is grown again once with `r` units joined into one; a group already cut or widened is
+    /// excluded instead.
     private static func grow(
         _ output: String, axis: Int, count: Int, width: Int, parts: [Int] = [0], index: GraphIndex
     ) -> [(Range<Int>, GroupBuilder)] {
         var cuts = Set<Int>()
+        var (count, width, widened) = (count, width, false)
         refine: while true {
             let bounds = ([0, count] + cuts).sorted()
             var result: [(Range<Int>, GroupBuilder)] = []
@@ -109,6 +113,13 @@ public struct StructureAnalysis: Sendable {
                 var builder = GroupBuilder(index: index, count: upper - lower)
                 for start in parts { builder.add(output, axis: axis, offset: start + lower * width, width: width) }
                 builder.run()
+                if let widening = builder.widening {
+                    if !widened, cuts.isEmpty {
+                        (count, width, widened) = (count / widening.factor, width * widening.factor, true)
+                        continue refine
+                    }
+                    builder.refuseWidening()
+                }
                 if !builder.cuts.isEmpty {
                     cuts.formUnion(builder.cuts.map { $0 + lower })
                     continue refine

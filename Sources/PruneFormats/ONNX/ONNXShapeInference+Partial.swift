@@ -229,6 +229,18 @@ extension ONNXShapeInference {
             roots = (0..<rank).map {
                 $0 < rank - 1 ? root(of: node.input[0], axis: $0) : DimensionSource(value: output, axis: $0)
             }
+        } else if op == "Unsqueeze" || op == "Squeeze" {
+            roots = squeezedRoots(node, rank: rank)
+        } else if op == "Expand" {
+            // An axis whose input extent is known and not 1 cannot broadcast: the output keeps it.
+            guard let input = shapes[node.input[0]], input.count <= rank else { return }
+            let shift = rank - input.count
+            roots = (0..<rank).map { axis in
+                guard axis >= shift, let extent = input[axis - shift], extent != 1 else {
+                    return DimensionSource(value: output, axis: axis)
+                }
+                return root(of: node.input[0], axis: axis - shift)
+            }
         } else if ONNXOperators.broadcasting.contains(op), op != "Where" {
             let operands = node.input.map { shapes[$0] }
             guard operands.allSatisfy({ $0 != nil }) else { return }
@@ -249,6 +261,44 @@ extension ONNXShapeInference {
         guard let roots, roots.enumerated().contains(where: { $0.element != DimensionSource(value: output, axis: $0.offset) })
         else { return }
         axisRoots.roots[output] = roots
+    }
+}
+
+extension ONNXShapeInference {
+    /// The roots of an Unsqueeze's or Squeeze's output axes: every kept axis is its input axis's, the inserted ones
+    /// their own. Nil when the axes are not known at load time.
+    fileprivate func squeezedRoots(_ node: Onnx_NodeProto, rank: Int) -> [DimensionSource]? {
+        guard let output = node.output.first, let input = shapes[node.input[0]] else { return nil }
+        let listed: [Int64]?
+        if let attribute = node.intsAttribute("axes") {
+            listed = attribute
+        } else if node.input.count > 1, !node.input[1].isEmpty {
+            guard let given = value(node, 1) else { return nil }
+            listed = given
+        } else {
+            listed = nil
+        }
+        var inputAxes: [Int?]  // for each output axis, the input axis it keeps
+        if node.opType == "Unsqueeze" {
+            guard let listed else { return nil }
+            let inserted = Set(listed.compactMap { ONNXShapeInference.axis($0, rank: rank) })
+            guard inserted.count == listed.count, rank == input.count + inserted.count else { return nil }
+            var next = 0
+            inputAxes = (0..<rank).map { axis in
+                if inserted.contains(axis) { return nil }
+                defer { next += 1 }
+                return next
+            }
+        } else {
+            let removed =
+                listed.map { Set($0.compactMap { ONNXShapeInference.axis($0, rank: input.count) }) }
+                ?? Set(input.indices.filter { input[$0] == 1 })
+            inputAxes = input.indices.filter { !removed.contains($0) }.map { Optional($0) }
+            guard inputAxes.count == rank else { return nil }
+        }
+        return inputAxes.enumerated().map { axis, kept in
+            kept.map { root(of: node.input[0], axis: $0) } ?? DimensionSource(value: output, axis: axis)
+        }
     }
 }
 
