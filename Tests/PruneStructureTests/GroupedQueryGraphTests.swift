@@ -8,8 +8,8 @@ import PruneTestSupport
 import Testing
 
 /// Grouped-query attention written with constant shapes (as a static-shape export would): 4 query heads of 2 on 2
-/// K/V heads, `repeat_kv` as Unsqueeze → Expand → Reshape. The constant head entries are lowered; an Expand whose
-/// constant target fixes the K/V head count is refused naming it.
+/// K/V heads, `repeat_kv` as Unsqueeze → Expand → Reshape. The constant head entries are lowered, also in an Expand
+/// target that repeats the K/V head count.
 @Suite("Grouped-query attention with constant shapes")
 struct GroupedQueryGraphTests {
     /// `x [1, 3, 8]` → Q `[8, 8]`, K and V `[8, 4]` → heads → `Q·Kᵀ` → Softmax → `·V` → merge → o `[8, 8]`. The
@@ -88,11 +88,24 @@ struct GroupedQueryGraphTests {
         try RuntimeCheck.expect(removed.url, input: "x", shape: [1, 3, 8], values: input, output: "logits", want: got)
     }
 
-    @Test("An Expand whose constant target fixes the K/V head count is refused naming it")
+    @Test("An Expand whose constant target repeats the K/V head count is lowered with it")
     func constantExpandTarget() throws {
         let harness = try Harness()
-        let document = try harness.open(Self.attention(vTarget: [1, 2, 2, 3, 2]), as: "gqa-fixed")
+        let proto = Self.attention(vTarget: [1, 2, 2, 3, 2])
+        let document = try harness.open(proto, as: "gqa-fixed")
         let group = try #require(try StructureAnalysis(model: document.model).group(named: "q_proj"))
-        #expect(group.exclusion == "node 'v_expand' (Expand): its constant target shape fixes the extent of the group's axis")
+        #expect(group.isPrunable, "\(group.exclusion ?? "")")
+        let removed = try harness.prune(
+            document, selector: LayerSelector(sparsity: 0.5), rewriter: RemoveRewriter(), name: "gqa-fixed-removed")
+        #expect(try removed.model.parameter(named: "v_target").tensor.withInt64Values { Array($0) } == [1, 1, 2, 3, 2])
+        #expect(try removed.model.parameter(named: "k_target").tensor.withInt64Values { Array($0) } == [1, 1, 2, 1, 1])
+        let input = Harness.inputs(24)
+        let got = try Harness.run(removed.url, input: "x", shape: [1, 3, 8], values: input, output: "logits")
+        // The same removal from the model whose V target broadcasts gives the same output.
+        let plain = try harness.prune(
+            try harness.open(Self.attention(), as: "gqa-plain"), selector: LayerSelector(sparsity: 0.5),
+            rewriter: RemoveRewriter(), name: "gqa-plain-removed")
+        let want = try Harness.run(plain.url, input: "x", shape: [1, 3, 8], values: input, output: "logits")
+        #expect(close(got, want, tolerance: 1e-6))
     }
 }
