@@ -19,7 +19,8 @@ struct GroupBuilder {
     let index: GraphIndex
     let count: Int
     /// The layouts of each value the group reaches: one, or several side by side on one axis when a unit sits in
-    /// several places of one tensor (a head's Q, K and V columns in a fused projection's output).
+    /// several places of one tensor (a head's Q, K and V columns in a fused projection's output, the query part
+    /// `g` times wider under grouped-query attention).
     private(set) var layouts: [String: [Layout]] = [:]
     private(set) var valueOrder: [String] = []
     private(set) var members: [DependencyGroup.Member] = []
@@ -86,8 +87,8 @@ struct GroupBuilder {
             let span = offset..<(offset + count * width)
             guard
                 existing.allSatisfy({
-                    $0.axis == axis && $0.width == width && $0.repeats == 1 && layout.repeats == 1
-                        && !span.overlaps($0.offset..<($0.offset + count * width))
+                    $0.axis == axis && $0.repeats == 1 && layout.repeats == 1
+                        && !span.overlaps($0.offset..<($0.offset + count * $0.width))
                 })
             else { return exclude("'\(value)' would carry the group's channels in two places") }
         }

@@ -83,8 +83,11 @@ struct DecoderTests {
     static let llama = fixtures.appendingPathComponent("tiny_llama_gqa.onnx")
     static let llamaIO = fixtures.appendingPathComponent("tiny_llama_gqa.io.safetensors")
 
-    static func llamaLogits(_ url: URL) throws -> [Float] {
-        let inputs = try SafetensorsDocument(url: llamaIO).model
+    static let phi3 = fixtures.appendingPathComponent("tiny_phi3_gqa.onnx")
+    static let phi3IO = fixtures.appendingPathComponent("tiny_phi3_gqa.io.safetensors")
+
+    static func decoderLogits(_ url: URL, io: URL = llamaIO) throws -> [Float] {
+        let inputs = try SafetensorsDocument(url: io).model
         let interpreter = try Interpreter(graph: ONNXGraph(contentsOf: url), options: .init(threads: 1))
         let outputs = try interpreter.run([
             "input_ids": try RuntimeTensor(inputs.parameter(named: "input_ids").tensor),
@@ -143,11 +146,11 @@ struct DecoderTests {
     func groupedQueryRemoval() throws {
         let inputs = try SafetensorsDocument(url: Self.llamaIO).model
         let dense = try inputs.parameter(named: "dense").tensor.floatValues()
-        #expect(close(try Self.llamaLogits(Self.llama), dense, tolerance: 1e-4))
+        #expect(close(try Self.decoderLogits(Self.llama), dense, tolerance: 1e-4))
 
         let directory = try Harness().directory
         let pruned = try HalfRemoval.prune(Self.llama, stem: "tiny_llama_gqa", into: directory)
-        let got = try Self.llamaLogits(pruned)
+        let got = try Self.decoderLogits(pruned)
         let want = try inputs.parameter(named: "pruned").tensor.floatValues()
         #expect(close(got, want, tolerance: 1e-4), "interpreter \(got.prefix(4)) PyTorch \(want.prefix(4))")
         #expect(!close(got, dense, tolerance: 1e-1))
@@ -174,6 +177,44 @@ struct DecoderTests {
         guard
             let ortLogits = try HalfRemoval.onnxRuntime(
                 pruned, io: Self.llamaIO, output: "logits", stem: "tiny_llama_gqa", in: directory)
+        else { return }
+        #expect(close(ortLogits, want, tolerance: 1e-4))
+    }
+
+    @Test("Phi-3's fused qkv_proj under grouped-query attention: a unit is one K/V head's K and V columns and its 2 query heads' Q columns")
+    func fusedGroupedQueryAttention() throws {
+        let analysis = try StructureAnalysis(model: try ONNXDocument(url: Self.phi3).model)
+        let heads = try #require(analysis.group(named: "/phi3/model/layers.0/self_attn/qkv_proj/MatMul"))
+        #expect(heads.isPrunable, "\(heads.exclusion ?? "")")
+        #expect(heads.unitCount == 2)
+        // qkv_proj.weight is [16, 32] (MatMul's [in, out]): Q columns 0..<16, K 16..<24, V 24..<32. Unit 1, derived
+        // by hand: Q columns 8..<16 (query heads 2 and 3), K columns 20..<24 and V columns 28..<32 (K/V head 1);
+        // o_proj.weight [16, 16] rows 8..<16.
+        var unitOne = Set<String>()
+        for member in heads.members {
+            let first = member.slice.offset + member.slice.width
+            unitOne.insert(
+                "\(member.node.split(separator: "/").suffix(2).joined(separator: "/"))@\(member.slice.axis):"
+                    + "\(first)..<\(first + member.slice.width)")
+        }
+        #expect(
+            unitOne == [
+                "qkv_proj/MatMul@1:8..<16", "qkv_proj/MatMul@1:20..<24", "qkv_proj/MatMul@1:28..<32",
+                "o_proj/MatMul@0:8..<16",
+            ])
+
+        let directory = try Harness().directory
+        let pruned = try HalfRemoval.prune(Self.phi3, stem: "tiny_phi3_gqa", into: directory)
+        let inputs = try SafetensorsDocument(url: Self.phi3IO).model
+        let got = try Self.decoderLogits(pruned, io: Self.phi3IO)
+        let want = try inputs.parameter(named: "pruned").tensor.floatValues()
+        #expect(close(got, want, tolerance: 1e-4), "interpreter \(got.prefix(4)) PyTorch \(want.prefix(4))")
+        #expect(!close(got, try inputs.parameter(named: "dense").tensor.floatValues(), tolerance: 1e-1))
+        let qkv = try #require(heads.members.first { $0.node.hasSuffix("qkv_proj/MatMul") }?.slice.parameter)
+        #expect(try ONNXDocument(url: pruned).model.parameter(named: qkv).tensor.shape == [16, 16])
+        guard
+            let ortLogits = try HalfRemoval.onnxRuntime(
+                pruned, io: Self.phi3IO, output: "logits", stem: "tiny_phi3_gqa", in: directory)
         else { return }
         #expect(close(ortLogits, want, tolerance: 1e-4))
     }

@@ -229,6 +229,12 @@ extension ONNXShapeInference {
             roots = (0..<rank).map {
                 $0 < rank - 1 ? root(of: node.input[0], axis: $0) : DimensionSource(value: output, axis: $0)
             }
+        } else if op == "Slice" {
+            // The axes a Slice does not cut keep their extents (Q, K and V sliced out of a fused projection).
+            guard shapes[node.input[0]]?.count == rank, let sliced = slicedAxes(node, rank: rank) else { return }
+            roots = (0..<rank).map {
+                sliced.contains($0) ? DimensionSource(value: output, axis: $0) : root(of: node.input[0], axis: $0)
+            }
         } else if op == "Unsqueeze" || op == "Squeeze" {
             roots = squeezedRoots(node, rank: rank)
         } else if op == "Expand" {
@@ -265,6 +271,21 @@ extension ONNXShapeInference {
 }
 
 extension ONNXShapeInference {
+    /// The axes a Slice cuts: its `axes` (attribute before opset 10, else input 3), or the leading ones, one per
+    /// start; nil when not known at load time.
+    fileprivate func slicedAxes(_ node: Onnx_NodeProto, rank: Int) -> Set<Int>? {
+        if let starts = node.intsAttribute("starts") {
+            let axes = node.intsAttribute("axes") ?? (0..<Int64(starts.count)).map { $0 }
+            return Set(axes.compactMap { ONNXShapeInference.axis($0, rank: rank) })
+        }
+        if node.input.count > 3, !node.input[3].isEmpty {
+            guard let axes = value(node, 3) else { return nil }
+            return Set(axes.compactMap { ONNXShapeInference.axis($0, rank: rank) })
+        }
+        guard let count = partialValue(node, 1)?.count else { return nil }
+        return Set(0..<count)
+    }
+
     /// The roots of an Unsqueeze's or Squeeze's output axes: every kept axis is its input axis's, the inserted ones
     /// their own. Nil when the axes are not known at load time.
     fileprivate func squeezedRoots(_ node: Onnx_NodeProto, rank: Int) -> [DimensionSource]? {
