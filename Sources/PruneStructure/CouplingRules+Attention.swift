@@ -12,8 +12,14 @@ extension GroupBuilder {
     /// computed `Concat` whose entry for the group's axis is a constant, so the rewrite can lower it.
     mutating func reshapeAxes(_ n: Int, _ layout: Layout, isOutput: Bool) {
         let node = index.graph.node[n]
-        guard let input = index.shapes[node.input[0]], let output = index.shapes[node.output[0]] else {
+        guard let input = index.shapes[node.input[0]], var output = index.shapes[node.output[0]] else {
             return excludeNode(n, "the shapes are unknown")
+        }
+        if !output.isEmpty, output[output.count - 1] == nil, let extent = projectedWidth(node.output[0]) {
+            output[output.count - 1] = extent
+        }
+        if let repeats = repeatedHeads(n, layout, isOutput: isOutput, input: input, output: output) {
+            return reshapeRepeatedHeads(n, layout, isOutput: isOutput, repeats: repeats)
         }
         if let parts = AttentionHeads.stackedParts(n, index: index) {
             return reshapeStacked(n, layout, isOutput: isOutput, parts: parts, input: input, output: output)
@@ -35,12 +41,6 @@ extension GroupBuilder {
             if !isOutput || layout.axis == mapping.outputAxis || kept == nil {
                 return reshapeMerge(n, layout, isOutput: isOutput, mapping)
             }
-        }
-        if let repeats = repeatedHeads(n, layout, isOutput: isOutput, input: input, output: output) {
-            return excludeNode(
-                n,
-                "merges K/V heads repeated \(repeats)× by an Expand (grouped-query attention: each K/V head serves "
-                    + "\(repeats) query heads); removing a K/V head with its whole query-head family is not built yet")
         }
         if let kept { return keepAxis(n, layout, isOutput: isOutput, otherAxis: kept) }
         excludeNode(
@@ -142,6 +142,57 @@ extension GroupBuilder {
         add(node.output[0], axis: 1, offset: layout.offset, width: layout.width)
     }
 
+    /// The input extent of the projections (MatMul or Gemm with a 2-D weight) that read `value` as their first
+    /// input, when they all agree: the extent a Reshape must give its last axis for the model to run (the merge
+    /// back after attention, `[b, s, -1]`, whose `-1` the shape inference cannot resolve when the sequence length
+    /// was lost on the way, as after rotary embeddings).
+    private func projectedWidth(_ value: String) -> Int? {
+        let uses = index.consumers[value] ?? []
+        let widths = uses.map { use -> Int? in
+            let reader = index.graph.node[use.node]
+            guard use.position == 0, reader.input.count > 1, let weight = index.parameterShape(reader.input[1]),
+                weight.count == 2
+            else { return nil }
+            switch reader.opType {
+            case "MatMul": return weight[0]
+            case "Gemm": return reader.int("transB", 0) != 0 ? weight[1] : weight[0]
+            default: return nil
+            }
+        }
+        guard let first = widths.first ?? nil, widths.allSatisfy({ $0 == first }) else { return nil }
+        return first
+    }
+
+    /// `repeat_kv` of grouped-query attention: `[b, kv, r, s, d] → [b, kv·r, s, d]` after an Expand that repeated
+    /// each K/V head `r` times, so K/V head `j` serves query heads `j·r ..< (j+1)·r`. Forwards a group on the K/V
+    /// head axis covers `r` times as many query heads; backwards a unit must be whole families of `r` query heads,
+    /// and a group whose units are narrower asks to be grown again with units `r/gcd` times wider (one K/V head with
+    /// its whole query-head family). The shape's entry must be lowerable or read at run time from the K/V head
+    /// count (`Mul(Gather(Shape(k), 1), r)`, as transformers writes it).
+    private mutating func reshapeRepeatedHeads(_ n: Int, _ layout: Layout, isOutput: Bool, repeats: Int) {
+        let node = index.graph.node[n]
+        let axis = layout.axis
+        guard layout.repeats == 1 else {
+            return excludeNode(n, "merges repeated K/V heads of a group that also repeats its units")
+        }
+        let family =
+            "merges K/V heads repeated \(repeats)× by an Expand (grouped-query attention: each K/V head serves "
+            + "\(repeats) query heads)"
+        if isOutput, layout.offset % repeats != 0 || layout.width % repeats != 0 {
+            var (a, b) = (layout.width, repeats)
+            while b != 0 { (a, b) = (b, a % b) }
+            return widen(
+                by: repeats / a, node: n,
+                reason: "\(family); its units are not whole query-head families of \(repeats)")
+        }
+        guard editableShapeEntry(n, axis: axis, inputAxis: axis) else { return }
+        if isOutput {
+            add(node.input[0], axis: axis, offset: layout.offset / repeats, width: layout.width / repeats)
+        } else {
+            add(node.output[0], axis: axis, offset: layout.offset * repeats, width: layout.width * repeats)
+        }
+    }
+
     /// The repeat count when Reshape `n` merges the group's head axis with the axis after it that an Expand
     /// repeated (`repeat_kv`: `[b, kv, 1, s, d] → Expand → [b, kv, r, s, d] → Reshape → [b, kv·r, s, d]`).
     private func repeatedHeads(_ n: Int, _ layout: Layout, isOutput: Bool, input: [Int?], output: [Int?]) -> Int? {
@@ -149,10 +200,12 @@ extension GroupBuilder {
         guard let producer = index.producer[node.input[0]], index.graph.node[producer].opType == "Expand",
             input.count == output.count + 1
         else { return nil }
-        let axis = isOutput ? layout.axis : layout.axis
+        let axis = layout.axis
         guard axis + 1 < input.count, let repeats = input[axis + 1], repeats > 1,
             let before = index.shapes[index.graph.node[producer].input[0]], before.count == input.count,
-            before[axis + 1] == 1
+            before[axis + 1] == 1, Array(input.prefix(axis)) == Array(output.prefix(axis)),
+            Array(input.dropFirst(axis + 2)) == Array(output.dropFirst(axis + 1)),
+            input[axis].map({ $0 * repeats }) == output[axis] || input[axis] == nil || output[axis] == nil
         else { return nil }
         return repeats
     }

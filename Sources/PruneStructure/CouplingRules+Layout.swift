@@ -27,7 +27,8 @@ extension GroupBuilder {
     }
 
     /// Expand: the group passes when its axis keeps its extent (the input's extent there is known and greater than
-    /// 1, so nothing is broadcast along it); axes before it may be added, which shifts it.
+    /// 1, so nothing is broadcast along it; a constant target has 1 or that extent there, which the rewrite
+    /// lowers); axes before it may be added, which shifts it.
     private mutating func expand(_ n: Int, _ layout: Layout, isOutput: Bool) {
         let node = index.graph.node[n]
         guard let input = index.shapes[node.input[0]], let output = index.shapes[node.output[0]],
@@ -39,6 +40,18 @@ extension GroupBuilder {
             return excludeNode(n, "broadcasts along the group's axis")
         }
         guard index.isParameter(node.input[0]) else {
+            // A constant target (not one read by `Shape`, which follows the input) leaves the group's axis to the
+            // input (entry 1 or absent) or repeats its extent, which the rewrite lowers. A computed one is checked
+            // by the rewrite's verification.
+            if node.input.count > 1, let target = index.int64s(node.input[1]),
+                index.model[node.input[1]] != nil
+                    || index.producer[node.input[1]].map({ index.graph.node[$0].opType == "Constant" }) == true
+            {
+                let entry = inputAxis + shift - (output.count - target.count)
+                guard entry < 0 || target[entry] == 1 || target[entry] == Int64(extent) else {
+                    return excludeNode(n, "its constant target shape fixes the extent of the group's axis")
+                }
+            }
             return passAlong(n, layout, inputAxis: inputAxis, outputAxis: inputAxis + shift)
         }
         // An expanded parameter (ViT's class token, `[1, 1, E] → [b, 1, E]`): its slice follows the units, and the

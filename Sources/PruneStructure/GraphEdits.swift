@@ -45,6 +45,8 @@ enum GraphEdits {
                     continue
                 }
                 try reshape(node, n, changes, position: 1, constantNodes: constantNodes, graph: &graph, model: &model)
+            case "Expand":
+                try expand(node, n, plan, index: index, editor: &editor, graph: &graph, model: &model)
             case "Resize":
                 let changes = plan.removedAxes(value: node.output[0])
                 guard !changes.isEmpty, node.input.count > 3, !node.input[3].isEmpty else { continue }
@@ -112,6 +114,28 @@ enum GraphEdits {
                     + "channels per group; every group must lose as many (select the same fraction of each group "
                     + "target, e.g. the 'layer' selector)")
         }
+    }
+
+    /// Lowers the entries of a constant Expand target that repeat the extent of an axis losing indices (`repeat_kv`'s
+    /// `[1, kv, g, s, d]` in a static-shape export); entries 1 (broadcast) stay. A target read at run time by
+    /// `Shape` follows by itself.
+    private static func expand(
+        _ node: Onnx_NodeProto, _ n: Int, _ plan: RemovalPlan, index: GraphIndex, editor: inout ArgumentEditor,
+        graph: inout Onnx_GraphProto, model: inout Model
+    ) throws {
+        let changes = plan.removedAxes(value: node.output[0])
+        guard !changes.isEmpty, node.input.count > 1, let target = index.int64s(node.input[1]),
+            index.model[node.input[1]] != nil
+                || index.producer[node.input[1]].map({ index.graph.node[$0].opType == "Constant" }) == true,
+            let rank = index.rank(node.output[0])
+        else { return }
+        var values = target
+        for (axis, count) in changes {
+            let entry = axis - (rank - target.count)
+            if entry >= 0, values[entry] > 1 { values[entry] -= Int64(count) }
+        }
+        guard values != target else { return }
+        try editor.set(values, input: 1, of: n, graph: &graph, model: &model)
     }
 
     /// Rewrites the part sizes of a Split whose input loses indices along its axis.

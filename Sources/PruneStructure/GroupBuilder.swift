@@ -19,7 +19,8 @@ struct GroupBuilder {
     let index: GraphIndex
     let count: Int
     /// The layouts of each value the group reaches: one, or several side by side on one axis when a unit sits in
-    /// several places of one tensor (a head's Q, K and V columns in a fused projection's output).
+    /// several places of one tensor (a head's Q, K and V columns in a fused projection's output, the query part
+    /// `g` times wider under grouped-query attention).
     private(set) var layouts: [String: [Layout]] = [:]
     private(set) var valueOrder: [String] = []
     private(set) var members: [DependencyGroup.Member] = []
@@ -36,8 +37,12 @@ struct GroupBuilder {
     /// Whether the group reaches the input side of a projection that splits into attention heads: the group is then
     /// a transformer's hidden width (the residual stream), see ``DependencyGroup/isHiddenWidth``.
     var feedsHeads = false
-    /// Whether growth goes on: no exclusion and no cut asked for.
-    var isOpen: Bool { exclusion == nil && cuts.isEmpty }
+    /// When an operator needs wider units (grouped-query attention: a K/V head with its whole family of query
+    /// heads): the factor and the exclusion to report if the group cannot be grown again that way. Growth stops
+    /// when set.
+    private(set) var widening: (factor: Int, reason: String)?
+    /// Whether growth goes on: no exclusion, no cut and no widening asked for.
+    var isOpen: Bool { exclusion == nil && cuts.isEmpty && widening == nil }
     private var queue: [(value: String, layout: Layout)] = []
     private var applied = Set<[String]>()
 
@@ -82,8 +87,8 @@ struct GroupBuilder {
             let span = offset..<(offset + count * width)
             guard
                 existing.allSatisfy({
-                    $0.axis == axis && $0.width == width && $0.repeats == 1 && layout.repeats == 1
-                        && !span.overlaps($0.offset..<($0.offset + count * width))
+                    $0.axis == axis && $0.repeats == 1 && layout.repeats == 1
+                        && !span.overlaps($0.offset..<($0.offset + count * $0.width))
                 })
             else { return exclude("'\(value)' would carry the group's channels in two places") }
         }
@@ -168,6 +173,23 @@ struct GroupBuilder {
         guard exclusion == nil else { return }
         repeatEvery(column.positions, node: node)
         if !groupedColumns.contains(column) { groupedColumns.append(column) }
+    }
+
+    /// Asks for the group to be grown again with units `factor` times wider (`factor` of its units joined into
+    /// one), because node `node` reads them only in families of that many; excludes it with `reason` when its
+    /// units do not divide.
+    mutating func widen(by factor: Int, node: Int, reason: String) {
+        let op = index.graph.node[node].opType
+        let message = "node '\(index.label(node))' (\(op)): \(reason)"
+        guard factor > 1, count % factor == 0 else { return exclude(message) }
+        widening = (factor, message)
+    }
+
+    /// Turns a widening that cannot be granted into the group's exclusion.
+    mutating func refuseWidening() {
+        guard let widening else { return }
+        self.widening = nil
+        exclude(widening.reason)
     }
 
     /// Marks the group as not prunable.

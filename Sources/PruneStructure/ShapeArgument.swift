@@ -27,7 +27,57 @@ enum ShapeArgument: Equatable {
         {
             return .inputExtent
         }
+        if let rank = index.rank(node.input[0]),
+            scalesInputExtent(entry, ofReshape: node, inputAxes: inputAxis.map { [$0] } ?? Array(0..<rank), index: index)
+        {
+            return .inputExtent
+        }
         return Self.entry(entry, of: node.input[1], index: index)
+    }
+
+    /// Whether entry `entry` of Reshape `node`'s computed shape is the extent of the Reshape's input on one of
+    /// `inputAxes` times a constant, read by `Shape` (`repeat_kv`'s `Mul(Gather(Shape(k), 1), n_rep)`, merging `n_rep` copies
+    /// of each K/V head): it follows removed units without a rewrite.
+    private static func scalesInputExtent(
+        _ entry: Int, ofReshape node: Onnx_NodeProto, inputAxes: [Int], index: GraphIndex
+    ) -> Bool {
+        guard let producer = index.producer[node.input[1]], index.graph.node[producer].opType == "Concat" else {
+            return false
+        }
+        let concat = index.graph.node[producer]
+        var start = 0
+        var part: String?
+        for name in concat.input {
+            guard let length = index.int64s(name)?.count ?? index.shapes[name].flatMap({ $0.count == 1 ? $0[0] : nil })
+            else { return false }
+            if entry < start + length {
+                guard length == 1 else { return false }
+                part = name
+                break
+            }
+            start += length
+        }
+        var value = part
+        while let current = value, let p = index.producer[current] {
+            let op = index.graph.node[p]
+            switch op.opType {
+            case "Unsqueeze", "Squeeze", "Cast", "Identity":
+                value = op.input[0]
+            case "Mul":
+                guard op.input.count == 2 else { return false }
+                let targets = Set(inputAxes.map { index.axisRoots.root(of: node.input[0], axis: $0) })
+                return op.input.indices.contains { k in
+                    let other = op.input[1 - k]
+                    guard let factor = index.int64s(other), factor.count == 1, factor[0] > 0,
+                        let sources = index.dimensionSources[op.input[k]], sources.count == 1
+                    else { return false }
+                    return sources[0].map(targets.contains) ?? false
+                }
+            default:
+                return false
+            }
+        }
+        return false
     }
 
     /// The holder of entry `entry` of the INT64 list `name`, or nil when it is computed at run time.

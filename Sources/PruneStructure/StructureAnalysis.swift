@@ -89,25 +89,24 @@ public struct StructureAnalysis: Sendable {
             // Projections that feed attention heads are pruned a whole head at a time.
             let heads = AttentionHeads.heads(of: output, channels: channels, index: index)
             let width = heads?.size ?? 1
-            let parts = heads?.partStarts ?? [0]
-            let count = channels / parts.count / width
+            let parts = heads.map { Array(zip($0.partStarts, $0.partHeads)) } ?? [(0, 1)]
+            let count = channels / parts.map(\.1).reduce(0, +) / width
             let label = index.label(n)
             // Channels of `output` an earlier segment's group already reached: a segment that meets another
             // through an elementwise join (the real and imaginary halves of an STFT summed as a magnitude) is one
             // group with two parts, found once.
             var covered: [Range<Int>] = []
-            for (segment, builder) in StructureAnalysis.grow(
+            let segments = StructureAnalysis.grow(
                 output, axis: axis, count: count, width: width, parts: parts, index: index)
-            {
-                let own = parts.map { ($0 + segment.lowerBound * width)..<($0 + segment.upperBound * width) }
-                let seen = own.allSatisfy { range in
+            for (segment, builder) in segments {
+                let own = (builder.layouts[output] ?? []).filter { $0.axis == axis }
+                    .map { $0.offset..<($0.offset + builder.count * $0.width) }
+                let seen = !own.isEmpty && own.allSatisfy { range in
                     covered.contains { $0.contains(range.lowerBound) && $0.upperBound >= range.upperBound }
                 }
                 if seen { continue }
-                for layout in builder.layouts[output] ?? [] where layout.axis == axis {
-                    covered.append(layout.offset..<(layout.offset + builder.count * layout.width))
-                }
-                let name = segment.count == count ? label : "\(label)[\(segment.lowerBound):\(segment.upperBound)]"
+                covered.append(contentsOf: own)
+                let name = segments.count == 1 ? label : "\(label)[\(segment.lowerBound):\(segment.upperBound)]"
                 let group = builder.dependencyGroup(named: name)
                 claimed.formUnion(builder.layouts.keys)
                 groups.append(group)
@@ -123,18 +122,33 @@ public struct StructureAnalysis: Sendable {
     /// input boundary, the groups of a grouped Conv fall inside it), the segments are cut there and every segment
     /// is grown again, until none asks for a cut. Segment `a..<b` is a group of `b − a` units whose unit 0 is
     /// channel `a` of `output`. With several `parts` (the Q, K and V columns of a fused projection), unit `u` is
-    /// channels `start + u·width ..< start + (u+1)·width` of every part start.
+    /// channels `start + u·h·width ..< start + (u+1)·h·width` of every part `(start, h)` (`h` heads per unit: 1, or
+    /// `g` in the query part of a fused grouped-query projection).
+    ///
+    /// When an operator reads the units only in families (grouped-query attention: `r` query heads per K/V head),
+    /// the whole group is grown again once with `r` units joined into one; a group already cut or widened is
+    /// excluded instead.
     private static func grow(
-        _ output: String, axis: Int, count: Int, width: Int, parts: [Int] = [0], index: GraphIndex
+        _ output: String, axis: Int, count: Int, width: Int, parts: [(Int, Int)] = [(0, 1)], index: GraphIndex
     ) -> [(Range<Int>, GroupBuilder)] {
         var cuts = Set<Int>()
+        var (count, width, widened) = (count, width, false)
         refine: while true {
             let bounds = ([0, count] + cuts).sorted()
             var result: [(Range<Int>, GroupBuilder)] = []
             for (lower, upper) in zip(bounds, bounds.dropFirst()) {
                 var builder = GroupBuilder(index: index, count: upper - lower)
-                for start in parts { builder.add(output, axis: axis, offset: start + lower * width, width: width) }
+                for (start, heads) in parts {
+                    builder.add(output, axis: axis, offset: start + lower * heads * width, width: heads * width)
+                }
                 builder.run()
+                if let widening = builder.widening {
+                    if !widened, cuts.isEmpty {
+                        (count, width, widened) = (count / widening.factor, width * widening.factor, true)
+                        continue refine
+                    }
+                    builder.refuseWidening()
+                }
                 if !builder.cuts.isEmpty {
                     cuts.formUnion(builder.cuts.map { $0 + lower })
                     continue refine

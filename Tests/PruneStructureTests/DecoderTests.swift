@@ -80,45 +80,142 @@ struct DecoderTests {
         #expect(close(got, ortLogits, tolerance: 1e-4))
     }
 
-    @Test("Grouped-query attention (Llama, 2 K/V heads for 4 query heads) is refused at repeat_kv; SwiGLU neurons prune")
+    static let llama = fixtures.appendingPathComponent("tiny_llama_gqa.onnx")
+    static let llamaIO = fixtures.appendingPathComponent("tiny_llama_gqa.io.safetensors")
+
+    static let phi3 = fixtures.appendingPathComponent("tiny_phi3_gqa.onnx")
+    static let phi3IO = fixtures.appendingPathComponent("tiny_phi3_gqa.io.safetensors")
+
+    static func decoderLogits(_ url: URL, io: URL = llamaIO) throws -> [Float] {
+        let inputs = try SafetensorsDocument(url: io).model
+        let interpreter = try Interpreter(graph: ONNXGraph(contentsOf: url), options: .init(threads: 1))
+        let outputs = try interpreter.run([
+            "input_ids": try RuntimeTensor(inputs.parameter(named: "input_ids").tensor),
+            "attention_mask": try RuntimeTensor(inputs.parameter(named: "attention_mask").tensor),
+        ])
+        return try #require(outputs["logits"]).tensor().floatValues()
+    }
+
+    @Test("Grouped-query attention (Llama, 4 query heads on 2 K/V heads): a unit is one K/V head with its 2 query heads")
     func groupedQueryAttention() throws {
-        let model = Self.fixtures.appendingPathComponent("tiny_llama_gqa.onnx")
-        let analysis = try StructureAnalysis(model: try ONNXDocument(url: model).model)
-        for (projection, reshape) in [("k_proj", "Reshape_4"), ("v_proj", "Reshape_6")] {
-            let group = try #require(analysis.group(named: "/llama/model/layers.0/self_attn/\(projection)/MatMul"))
-            #expect(group.unitCount == 2)  // two K/V heads of 4 features
-            #expect(
-                group.exclusion
-                    == "node '/llama/model/layers.0/self_attn/\(reshape)' (Reshape): merges K/V heads repeated 2× by "
-                    + "an Expand (grouped-query attention: each K/V head serves 2 query heads); removing a K/V head "
-                    + "with its whole query-head family is not built yet")
+        let analysis = try StructureAnalysis(model: try ONNXDocument(url: Self.llama).model)
+        let attn = "/llama/model/layers.0/self_attn"
+        // Started at q_proj with 4 heads of 4, the group meets repeat_kv's Reshape `[b, 2, 2, s, 4] → [b, 4, s, 4]`
+        // and is grown again with 2 units: K/V head u serves query heads 2u and 2u+1.
+        let heads = try #require(analysis.group(named: "\(attn)/q_proj/MatMul"))
+        #expect(heads.isPrunable, "\(heads.exclusion ?? "")")
+        #expect(heads.unitCount == 2)
+        #expect(analysis.group(named: "\(attn)/k_proj/MatMul") == nil)
+        #expect(analysis.group(named: "\(attn)/v_proj/MatMul") == nil)
+        // Unit 1, derived by hand: q_proj.weight ([in 16, out 16] as MatMul stores it) columns 8..<16 (query heads
+        // 2 and 3 of 4 features), k_proj and v_proj ([16, 8]) columns 4..<8 (K/V head 1), o_proj.weight rows
+        // 8..<16 (the context features of query heads 2 and 3). All four are scored.
+        var unitOne: [String: (axis: Int, range: Range<Int>)] = [:]
+        for member in heads.members {
+            let slice = member.slice
+            let first = slice.offset + slice.width
+            unitOne[String(member.node.split(separator: "/").suffix(2).joined(separator: "/"))] =
+                (slice.axis, first..<(first + slice.width))
+            #expect(member.scored)
         }
-        #expect(analysis.group(named: "/llama/model/layers.0/self_attn/q_proj/MatMul")?.isPrunable == false)
+        #expect(unitOne.count == 4)
+        #expect(unitOne["q_proj/MatMul"].map { $0.axis == 1 && $0.range == 8..<16 } == true)
+        #expect(unitOne["k_proj/MatMul"].map { $0.axis == 1 && $0.range == 4..<8 } == true)
+        #expect(unitOne["v_proj/MatMul"].map { $0.axis == 1 && $0.range == 4..<8 } == true)
+        #expect(unitOne["o_proj/MatMul"].map { $0.axis == 0 && $0.range == 8..<16 } == true)
+        // Activations: K/V head 1 before the repeat, query heads 2 and 3 after it and in the scores.
+        func indices(_ value: String) -> [Int]? {
+            heads.activations.first { $0.value == "\(attn)/\(value)" }?.indices(of: [1])
+        }
+        #expect(indices("Expand_output_0") == [1])
+        #expect(indices("Reshape_4_output_0") == [2, 3])
+        #expect(indices("Softmax_output_0") == [2, 3])
+        // Rotary embeddings act inside each head: the halves sliced and concatenated along the head size keep the
+        // group on the head axis.
+        #expect(indices("Concat_3_output_0") == [2, 3])
+        #expect(indices("Concat_4_output_0") == [1])
         // gate_proj and up_proj columns and down_proj rows, through SiLU and the gating Mul.
         let neurons = try #require(analysis.group(named: "/llama/model/layers.0/mlp/gate_proj/MatMul"))
         #expect(neurons.isPrunable)
         #expect(neurons.unitCount == 24)
         #expect(neurons.members.count == 3)
-        #expect(analysis.groups.filter(\.isPrunable).count == 1)
+        #expect(analysis.groups.filter(\.isPrunable).count == 2)
+    }
 
-        let io = Self.fixtures.appendingPathComponent("tiny_llama_gqa.io.safetensors")
-        let inputs = try SafetensorsDocument(url: io).model
-        func logits(_ url: URL) throws -> [Float] {
-            let interpreter = try Interpreter(graph: ONNXGraph(contentsOf: url), options: .init(threads: 1))
-            let outputs = try interpreter.run([
-                "input_ids": try RuntimeTensor(inputs.parameter(named: "input_ids").tensor),
-                "attention_mask": try RuntimeTensor(inputs.parameter(named: "attention_mask").tensor),
-            ])
-            return try #require(outputs["logits"]).tensor().floatValues()
+    @Test("Removing one K/V head with its query heads and half the neurons gives PyTorch's smaller Llama; ONNX Runtime agrees")
+    func groupedQueryRemoval() throws {
+        let inputs = try SafetensorsDocument(url: Self.llamaIO).model
+        let dense = try inputs.parameter(named: "dense").tensor.floatValues()
+        #expect(close(try Self.decoderLogits(Self.llama), dense, tolerance: 1e-4))
+
+        let directory = try Harness().directory
+        let pruned = try HalfRemoval.prune(Self.llama, stem: "tiny_llama_gqa", into: directory)
+        let got = try Self.decoderLogits(pruned)
+        let want = try inputs.parameter(named: "pruned").tensor.floatValues()
+        #expect(close(got, want, tolerance: 1e-4), "interpreter \(got.prefix(4)) PyTorch \(want.prefix(4))")
+        #expect(!close(got, dense, tolerance: 1e-1))
+
+        // q_proj [16, 8], k_proj and v_proj [16, 4], o_proj [8, 16]; the head counts of the shapes follow: the
+        // pruned model analyses to 1 K/V head (with its 2 query heads) and 12 neurons.
+        let denseHeads = try #require(
+            try StructureAnalysis(model: try ONNXDocument(url: Self.llama).model).group(
+                named: "/llama/model/layers.0/self_attn/q_proj/MatMul"))
+        let model = try ONNXDocument(url: pruned).model
+        var shapes: [String: [Int]] = [:]
+        for member in denseHeads.members {
+            shapes[member.node.split(separator: "/").suffix(2).joined(separator: "/")] =
+                try model.parameter(named: member.slice.parameter).tensor.shape
         }
-        #expect(close(try logits(model), try inputs.parameter(named: "dense").tensor.floatValues(), tolerance: 1e-4))
-        let pruned = try Harness().directory.appendingPathComponent("tiny_llama_gqa.pruned.onnx")
-        let run = try PruneBinary.run([
-            "run", model.path, "-o", pruned.path, "--granularity", "unit", "--scorer", "magnitude:p=2",
-            "--selector", "layer:sparsity=0.5,rounding=floor-keep", "--rewriter", "remove",
-        ])
-        try #require(run.status == 0, "prune run: \(run.stderr)")
-        #expect(try StructureAnalysis(model: try ONNXDocument(url: pruned).model).group(
-            named: "/llama/model/layers.0/mlp/gate_proj/MatMul")?.unitCount == 12)
+        #expect(shapes["q_proj/MatMul"] == [16, 8])
+        #expect(shapes["k_proj/MatMul"] == [16, 4])
+        #expect(shapes["v_proj/MatMul"] == [16, 4])
+        #expect(shapes["o_proj/MatMul"] == [8, 16])
+        let again = try StructureAnalysis(model: model)
+        #expect(again.group(named: "/llama/model/layers.0/self_attn/q_proj/MatMul")?.unitCount == 1)
+        #expect(again.group(named: "/llama/model/layers.0/mlp/gate_proj/MatMul")?.unitCount == 12)
+
+        guard
+            let ortLogits = try HalfRemoval.onnxRuntime(
+                pruned, io: Self.llamaIO, output: "logits", stem: "tiny_llama_gqa", in: directory)
+        else { return }
+        #expect(close(ortLogits, want, tolerance: 1e-4))
+    }
+
+    @Test("Phi-3's fused qkv_proj under grouped-query attention: a unit is one K/V head's K and V columns and its 2 query heads' Q columns")
+    func fusedGroupedQueryAttention() throws {
+        let analysis = try StructureAnalysis(model: try ONNXDocument(url: Self.phi3).model)
+        let heads = try #require(analysis.group(named: "/phi3/model/layers.0/self_attn/qkv_proj/MatMul"))
+        #expect(heads.isPrunable, "\(heads.exclusion ?? "")")
+        #expect(heads.unitCount == 2)
+        // qkv_proj.weight is [16, 32] (MatMul's [in, out]): Q columns 0..<16, K 16..<24, V 24..<32. Unit 1, derived
+        // by hand: Q columns 8..<16 (query heads 2 and 3), K columns 20..<24 and V columns 28..<32 (K/V head 1);
+        // o_proj.weight [16, 16] rows 8..<16.
+        var unitOne = Set<String>()
+        for member in heads.members {
+            let first = member.slice.offset + member.slice.width
+            unitOne.insert(
+                "\(member.node.split(separator: "/").suffix(2).joined(separator: "/"))@\(member.slice.axis):"
+                    + "\(first)..<\(first + member.slice.width)")
+        }
+        #expect(
+            unitOne == [
+                "qkv_proj/MatMul@1:8..<16", "qkv_proj/MatMul@1:20..<24", "qkv_proj/MatMul@1:28..<32",
+                "o_proj/MatMul@0:8..<16",
+            ])
+
+        let directory = try Harness().directory
+        let pruned = try HalfRemoval.prune(Self.phi3, stem: "tiny_phi3_gqa", into: directory)
+        let inputs = try SafetensorsDocument(url: Self.phi3IO).model
+        let got = try Self.decoderLogits(pruned, io: Self.phi3IO)
+        let want = try inputs.parameter(named: "pruned").tensor.floatValues()
+        #expect(close(got, want, tolerance: 1e-4), "interpreter \(got.prefix(4)) PyTorch \(want.prefix(4))")
+        #expect(!close(got, try inputs.parameter(named: "dense").tensor.floatValues(), tolerance: 1e-1))
+        let qkv = try #require(heads.members.first { $0.node.hasSuffix("qkv_proj/MatMul") }?.slice.parameter)
+        #expect(try ONNXDocument(url: pruned).model.parameter(named: qkv).tensor.shape == [16, 16])
+        guard
+            let ortLogits = try HalfRemoval.onnxRuntime(
+                pruned, io: Self.phi3IO, output: "logits", stem: "tiny_phi3_gqa", in: directory)
+        else { return }
+        #expect(close(ortLogits, want, tolerance: 1e-4))
     }
 }

@@ -229,6 +229,24 @@ extension ONNXShapeInference {
             roots = (0..<rank).map {
                 $0 < rank - 1 ? root(of: node.input[0], axis: $0) : DimensionSource(value: output, axis: $0)
             }
+        } else if op == "Slice" {
+            // The axes a Slice does not cut keep their extents (Q, K and V sliced out of a fused projection).
+            guard shapes[node.input[0]]?.count == rank, let sliced = slicedAxes(node, rank: rank) else { return }
+            roots = (0..<rank).map {
+                sliced.contains($0) ? DimensionSource(value: output, axis: $0) : root(of: node.input[0], axis: $0)
+            }
+        } else if op == "Unsqueeze" || op == "Squeeze" {
+            roots = squeezedRoots(node, rank: rank)
+        } else if op == "Expand" {
+            // An axis whose input extent is known and not 1 cannot broadcast: the output keeps it.
+            guard let input = shapes[node.input[0]], input.count <= rank else { return }
+            let shift = rank - input.count
+            roots = (0..<rank).map { axis in
+                guard axis >= shift, let extent = input[axis - shift], extent != 1 else {
+                    return DimensionSource(value: output, axis: axis)
+                }
+                return root(of: node.input[0], axis: axis - shift)
+            }
         } else if ONNXOperators.broadcasting.contains(op), op != "Where" {
             let operands = node.input.map { shapes[$0] }
             guard operands.allSatisfy({ $0 != nil }) else { return }
@@ -249,6 +267,59 @@ extension ONNXShapeInference {
         guard let roots, roots.enumerated().contains(where: { $0.element != DimensionSource(value: output, axis: $0.offset) })
         else { return }
         axisRoots.roots[output] = roots
+    }
+}
+
+extension ONNXShapeInference {
+    /// The axes a Slice cuts: its `axes` (attribute before opset 10, else input 3), or the leading ones, one per
+    /// start; nil when not known at load time.
+    fileprivate func slicedAxes(_ node: Onnx_NodeProto, rank: Int) -> Set<Int>? {
+        if let starts = node.intsAttribute("starts") {
+            let axes = node.intsAttribute("axes") ?? (0..<Int64(starts.count)).map { $0 }
+            return Set(axes.compactMap { ONNXShapeInference.axis($0, rank: rank) })
+        }
+        if node.input.count > 3, !node.input[3].isEmpty {
+            guard let axes = value(node, 3) else { return nil }
+            return Set(axes.compactMap { ONNXShapeInference.axis($0, rank: rank) })
+        }
+        guard let count = partialValue(node, 1)?.count else { return nil }
+        return Set(0..<count)
+    }
+
+    /// The roots of an Unsqueeze's or Squeeze's output axes: every kept axis is its input axis's, the inserted ones
+    /// their own. Nil when the axes are not known at load time.
+    fileprivate func squeezedRoots(_ node: Onnx_NodeProto, rank: Int) -> [DimensionSource]? {
+        guard let output = node.output.first, let input = shapes[node.input[0]] else { return nil }
+        let listed: [Int64]?
+        if let attribute = node.intsAttribute("axes") {
+            listed = attribute
+        } else if node.input.count > 1, !node.input[1].isEmpty {
+            guard let given = value(node, 1) else { return nil }
+            listed = given
+        } else {
+            listed = nil
+        }
+        var inputAxes: [Int?]  // for each output axis, the input axis it keeps
+        if node.opType == "Unsqueeze" {
+            guard let listed else { return nil }
+            let inserted = Set(listed.compactMap { ONNXShapeInference.axis($0, rank: rank) })
+            guard inserted.count == listed.count, rank == input.count + inserted.count else { return nil }
+            var next = 0
+            inputAxes = (0..<rank).map { axis in
+                if inserted.contains(axis) { return nil }
+                defer { next += 1 }
+                return next
+            }
+        } else {
+            let removed =
+                listed.map { Set($0.compactMap { ONNXShapeInference.axis($0, rank: input.count) }) }
+                ?? Set(input.indices.filter { input[$0] == 1 })
+            inputAxes = input.indices.filter { !removed.contains($0) }.map { Optional($0) }
+            guard inputAxes.count == rank else { return nil }
+        }
+        return inputAxes.enumerated().map { axis, kept in
+            kept.map { root(of: node.input[0], axis: $0) } ?? DimensionSource(value: output, axis: axis)
+        }
     }
 }
 
