@@ -25,8 +25,16 @@ extension ONNXShapeInference {
 
 extension Tensor {
     /// The values of an INT32 tensor (masked elements read as 0).
-    package func int32Values() -> [Int32] {
-        var values = [Int32](repeating: 0, count: elementCount)
+    package func int32Values() -> [Int32] { copiedIntegers(Int32.self) }
+
+    /// The values of an INT64 tensor (masked elements read as 0).
+    package func withInt64Values<R>(_ body: (UnsafeBufferPointer<Int64>) throws -> R) rethrows -> R {
+        try copiedIntegers(Int64.self).withUnsafeBufferPointer(body)
+    }
+
+    /// The tensor's bytes copied out as integers of `type`, whose width must be the element type's.
+    private func copiedIntegers<T: FixedWidthInteger>(_ type: T.Type) -> [T] {
+        var values = [T](repeating: 0, count: elementCount)
         var offset = 0
         forEachByteChunk { chunk in
             values.withUnsafeMutableBytes { target in
@@ -36,19 +44,5 @@ extension Tensor {
             offset += chunk.count
         }
         return values
-    }
-
-    /// The values of an INT64 tensor (masked elements read as 0).
-    package func withInt64Values<R>(_ body: (UnsafeBufferPointer<Int64>) throws -> R) rethrows -> R {
-        var values = [Int64](repeating: 0, count: elementCount)
-        var offset = 0
-        forEachByteChunk { chunk in
-            values.withUnsafeMutableBytes { target in
-                UnsafeMutableRawBufferPointer(rebasing: target[offset..<(offset + chunk.count)]).copyMemory(
-                    from: chunk)
-            }
-            offset += chunk.count
-        }
-        return try values.withUnsafeBufferPointer(body)
     }
 }
