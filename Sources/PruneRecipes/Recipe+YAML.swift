@@ -35,6 +35,7 @@ extension Recipe {
                 lines.append("    ignore: [\(stage.targets.ignore.map(Recipe.quoted).joined(separator: ", "))]")
             }
             if stage.targets.includeHiddenWidth { lines.append("    include_hidden_width: true") }
+            if stage.targets.headDimensions { lines.append("    head_dims: true") }
             if let schedule = stage.schedule {
                 lines.append("    schedule: {steps: \(schedule.steps), curve: \(schedule.curve.rawValue)}")
             }

@@ -45,7 +45,7 @@ private struct RecipeReader {
     static let topKeys = ["stages", "plugins"]
     static let stageKeys = [
         "name", "scorer", "selector", "rewriter", "include", "exclude", "granularity", "ignore", "include_hidden_width",
-        "schedule",
+        "head_dims", "schedule",
     ]
     static let scheduleKeys = ["steps", "curve"]
     static let pluginKeys = ["path", "sha256"]
@@ -98,7 +98,8 @@ private struct RecipeReader {
             include: try map["include"].map { try strings($0, "'include'") } ?? [],
             exclude: try map["exclude"].map { try strings($0, "'exclude'") } ?? [], granularity: granularity,
             ignore: try map["ignore"].map { try strings($0, "'ignore'") } ?? [],
-            includeHiddenWidth: try map["include_hidden_width"].map { try flag($0, "'include_hidden_width'") } ?? false)
+            includeHiddenWidth: try map["include_hidden_width"].map { try flag($0, "'include_hidden_width'") } ?? false,
+            headDimensions: try map["head_dims"].map { try flag($0, "'head_dims'") } ?? false)
         do {
             try targets.validate()
         } catch let error as PruneError {

@@ -198,7 +198,8 @@ public struct ReconstructRewriter: Rewriter {
 
     /// The indices each selected group removes, per parameter and axis, in the original model's coordinates.
     static func removedIndices(model: Model, selection: Selection) throws -> [RemovedKey: Set<Int>] {
-        let analysis = try StructureAnalysis(model: model)
+        let analysis = try StructureAnalysis(
+            model: model, headDimensions: try StructureAnalysis.selectsHeadDimensions(selection, in: model))
         var removed: [RemovedKey: Set<Int>] = [:]
         for entry in selection.entries {
             guard case .prune(let mask) = entry.decision, mask.setCount > 0,

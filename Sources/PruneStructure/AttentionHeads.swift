@@ -20,11 +20,14 @@ enum AttentionHeads {
         /// Heads of each part per unit: 1 in every part, or `[g, 1, 1]` for a fused projection of grouped-query
         /// attention (a unit is one K/V head with its `g` query heads).
         var partHeads: [Int]
+        /// Whether the split moves the heads into the batch axis (`[s, b, h·d] → [s, b·h, d]`).
+        var intoBatch: Bool
 
-        init(size: Int, partStarts: [Int], partHeads: [Int]? = nil) {
+        init(size: Int, partStarts: [Int], partHeads: [Int]? = nil, intoBatch: Bool = false) {
             self.size = size
             self.partStarts = partStarts
             self.partHeads = partHeads ?? partStarts.map { _ in 1 }
+            self.intoBatch = intoBatch
         }
     }
 
@@ -64,7 +67,7 @@ enum AttentionHeads {
                 }
                 if let heads = HeadsInBatch.merging(input: input, output: reshaped) {
                     guard partHeads == nil, (channels / partStarts.count) % heads.size == 0 else { return nil }
-                    return HeadLayout(size: heads.size, partStarts: partStarts)
+                    return HeadLayout(size: heads.size, partStarts: partStarts, intoBatch: true)
                 }
                 if let stack = stacking(readers[0].node, index: index) {
                     // `[s, b, 3E] → [s, b, 3, E]`, picked apart by Gather: follow one part to its head split.

@@ -249,7 +249,7 @@ extension GroupBuilder {
 
     /// Whether the entry of a Reshape's shape for `axis` can be lowered, or follows the input's extent on
     /// `inputAxis` by itself (an axis the Reshape keeps whole); see ``ShapeArgument``. Excludes otherwise.
-    private mutating func editableShapeEntry(_ n: Int, axis: Int, inputAxis: Int? = nil) -> Bool {
+    mutating func editableShapeEntry(_ n: Int, axis: Int, inputAxis: Int? = nil) -> Bool {
         let node = index.graph.node[n]
         let holder: ShapeArgument?
         if let inputAxis {

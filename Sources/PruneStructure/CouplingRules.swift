@@ -31,7 +31,8 @@ extension GroupBuilder {
         }
         let isOutput = node.output.contains(value)
         let op = node.opType
-        if layout.repeats > 1, op != "Transpose", op != "Reshape" {
+        if headDimensions, headDimensionRule(n, value, layout, isOutput: isOutput) { return }
+        if layout.repeats > 1, op != "Transpose", op != "Reshape", !headDimensions {
             return excludeNode(
                 n, "reads attention heads merged into the batch axis; only Transpose and the Reshape that splits them out are understood")
         }
@@ -264,7 +265,9 @@ extension GroupBuilder {
         guard let rank = index.rank(isOutput ? node.output[0] : node.input[0]), layout.axis == rank - 1 else {
             return excludeNode(n, "the group does not run along the feature axis")
         }
-        slice(node.input[1], axis: isOutput ? 1 : 0, offset: layout.offset, width: layout.width, scored: true, node: n)
+        slice(
+            node.input[1], axis: isOutput ? 1 : 0, offset: layout.offset, width: layout.width,
+            repeats: layout.repeats, stride: layout.stride, scored: true, node: n)
         if !isOutput, AttentionHeads.heads(of: node.output[0], channels: weight[1], index: index) != nil {
             feedsHeads = true
         }
@@ -288,16 +291,24 @@ extension GroupBuilder {
             }
             if extent == 1 { continue }
             if index.isParameter(input) {
-                slice(input, axis: dimension, offset: layout.offset, width: layout.width, scored: false, node: n)
+                slice(
+                    input, axis: dimension, offset: layout.offset, width: layout.width, repeats: layout.repeats,
+                    stride: layout.stride, scored: false, node: n)
             } else if let producer = index.producer[input], index.graph.node[producer].opType == "Constant" {
                 return excludeNode(n, "per-channel constant '\(input)' comes from a Constant node")
             } else if shape.count == outputRank {
-                add(input, axis: axis, offset: layout.offset, width: layout.width)
+                add(
+                    input, axis: axis, offset: layout.offset, width: layout.width, repeats: layout.repeats,
+                    stride: layout.stride)
             } else {
                 return excludeNode(n, "operand '\(input)' broadcasts over the channels with another rank")
             }
         }
-        if !isOutput { add(output, axis: axis, offset: layout.offset, width: layout.width) }
+        if !isOutput {
+            add(
+                output, axis: axis, offset: layout.offset, width: layout.width, repeats: layout.repeats,
+                stride: layout.stride)
+        }
     }
 
     private mutating func concat(_ n: Int, _ value: String, _ layout: Layout, isOutput: Bool) {

@@ -41,6 +41,9 @@ struct GroupBuilder {
     /// heads): the factor and the exclusion to report if the group cannot be grown again that way. Growth stops
     /// when set.
     private(set) var widening: (factor: Int, reason: String)?
+    /// Whether the group runs inside the head size of attention heads (unit `j` is feature `j` of every head, see
+    /// `CouplingRules+HeadDimensions.swift`); set for the groups ``StructureAnalysis`` offers with head dimensions.
+    var headDimensions = false
     /// Whether growth goes on: no exclusion, no cut and no widening asked for.
     var isOpen: Bool { exclusion == nil && cuts.isEmpty && widening == nil }
     private var queue: [(value: String, layout: Layout)] = []
@@ -117,9 +120,11 @@ struct GroupBuilder {
         queue.append((value, layout))
     }
 
-    /// Adds the slice of `parameter` along `axis` to every unit.
+    /// Adds the slice of `parameter` along `axis` to every unit, repeated `repeats` times `stride` apart (a head
+    /// dimension: the same feature of every head).
     mutating func slice(
-        _ parameter: String, axis: Int, offset: Int = 0, width: Int = 1, scored: Bool, node: Int
+        _ parameter: String, axis: Int, offset: Int = 0, width: Int = 1, repeats: Int = 1, stride: Int = 0,
+        scored: Bool, node: Int
     ) {
         guard exclusion == nil else { return }
         guard let shape = index.parameterShape(parameter) else {
@@ -129,12 +134,13 @@ struct GroupBuilder {
             return excludeNode(
                 node, "'\(parameter)' has several readers; inside a subgraph only weights read once are cut")
         }
-        guard axis < shape.count, offset + count * width <= shape[axis] else {
+        let span = repeats > 1 ? (repeats - 1) * stride : 0
+        guard axis < shape.count, offset + span + count * width <= shape[axis] else {
             return excludeNode(node, "'\(parameter)' (shape \(shape)) does not fit the group on axis \(axis)")
         }
         let member = DependencyGroup.Member(
             slice: UnitSlice(parameter: parameter, axis: axis, offset: offset, width: width), scored: scored,
-            node: index.label(node))
+            node: index.label(node), repeats: repeats, stride: repeats > 1 ? stride : 0)
         if memberSet.insert(member).inserted { members.append(member) }
     }
 

@@ -18,10 +18,16 @@ package struct GroupRemoval: Sendable {
     ///   - patterns: regular expressions of node, parameter or value names whose groups are excluded.
     ///   - includingHiddenWidth: whether a transformer's hidden width can be removed (the `remove` rewriter cuts
     ///     whatever group its targets name, so it includes it; the targets decide).
+    ///   - headDimensions: whether attention blocks are analysed by head dimension (the Q/K and V/O groups).
     /// - Throws: `PruneError` when the model has no ONNX graph or a pattern does not compile.
-    package init(model: Model, ignoring patterns: [String] = [], includingHiddenWidth: Bool = false) throws {
+    package init(
+        model: Model, ignoring patterns: [String] = [], includingHiddenWidth: Bool = false,
+        headDimensions: Bool = false
+    ) throws {
         self.model = model
-        analysis = try StructureAnalysis(model: model, ignoring: patterns, includingHiddenWidth: includingHiddenWidth)
+        analysis = try StructureAnalysis(
+            model: model, ignoring: patterns, includingHiddenWidth: includingHiddenWidth,
+            headDimensions: headDimensions)
     }
 
     /// The model with the units each entry of `selection` marks removed from its group, verified

@@ -22,7 +22,7 @@ public struct GroupTargets: TargetProvider {
         try filter.validate()
         let analysis = try StructureAnalysis(
             model: model, ignoring: ignore + filter.ignore + filter.exclude,
-            includingHiddenWidth: filter.includeHiddenWidth)
+            includingHiddenWidth: filter.includeHiddenWidth, headDimensions: filter.headDimensions)
         return try GroupTargets.targets(of: analysis, include: filter.include)
     }
 

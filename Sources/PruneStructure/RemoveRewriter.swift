@@ -22,7 +22,10 @@ public struct RemoveRewriter: Rewriter {
     ///   structural group of it, a Reshape's shape cannot be rewritten, or the result fails verification;
     ///   `.invalidInput` when a selection would remove every unit of a group.
     public func rewrite(_ model: Model, applying selection: Selection, in context: PruneContext) throws -> RewriteResult {
-        // The targets decide which groups go; a hidden width among them was asked for (`--include-hidden-width`).
-        RewriteResult(model: try GroupRemoval(model: model, includingHiddenWidth: true).removing(selection))
+        // The targets decide which groups go; a hidden width among them was asked for (`--include-hidden-width`),
+        // head-dimension groups by `--head-dims`.
+        let headDimensions = try StructureAnalysis.selectsHeadDimensions(selection, in: model)
+        let removal = try GroupRemoval(model: model, includingHiddenWidth: true, headDimensions: headDimensions)
+        return RewriteResult(model: try removal.removing(selection))
     }
 }

@@ -29,9 +29,14 @@ public struct StructureAnalysis: Sendable {
     ///     excluded.
     ///   - includingHiddenWidth: whether a transformer's hidden width (``DependencyGroup/isHiddenWidth``) is
     ///     offered; by default it is excluded with ``hiddenWidthReason``.
+    ///   - headDimensions: whether each multi-head attention block offers two head-dimension groups (its Q/K and
+    ///     V/O features, `d` units each, see `Docs/Transformers.md`) instead of its head group.
     /// - Throws: `PruneError.Kind.unsupported` when the model carries no ONNX graph; `.invalidInput` for a bad
     ///   pattern.
-    public init(model: Model, ignoring patterns: [String] = [], includingHiddenWidth: Bool = false) throws {
+    public init(
+        model: Model, ignoring patterns: [String] = [], includingHiddenWidth: Bool = false,
+        headDimensions: Bool = false
+    ) throws {
         guard let graph = model.graph as? ONNXModelGraph else {
             let source = model.sourceURL?.path ?? "the model"
             throw PruneError(
@@ -42,7 +47,10 @@ public struct StructureAnalysis: Sendable {
                 throw PruneError(.invalidInput, "invalid ignore pattern '\(pattern)': \(error)")
             }
         }
-        let base = graph.facts.value(Self.factKey, for: model) { StructureAnalysis(graph: graph, model: model) }
+        let key = headDimensions ? Self.factKey + ".headDimensions" : Self.factKey
+        let base = graph.facts.value(key, for: model) {
+            StructureAnalysis(graph: graph, model: model, headDimensions: headDimensions)
+        }
         index = base.index
         scopes = base.scopes
         groups = base.groups.map { group in
@@ -71,16 +79,17 @@ public struct StructureAnalysis: Sendable {
     static let factKey = "PruneStructure.StructureAnalysis"
 
     /// The analysis itself, without ignore patterns.
-    private init(graph: ONNXModelGraph, model: Model) {
+    private init(graph: ONNXModelGraph, model: Model, headDimensions: Bool) {
         let index = GraphIndex(graph: graph, model: model)
         self.index = index
         let subgraphs = SubgraphAnalysis.analyse(main: index, model: model, opset: graph.opset)
         scopes = subgraphs.scopes
-        groups = StructureAnalysis.groups(in: index) + subgraphs.groups
+        groups = StructureAnalysis.groups(in: index, headDimensions: headDimensions) + subgraphs.groups
     }
 
-    /// The groups rooted in the graph `index` describes (the main graph or one subgraph).
-    static func groups(in index: GraphIndex) -> [DependencyGroup] {
+    /// The groups rooted in the graph `index` describes (the main graph or one subgraph); with `headDimensions`,
+    /// the projections that split into attention heads start head-dimension groups instead of head groups.
+    static func groups(in index: GraphIndex, headDimensions: Bool = false) -> [DependencyGroup] {
         var claimed = Set<String>()
         var groups: [DependencyGroup] = []
         for (n, node) in index.graph.node.enumerated() {
@@ -88,6 +97,13 @@ public struct StructureAnalysis: Sendable {
             else { continue }
             // Projections that feed attention heads are pruned a whole head at a time.
             let heads = AttentionHeads.heads(of: output, channels: channels, index: index)
+            if headDimensions, let heads {
+                let builder = headDimensionGroup(n, output: output, axis: axis, channels: channels, heads: heads, index: index)
+                groups.append(builder.dependencyGroup(named: index.label(n)))
+                claimed.formUnion(builder.layouts.keys)
+                claimed.insert(output)
+                continue
+            }
             let width = heads?.size ?? 1
             let parts = heads.map { Array(zip($0.partStarts, $0.partHeads)) } ?? [(0, 1)]
             let count = channels / parts.map(\.1).reduce(0, +) / width

@@ -22,6 +22,11 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "With --groups: offer a transformer's hidden width (the residual stream) as a group; refused by default.")
     var includeHiddenWidth = false
 
+    @Flag(
+        name: .customLong("head-dims"),
+        help: "With --groups: offer each attention block's Q/K and V/O head dimensions instead of whole heads.")
+    var headDimensions = false
+
     @OptionGroup var execution: ThreadOptions
 
     func run() throws {
@@ -29,7 +34,8 @@ struct InspectCommand: ParsableCommand {
         Warnings.print(document.warnings)
         if groups {
             let analysis = try StructureAnalysis(
-                model: document.model, ignoring: ignore, includingHiddenWidth: includeHiddenWidth)
+                model: document.model, ignoring: ignore, includingHiddenWidth: includeHiddenWidth,
+                headDimensions: headDimensions)
             print(json ? try GroupsListing.json(analysis) : GroupsListing.text(analysis))
             return
         }

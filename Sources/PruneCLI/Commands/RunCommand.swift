@@ -54,6 +54,13 @@ struct RunCommand: ParsableCommand {
     )
     var includeHiddenWidth = false
 
+    @Flag(
+        name: .customLong("head-dims"),
+        help:
+            "Prune attention by head dimension: each attention block offers its Q/K and V/O features of every head (d units each) instead of whole heads (--granularity unit on ONNX; separate Q, K, V projections)."
+    )
+    var headDimensions = false
+
     @Option(help: "Also write the report as JSON to this file.")
     var report: String?
 
@@ -144,6 +151,7 @@ struct RunCommand: ParsableCommand {
             for index in stages.stages.indices {
                 stages.stages[index].targets.ignore += ignore
                 if includeHiddenWidth { stages.stages[index].targets.includeHiddenWidth = true }
+                if headDimensions { stages.stages[index].targets.headDimensions = true }
             }
         } else {
             // `--list` needs no stage; every other run has a selector (checked in `validate`).
@@ -157,7 +165,8 @@ struct RunCommand: ParsableCommand {
                             targets: TargetFilter(
                                 include: include, exclude: exclude,
                                 granularity: granularity ?? Recipe.StageEntry.impliedGranularity(rewriter: rewriter),
-                                ignore: ignore, includeHiddenWidth: includeHiddenWidth))
+                                ignore: ignore, includeHiddenWidth: includeHiddenWidth,
+                                headDimensions: headDimensions))
                     ]
                 } ?? [])
         }

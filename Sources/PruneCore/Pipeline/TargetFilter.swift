@@ -19,17 +19,21 @@ public struct TargetFilter: Sendable, Hashable {
     /// Whether a transformer's hidden width (the residual stream through the embeddings, every LayerNorm and every
     /// projection) is offered as a structural group; it is refused unless asked for (`--include-hidden-width`).
     public var includeHiddenWidth: Bool
+    /// Whether each multi-head attention block offers two head-dimension groups (the Q/K features and the V/O
+    /// features of every head, `d` units each) instead of its head group (`--head-dims`).
+    public var headDimensions: Bool
 
     /// Creates a filter; the patterns are checked when the filter is used.
     public init(
         include: [String] = [], exclude: [String] = [], granularity: PruneTarget.Granularity = .element,
-        ignore: [String] = [], includeHiddenWidth: Bool = false
+        ignore: [String] = [], includeHiddenWidth: Bool = false, headDimensions: Bool = false
     ) {
         self.include = include
         self.exclude = exclude
         self.granularity = granularity
         self.ignore = ignore
         self.includeHiddenWidth = includeHiddenWidth
+        self.headDimensions = headDimensions
     }
 
     /// The rule in words, for reports: which tensors are candidates and why.
@@ -42,6 +46,7 @@ public struct TargetFilter: Sendable, Hashable {
         if !exclude.isEmpty { text += ", except " + exclude.map { "/\($0)/" }.joined(separator: " or ") }
         if !ignore.isEmpty { text += ", never groups touching " + ignore.map { "/\($0)/" }.joined(separator: " or ") }
         if includeHiddenWidth { text += ", with the hidden width" }
+        if headDimensions { text += ", attention by head dimension" }
         return text
     }
 
