@@ -34,6 +34,15 @@ struct RecipeTests {
         #expect(pipeline.dataNeeds.statistics.required == .all)
     }
 
+    @Test("head_dims: true prunes attention by head dimension, as --head-dims does")
+    func headDimensions() throws {
+        let text = "stages:\n  - scorer: magnitude\n    selector: layer\n    granularity: unit\n"
+        #expect(try Recipe(yaml: text).stages[0].targets.headDimensions == false)
+        let recipe = try Recipe(yaml: text + "    head_dims: true\n")
+        #expect(recipe.stages[0].targets == TargetFilter(granularity: .unit, headDimensions: true))
+        #expect(try Recipe(yaml: recipe.yaml).stages[0].targets.headDimensions)
+    }
+
     @Test("include_hidden_width: true offers a transformer's hidden width, as --include-hidden-width does")
     func includeHiddenWidth() throws {
         let text = "stages:\n  - scorer: magnitude:p=2\n    selector: layer:sparsity=0.5\n    rewriter: remove\n"
