@@ -42,8 +42,11 @@ public enum BuiltinComponents {
         ) { _ in DensityScorer() }
         try registry.register(
             scorer: info(
-                .scorer, "contribution", "calibration: per unit, sqrt(Σ E[x_j²]·‖W_j‖²) over the layers reading it", "")
-        ) { _ in ContributionScorer() }
+                .scorer, "contribution",
+                "calibration: per unit, sqrt(Σ E[x_j²]·‖W_j‖²) over the layers reading it (exact=true: the unit's "
+                    + "full second-moment block; centered=true: variances, the cost when a bias absorbs the mean)",
+                "exact:bool=false,centered:bool=false")
+        ) { values in ContributionScorer(exact: values.bool("exact"), centered: values.bool("centered")) }
     }
 
     private static func registerSelectors(_ registry: ComponentRegistry) throws {

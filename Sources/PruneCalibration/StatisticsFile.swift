@@ -5,7 +5,8 @@ import PruneFormats
 /// Saves and loads ``CalibrationStatistics`` as a safetensors file, so a sweep over sparsities calibrates once.
 ///
 /// Each weight `W` contributes tensors named `W|input.square_sums` (F64, one per feature),
-/// `W|input.count_groups` (I64 `[count, groups]`), `W|output.absolute_sums` (F64), `W|output.zero_counts` (I64)
+/// `W|input.count_groups` (I64 `[count, groups]`), optionally `W|input.sums` (F64, Σx per feature) and
+/// `W|input.block_moments` (F64, ``BlockMoments/values``) with `W|input.block_width` (I64 `[width]`), `W|output.absolute_sums` (F64), `W|output.zero_counts` (I64)
 /// and `W|output.count` (I64 `[count]`); the metadata holds the format version, the batch count and the
 /// operator each weight's outputs were observed after (`prunekit.statistics.observed.W`).
 public enum StatisticsFile {
@@ -25,6 +26,13 @@ public enum StatisticsFile {
             parameters.append(Parameter(name: "\(name)|input.square_sums", tensor: try tensor(input.squareSums)))
             parameters.append(
                 Parameter(name: "\(name)|input.count_groups", tensor: try tensor([Int64(input.count), Int64(input.groups)])))
+            if let sums = input.sums {
+                parameters.append(Parameter(name: "\(name)|input.sums", tensor: try tensor(sums)))
+            }
+            if let blocks = input.blockMoments {
+                parameters.append(Parameter(name: "\(name)|input.block_moments", tensor: try tensor(blocks.values)))
+                parameters.append(Parameter(name: "\(name)|input.block_width", tensor: try tensor([Int64(blocks.width)])))
+            }
         }
         for name in statistics.outputs.keys.sorted() {
             let output = statistics.outputs[name]!
@@ -56,8 +64,23 @@ public enum StatisticsFile {
                 guard countGroups.count == 2 else {
                     throw PruneError(.corruptFile, "\(url.path): '\(weight)|input.count_groups' needs 2 values")
                 }
+                let squares = try doubles(parameter.name)
+                // Files written before sums and block moments existed have neither; both stay optional.
+                let sums = model["\(weight)|input.sums"] == nil ? nil : try doubles("\(weight)|input.sums")
+                guard sums == nil || sums!.count == squares.count else {
+                    throw PruneError(.corruptFile, "\(url.path): the input sums of '\(weight)' disagree in size")
+                }
+                var blocks: BlockMoments?
+                if model["\(weight)|input.block_moments"] != nil {
+                    let values = try doubles("\(weight)|input.block_moments")
+                    let width = try ints("\(weight)|input.block_width")
+                    guard width.count == 1, width[0] > 0, values.count == squares.count * width[0] else {
+                        throw PruneError(.corruptFile, "\(url.path): the block moments of '\(weight)' disagree in size")
+                    }
+                    blocks = BlockMoments(width: width[0], values: values)
+                }
                 statistics.inputs[weight] = InputFeatureStatistics(
-                    squareSums: try doubles(parameter.name), count: countGroups[0], groups: countGroups[1])
+                    squareSums: squares, count: countGroups[0], groups: countGroups[1], sums: sums, blockMoments: blocks)
             } else if let weight = parameter.name.removingSuffix("|output.absolute_sums") {
                 let sums = try doubles(parameter.name)
                 let zeros = try ints("\(weight)|output.zero_counts")

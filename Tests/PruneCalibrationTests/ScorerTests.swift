@@ -88,7 +88,7 @@ struct ScorerTests {
             Stage(scorer: EnergyScorer(), selector: LayerSelector(sparsity: 0.5), rewriter: MaskRewriter()),
             Stage(scorer: ActivationScorer(), selector: RowSelector(sparsity: 0.5), rewriter: MaskRewriter()),
         ])
-        #expect(pipeline.dataNeeds.statistics == StatisticsRequirement(required: .all, optional: .inputFeatures))
+        #expect(pipeline.dataNeeds.statistics == StatisticsRequirement(required: [.inputFeatures, .outputUnits], optional: .inputFeatures))
     }
 
     /// A user-written scorer asks for statistics the same way the built-ins do.

@@ -26,8 +26,8 @@ struct StatisticsCollectionTests {
         b.output("z")
         let x = RuntimeTensor(shape: [2, 3], floats: [1, -2, 0, 3, 0, -1])
         let statistics = try collect(b, ["x": x])
-        // Σx² per feature: [1+9, 4+0, 0+1] over 2 rows.
-        #expect(statistics.inputs["w"] == InputFeatureStatistics(squareSums: [10, 4, 1], count: 2))
+        // Σx² per feature: [1+9, 4+0, 0+1] over 2 rows; Σx (input means are in `.all`): [1+3, -2+0, 0-1].
+        #expect(statistics.inputs["w"] == InputFeatureStatistics(squareSums: [10, 4, 1], count: 2, sums: [4, -2, -1]))
         // y = [[1, -2], [3, -1]], after Relu [[1, 0], [3, 0]].
         #expect(
             statistics.outputs["w"]
@@ -48,7 +48,8 @@ struct StatisticsCollectionTests {
         b.output("r")
         let x = RuntimeTensor(shape: [1, 2, 2, 2], floats: [1, 2, 3, 4, 0, 0, 1, -1])
         let statistics = try collect(b, ["x": x])
-        #expect(statistics.inputs["w"] == InputFeatureStatistics(squareSums: [30, 2], count: 4))
+        // Channel 0 is [1, 2, 3, 4] (Σx² 30, Σx 10), channel 1 [0, 0, 1, -1] (Σx² 2, Σx 0).
+        #expect(statistics.inputs["w"] == InputFeatureStatistics(squareSums: [30, 2], count: 4, sums: [10, 0]))
         // conv = [1, 2, 2, 5]; + (-2) = [-1, 0, 0, 3]; Relu = [0, 0, 0, 3].
         #expect(
             statistics.outputs["w"]

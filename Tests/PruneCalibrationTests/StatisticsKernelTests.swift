@@ -86,12 +86,14 @@ struct StatisticsKernelTests {
         collector.finishBatch()
         let statistics = collector.statistics
         // r channel 0 = relu(x) = [1, 0, 0], [3, 0, 0]; channel 1 = relu(-x) = [0, 2, 0], [0, 0, 0].
-        #expect(statistics.inputs["w2"] == InputFeatureStatistics(squareSums: [10, 4], count: 6))
+        // Σx per channel (input means are in `.all`): [1 + 3, 2].
+        #expect(statistics.inputs["w2"] == InputFeatureStatistics(squareSums: [10, 4], count: 6, sums: [4, 2]))
         #expect(statistics.inputs["w3"] == statistics.inputs["w2"])
         #expect(
             statistics.outputs["w1"]
                 == OutputUnitStatistics(absoluteSums: [4, 2], zeroCounts: [4, 5], count: 6, observedOp: "Relu"))
-        #expect(statistics.inputs["w1"] == InputFeatureStatistics(squareSums: [14], count: 6))
+        // x = 1, -2, 0, 3, 0, 0: Σx² 14, Σx 2.
+        #expect(statistics.inputs["w1"] == InputFeatureStatistics(squareSums: [14], count: 6, sums: [2]))
     }
 
     @Test func runsWithoutFinishBatchDoNotReuseAnEarlierRunsSums() throws {

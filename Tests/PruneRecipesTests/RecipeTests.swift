@@ -31,7 +31,7 @@ struct RecipeTests {
         #expect(recipe.stages.map(\.line) == [3, 6, 10])
         let pipeline = try recipe.pipeline(registry: .standard())
         #expect(pipeline.stages.map(\.description.selector) == ["global:sparsity=0.3", "row:sparsity=0.5", "layer:sparsity=0.25"])
-        #expect(pipeline.dataNeeds.statistics.required == .all)
+        #expect(pipeline.dataNeeds.statistics.required == [.inputFeatures, .outputUnits])
     }
 
     @Test("head_dims: true prunes attention by head dimension, as --head-dims does")

@@ -9,15 +9,18 @@ public struct StatisticKinds: OptionSet, Sendable, Hashable {
     public static let inputFeatures = StatisticKinds(rawValue: 1 << 0)
     /// Σ|a|, zero counts per output unit of each weight (``OutputUnitStatistics``).
     public static let outputUnits = StatisticKinds(rawValue: 1 << 1)
+    /// Σx per input feature of each weight besides Σx² (``InputFeatureStatistics/sums``), for means and variances.
+    public static let inputMeans = StatisticKinds(rawValue: 1 << 2)
 
     /// Every kind.
-    public static let all: StatisticKinds = [.inputFeatures, .outputUnits]
+    public static let all: StatisticKinds = [.inputFeatures, .outputUnits, .inputMeans]
 
-    /// Names for messages: `input features`, `output units`.
+    /// Names for messages: `input features`, `output units`, `input means`.
     public var names: [String] {
         var names: [String] = []
         if contains(.inputFeatures) { names.append("input features") }
         if contains(.outputUnits) { names.append("output units") }
+        if contains(.inputMeans) { names.append("input means") }
         return names
     }
 }

@@ -95,7 +95,12 @@ public final class StatisticsCollector: NodeObserver {
     private func addInput(_ x: RuntimeTensor, _ tap: CalibrationPlan.InputTap) throws {
         let (extent, sums) = try self.sums(
             of: x, named: tap.value, axis: tap.featureAxis, weight: tap.weight, what: "input")
-        let added = InputFeatureStatistics(squareSums: sums.squares, count: sums.count, groups: tap.groups)
+        var plain: [Double]? = nil
+        if kinds.contains(.inputMeans) {
+            let (outer, _, inner, _) = try split(x, axis: tap.featureAxis, weight: tap.weight, what: "input")
+            plain = Self.plainSums(x.f32, outer: outer, extent: extent, inner: inner)
+        }
+        let added = InputFeatureStatistics(squareSums: sums.squares, count: sums.count, groups: tap.groups, sums: plain)
         if var existing = inputs[tap.weight] {
             guard existing.featureCount == extent else {
                 throw PruneError(
@@ -125,6 +130,20 @@ public final class StatisticsCollector: NodeObserver {
         } else {
             outputs[tap.weight] = added
         }
+    }
+
+    /// Σx per index of the middle axis of a `[outer, extent, inner]` view (for ``StatisticKinds/inputMeans``).
+    static func plainSums(_ values: UnsafePointer<Float>, outer: Int, extent: Int, inner: Int) -> [Double] {
+        var sums = [Double](repeating: 0, count: extent)
+        for o in 0..<outer {
+            for j in 0..<extent {
+                let base = (o * extent + j) * inner
+                var partial: Float = 0
+                for i in 0..<inner { partial += values[base + i] }
+                sums[j] += Double(partial)
+            }
+        }
+        return sums
     }
 
     private func split(_ value: RuntimeTensor, axis: Int, weight: String, what: String) throws -> (Int, Int, Int, Int) {
