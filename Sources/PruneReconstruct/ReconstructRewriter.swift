@@ -12,7 +12,9 @@ import PruneStructure
 /// - each Conv, Gemm (`transA = 0`, `alpha = beta = 1`) or MatMul whose input was cut or changed is re-fitted: its
 ///   remaining weights and bias solve min ‖X·W − Y‖² + λ‖W − W₀‖², X its input in the pruned model (im2col rows
 ///   for a Conv, plus a ones column when it has a bias), Y the dense model's output of the same node at the
-///   surviving output units, W₀ the surviving weights, λ = `lambda`·mean diag(XᵀX); solved by a Cholesky
+///   surviving output units — or, with `residualSums`, when the layer's output (after its bias `Add`) is summed
+///   into a residual stream by an `Add`, the dense sum minus the pruned model's stream, so the layer also makes up
+///   for the error earlier removals left there — W₀ the surviving weights, λ = `lambda`·mean diag(XᵀX); solved by a Cholesky
 ///   factorisation of XᵀX + λI (LAPACK `dpotrf`/`dpotrs`). A grouped or depthwise Conv is one such problem per
 ///   convolution group (the group's output channels on the group's input channels only);
 /// - each BatchNormalization downstream of a change gets its running mean and (population) variance re-estimated
@@ -55,6 +57,9 @@ public struct ReconstructRewriter: Rewriter {
     public var chunk: Int
     /// How element selections are recovered.
     public var elementFit: ElementFit
+    /// Whether a re-fitted layer whose output is summed into a residual stream aims at the dense model's sum (its
+    /// target is `sum_dense − stream_pruned`) instead of its own dense output (unit selections).
+    public var residualSums: Bool
     /// When the OBS sweep chooses an N:M run's removed weights (element selections with `adaptive`).
     public var runChoice: RunChoice
 
@@ -81,7 +86,7 @@ public struct ReconstructRewriter: Rewriter {
     public init(
         lambda: Double = 1e-3, reestimateBatchNorm: Bool = true, damp: Double = 0.01, blockSize: Int = 128,
         adaptive: Bool = true, denseInputs: Bool = false, heldOutFraction: Double = 0.25, chunk: Int = 32,
-        elementFit: ElementFit = .sweep, runChoice: RunChoice = .column
+        elementFit: ElementFit = .sweep, runChoice: RunChoice = .column, residualSums: Bool = true
     ) {
         precondition(blockSize >= 1, "the OBS block size must be at least 1")
         precondition(chunk >= 1 && heldOutFraction >= 0 && heldOutFraction < 1)
@@ -95,6 +100,7 @@ public struct ReconstructRewriter: Rewriter {
         self.chunk = chunk
         self.elementFit = elementFit
         self.runChoice = runChoice
+        self.residualSums = residualSums
     }
 
     /// The calibration batches: the rewriter runs them.
@@ -178,7 +184,8 @@ public struct ReconstructRewriter: Rewriter {
             {
                 let cut = !(removed[RemovedKey(parameter: layer.weight, axis: layer.inputAxis)] ?? []).isEmpty
                 if cut || inputChanged {
-                    report.append(try work.refit(layer))
+                    let residual = residualSums ? layer.residualSum(in: onnx.proto, model: pruned, readers: readers) : nil
+                    report.append(try work.refit(layer, residual: residual))
                     changed.formUnion(node.output)
                 }
                 continue

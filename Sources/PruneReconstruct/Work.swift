@@ -17,10 +17,13 @@ struct Work {
 
     /// Re-fits `layer` to the dense model's outputs and installs the result in the model and the interpreter.
     ///
+    /// With `residual`, the target is the dense model's residual sum minus the pruned model's residual input
+    /// (`sum_dense − other_pruned`), so the layer also makes up for what earlier removals changed in the stream.
+    ///
     /// A grouped or depthwise convolution is fitted group by group: the output channels of each convolution group
     /// on that group's input channels only (one least-squares problem per group, each damped relative to its own
     /// XᵀX), which is exactly the structure the convolution computes.
-    mutating func refit(_ layer: Layer) throws -> LayerReconstruction {
+    mutating func refit(_ layer: Layer, residual: ResidualSum? = nil) throws -> LayerReconstruction {
         if let problem = layer.problem {
             throw PruneError(.unsupported, "'reconstruct': layer '\(layer.name)': \(problem)")
         }
@@ -81,9 +84,13 @@ struct Work {
             var equations = [NormalEquations](
                 repeating: NormalEquations(features: columns, outputs: perGroup), count: groups)
             for index in 0..<source.batchCount {
-                let x = try RuntimeModel.capture(layer.input, running: pruned, batch: index, of: source)
-                let y = try RuntimeModel.capture(layer.output, running: dense, batch: index, of: source)
+                let captured = try RuntimeModel.capture(
+                    [layer.input] + (residual.map { [$0.other] } ?? []), running: pruned, batch: index, of: source)
+                let x = captured[0]
+                let y = try RuntimeModel.capture(residual?.sum ?? layer.output, running: dense, batch: index, of: source)
                 let (xv, yv) = (x.floatValues(), y.floatValues())
+                let stream = captured.count > 1 ? captured[1] : nil
+                let streamValues = stream?.floatValues()
                 try LibraryThreads.with(threads) {
                     for g in 0..<groups {
                         let (rowsX, fittedY, count) = try Self.rows(
@@ -91,6 +98,11 @@ struct Work {
                             kept: Array(kept[(g * perGroup)..<((g + 1) * perGroup)]), denseOut: denseOut,
                             bias: withBias, group: g)
                         var rowsY = fittedY
+                        if let stream, let streamValues, let residual {
+                            try Self.subtract(
+                                stream: stream, values: streamValues, from: &rowsY, count: count, layer: layer,
+                                outputs: outputs, group: g, perGroup: perGroup, residual: residual)
+                        }
                         if layer.biasIsShared, let biasValues {
                             for row in 0..<count {
                                 for local in 0..<perGroup {
@@ -132,13 +144,15 @@ struct Work {
             layer: layer.name, action: .leastSquares, relativeErrorBefore: relative(fitted, priors),
             relativeErrorAfter: relative(fitted, chosen.solutions), rows: fitted.first?.rows ?? 0)
         row.damping = chosen.damping
+        if let residual { row.note = "fitted to the residual sum '\(residual.sum)'" }
         if let held {
             let heldBefore = relative(held, priors)
             row.heldOutErrorBefore = heldBefore
             row.heldOutErrorAfter = chosen.heldError
             row.reverted = !(chosen.heldError < heldBefore)
             if row.reverted == true {
-                row.note = "kept the surviving weights: the fit did not lower the error on held-out samples"
+                let fit = residual.map { "the fit to the residual sum '\($0.sum)'" } ?? "the fit"
+                row.note = "kept the surviving weights: \(fit) did not lower the error on held-out samples"
                 return row
             }
         }
@@ -163,6 +177,35 @@ struct Work {
         }
         try pruned.replaceInitializers(replacements)
         return row
+    }
+
+    /// Subtracts the pruned model's residual input `stream` (shaped like the pruned layer's output) from the rows
+    /// of Y of convolution group `group`, turning the dense sum into what this layer must add to the stream.
+    static func subtract(
+        stream: RuntimeTensor, values: [Float], from rowsY: inout [Double], count: Int, layer: Layer, outputs: Int,
+        group: Int, perGroup: Int, residual: ResidualSum
+    ) throws {
+        let shape = stream.shape
+        let positions: Int
+        switch layer.form {
+        case .convolution: positions = shape.count == 4 && shape[1] == outputs ? shape[2] * shape[3] : 0
+        case .transposedWeight, .plainWeight: positions = shape.last == outputs ? 1 : 0
+        }
+        guard positions > 0, stream.count == count * outputs else {
+            throw PruneError(
+                .shapeMismatch,
+                "'reconstruct': layer '\(layer.name)': residual input '\(residual.other)' \(shape) of the Add "
+                    + "'\(residual.sum)' is not shaped like the layer's output (\(outputs) units, \(count) rows); "
+                    + "re-fit to the layer's own output with reconstruct:residual=false")
+        }
+        for row in 0..<count {
+            let (b, p) = row.quotientAndRemainder(dividingBy: positions)
+            for local in 0..<perGroup {
+                let o = group * perGroup + local
+                let index = positions == 1 ? row * outputs + o : (b * outputs + o) * positions + p
+                rowsY[row * perGroup + local] -= Double(values[index])
+            }
+        }
     }
 
     /// The relative dampings tried when held-out samples choose one: `lambda` × {0.1, 1, 10, 100, 1000} (just 0

@@ -142,7 +142,9 @@ enum ReportPrinter {
                 switch layer.action {
                 case .sparseOBS: layer.note?.hasPrefix("exact") == true ? "exact" : "OBS"
                 case .gptq: "GPTQ, before = nearest"
-                default: "least squares"
+                default:
+                    layer.note?.hasPrefix("fitted to the residual sum") == true
+                        ? "least squares, \(layer.note!)" : "least squares"
                 }
             return "reconstructed \(layer.layer) (\(method)): relative error on fitted samples \(errors(" → "))"
                 + "\(heldOut) (\(Format.count(layer.rows)) rows\(damping))\(kept)"
