@@ -39,12 +39,14 @@ enum ReportPrinter {
             if macs.after == macs.before {
                 lines.append(
                     Format.paragraph(
-                        "MACs (batch 1): \(Format.count(macs.before)), unchanged: zeros in dense kernels do not make "
+                        "MACs (batch 1\(Self.shapesNote(report.macsInputShapes))): \(Format.count(macs.before)), unchanged: zeros in dense kernels do not make "
                             + "them faster (`--rewriter remove` cuts whole channels)", indent: 2))
             } else {
                 let ratio =
                     macs.after > 0 ? String(format: " (%.2f× fewer)", Double(macs.before) / Double(macs.after)) : ""
-                lines.append("MACs (batch 1): \(Format.count(macs.before)) → \(Format.count(macs.after))\(ratio)")
+                lines.append(
+                    "MACs (batch 1\(Self.shapesNote(report.macsInputShapes))): \(Format.count(macs.before)) → "
+                        + "\(Format.count(macs.after))\(ratio)")
             }
         }
         if report.macsUnknown == true {
@@ -122,6 +124,15 @@ enum ReportPrinter {
             if let rule = stage.candidates { lines.append(Format.paragraph("  candidates: \(rule)", indent: 4)) }
         }
         return lines + [""]
+    }
+
+    /// ", inputs NAME [1, 64], …" for MACs counted at the data's shapes; empty otherwise.
+    private static func shapesNote(_ shapes: [String: [Int]]?) -> String {
+        guard let shapes, !shapes.isEmpty else { return "" }
+        let listed = shapes.keys.sorted().map { name in
+            "\(name) [" + (["1"] + shapes[name]!.dropFirst().map(String.init)).joined(separator: ", ") + "]"
+        }
+        return ", inputs " + listed.joined(separator: ", ")
     }
 
     /// The report line of one reconstruction row: the errors on the fitted samples, then on the held-out ones.

@@ -8,10 +8,12 @@ public enum ONNXCompute {
     /// nodes sit inside subgraphs (If branches, loop bodies) — a partial sum would understate the cost.
     ///
     /// Shapes come from the graph inputs (a symbolic leading dimension taken as 1) and the model's current
-    /// parameter shapes, so a model whose channels were removed reports its smaller cost.
-    public static func macs(of model: Model) -> Int? {
+    /// parameter shapes, so a model whose channels were removed reports its smaller cost. A model exported with
+    /// other dynamic axes (a transformer's sequence length) is counted at the extents of `inputShapes` — the shapes
+    /// of one batch of the data it runs on, by input name — and is nil without them.
+    public static func macs(of model: Model, inputShapes: [String: [Int]] = [:]) -> Int? {
         guard let graph = model.graph as? ONNXModelGraph else { return nil }
-        let inference = ONNXShapeInference(graph: graph.proto, model: model)
+        let inference = ONNXShapeInference(graph: graph.proto, model: model, inputShapes: inputShapes)
         let counted = graph.proto.node.indices.filter {
             ONNXOperators.layers.contains(graph.proto.node[$0].opType)
         }

@@ -5,7 +5,7 @@ extension ONNXShapeInference {
     /// Static shape inference over `graph` with `model`'s parameters: their current dims (which a rewrite may have
     /// changed since the graph's initializer messages were written) and the values of the small INT64, INT32 and FLOAT
     /// ones (shape arguments, Resize scales).
-    package init(graph: Onnx_GraphProto, model: Model) {
+    package init(graph: Onnx_GraphProto, model: Model, inputShapes: [String: [Int]] = [:]) {
         var dims: [String: [Int64]] = [:]
         var constants: [String: [Int64]] = [:]
         var floats: [String: [Float]] = [:]
@@ -19,7 +19,8 @@ extension ONNXShapeInference {
             if tensor.dtype == .i32 { constants[parameter.name] = tensor.int32Values().map(Int64.init) }
             if tensor.dtype == .f32 { floats[parameter.name] = tensor.floatValues() }
         }
-        self.init(graph: graph, initializerDims: dims, constants: constants, floatConstants: floats)
+        self.init(
+            graph: graph, initializerDims: dims, constants: constants, floatConstants: floats, inputShapes: inputShapes)
     }
 }
 

@@ -37,6 +37,10 @@ package struct ONNXShapeInference {
     package private(set) var macs: [Int: Int] = [:]
     /// Symbolic dimension names taken as 1: the leading dimension of the graph inputs.
     package private(set) var batchSymbols: Set<String> = []
+    /// Extents of other symbolic dimensions, read from sample input shapes (a sequence length).
+    package private(set) var boundSymbols: [String: Int] = [:]
+    /// Extents of unnamed non-leading input dimensions, by input name and axis, read from sample input shapes.
+    private var boundInputAxes: [String: [Int: Int]] = [:]
     /// Disagreements found while propagating, each naming the node: an inferred shape that contradicts the one
     /// the graph declares, or operands whose extents do not fit (a Conv's input channels against its weight, a
     /// normalisation's parameters against the channels, a matrix product's inner extents, broadcasting operands).
@@ -49,9 +53,12 @@ package struct ONNXShapeInference {
     ///   - initializerDims: the dimensions of every initializer.
     ///   - constants: the values of small INT64 initializers.
     ///   - floatConstants: the values of small FLOAT initializers (Resize scales).
+    ///   - inputShapes: shapes of one sample batch by graph input name: their non-leading symbolic (or unnamed)
+    ///     dimensions take these extents wherever the symbol appears (a sequence length), so shapes and MACs of a
+    ///     model exported with dynamic axes become known at that size. The leading dimension stays the batch (1).
     package init(
         graph: Onnx_GraphProto, initializerDims: [String: [Int64]], constants: [String: [Int64]],
-        floatConstants: [String: [Float]] = [:]
+        floatConstants: [String: [Float]] = [:], inputShapes: [String: [Int]] = [:]
     ) {
         for (name, dims) in initializerDims { shapes[name] = dims.map { Int($0) } }
         values = constants
@@ -62,7 +69,24 @@ package struct ONNXShapeInference {
             if let first = dims.first, case .dimParam(let symbol)? = first.value { batchSymbols.insert(symbol) }
         }
         for input in graph.input where shapes[input.name] == nil {
-            if let shape = declaredShape(input.type, isGraphInput: true) { shapes[input.name] = shape }
+            guard input.type.tensorType.hasShape, let sample = inputShapes[input.name] else { continue }
+            let dims = input.type.tensorType.shape.dim
+            guard sample.count == dims.count else { continue }
+            for (axis, dim) in dims.enumerated().dropFirst() {
+                switch dim.value {
+                case .dimParam(let symbol)? where !batchSymbols.contains(symbol): boundSymbols[symbol] = sample[axis]
+                case .dimValue?: break
+                default: boundInputAxes[input.name, default: [:]][axis] = sample[axis]
+                }
+            }
+        }
+        for input in graph.input where shapes[input.name] == nil {
+            if var shape = declaredShape(input.type, isGraphInput: true) {
+                for (axis, extent) in boundInputAxes[input.name] ?? [:] where axis < shape.count && shape[axis] == nil {
+                    shape[axis] = extent
+                }
+                shapes[input.name] = shape
+            }
         }
         for info in graph.valueInfo + graph.output {
             if let shape = declaredShape(info.type, isGraphInput: false) { declared[info.name] = shape }
@@ -101,7 +125,7 @@ package struct ONNXShapeInference {
         return tensor.shape.dim.enumerated().map { position, dim -> Int? in
             switch dim.value {
             case .dimValue(let value)? where value >= 0: return Int(value)
-            case .dimParam(let symbol)?: return batchSymbols.contains(symbol) ? 1 : nil
+            case .dimParam(let symbol)?: return batchSymbols.contains(symbol) ? 1 : boundSymbols[symbol]
             default: return isGraphInput && position == 0 ? 1 : nil
             }
         }

@@ -120,9 +120,16 @@ public struct PruneEngine: Sendable {
         report.recordStorage(
             before: document.storedTensors, after: summary.tensors, quantized: result.model.quantizedWeights)
         report.fidelity = fidelity?.report
-        report.macs = ONNXCompute.macs(of: document.model).flatMap { before in
-            ONNXCompute.macs(of: result.model).map { PruneReport.Change(before: before, after: $0) }
+        // A model with dynamic axes beyond the batch (a sequence length) is counted at the data's shapes.
+        let shapes = SampleInputShapes.needed(
+            SampleInputShapes.of(
+                job.calibration.batchesURL ?? job.stageFidelity?.data,
+                inputNames: (document.model.graph as? ONNXModelGraph)?.proto.input.map(\.name) ?? []),
+            for: document.model)
+        report.macs = ONNXCompute.macs(of: document.model, inputShapes: shapes).flatMap { before in
+            ONNXCompute.macs(of: result.model, inputShapes: shapes).map { PruneReport.Change(before: before, after: $0) }
         }
+        if report.macs != nil, !shapes.isEmpty { report.macsInputShapes = shapes }
         if report.macs == nil, document.model.graph is ONNXModelGraph { report.macsUnknown = true }
         if let latency = job.latency {
             guard document.model.graph is ONNXModelGraph else {

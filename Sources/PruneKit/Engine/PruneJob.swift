@@ -17,6 +17,12 @@ public struct PruneJob: Sendable {
         case batches(URL, saveStatistics: URL? = nil)
         /// Statistics saved earlier (no batches: rewriters that run the model cannot use them).
         case statistics(URL)
+
+        /// The batches' file or directory, when there are batches.
+        public var batchesURL: URL? {
+            if case .batches(let url, _) = self { return url }
+            return nil
+        }
     }
 
     /// How `--measure-latency` times the input and output models.

@@ -211,6 +211,9 @@ public struct PruneReport: Sendable, Codable, Hashable {
     /// True for an ONNX model whose MACs are unknown (a layer's shapes could not be inferred, e.g. from symbolic
     /// dimensions): the count is reported as unknown rather than as a partial sum or 0; nil otherwise.
     public var macsUnknown: Bool?
+    /// The input shapes ``macs`` was counted at, when the model has dynamic axes beyond the batch (a sequence
+    /// length) and they were read from the run's data (the calibration or fidelity data); nil otherwise.
+    public var macsInputShapes: [String: [Int]]?
     /// Interpreter latency before and after, when measured (`prune run --measure-latency`).
     public var latency: [LatencyRow]?
     /// The per-target sparsities a budget chose and what they reached (`prune run --target`), when budgeted.

@@ -86,6 +86,9 @@ public struct SensitivityCurves: Sendable, Codable, Hashable {
     public var dense: Point
     /// One curve per target, in the analysis's order.
     public var curves: [Curve]
+    /// The input shapes the points' MACs were counted at, for a model with dynamic axes beyond the batch (a
+    /// sequence length, read from the measured data); nil when the model's shapes are static.
+    public var macsInputShapes: [String: [Int]]?
 
     /// Creates curves.
     public init(

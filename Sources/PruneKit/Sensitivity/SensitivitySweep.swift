@@ -104,7 +104,11 @@ public struct SensitivitySweep: Sendable {
                     + "cosine metric")
         }
         let measure = PointMeasure(job: job, meter: meter, options: interpreterOptions)
-        let denseMACs = ONNXCompute.macs(of: model)
+        // A model with dynamic axes beyond the batch (a sequence length) is counted at the data's shapes.
+        let shapes = SampleInputShapes.needed(
+            SampleInputShapes.of(dataURL, inputNames: denseGraph.inputNames), for: model)
+        let denseMACs = ONNXCompute.macs(of: model, inputShapes: shapes)
+        curves.macsInputShapes = denseMACs != nil && !shapes.isEmpty ? shapes : nil
         curves.dense = try measure.point(
             of: model, graph: denseGraph, sparsity: 0, parameters: model.parameterCount,
             macs: denseMACs, pruned: 0, name: job.model.lastPathComponent)
@@ -135,7 +139,8 @@ public struct SensitivitySweep: Sendable {
                     let graph = prunedCount == 0 ? denseGraph : try ONNXGraph.of(pruned)
                     let point = try measure.point(
                         of: pruned, graph: graph, sparsity: sparsity, parameters: parameters,
-                        macs: job.granularity == .unit ? ONNXCompute.macs(of: pruned) : nil, pruned: prunedCount,
+                        macs: job.granularity == .unit ? ONNXCompute.macs(of: pruned, inputShapes: shapes) : nil,
+                        pruned: prunedCount,
                         name: "'\(target.name)' at sparsity \(sparsity)")
                     curves.insert(point, target: target.name, units: target.scoreCount)
                 } catch let error as PruneError {
