@@ -51,6 +51,12 @@ struct SensitivityMeasureCommand: ParsableCommand {
     @Option(help: "How units or weights are ranked (default magnitude:p=2 for units, magnitude for weights).")
     var scorer: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "How each point is pruned (default: remove for units, mask for weights); e.g. reconstruct, which fits on "
+                + "--calibration, so the curves price what recovery cannot win back.", valueName: "rewriter"))
+    var rewriter: String?
+
     @Option(help: "Regular expression: only targets with a parameter matching it (repeatable).")
     var include: [String] = []
 
@@ -107,6 +113,7 @@ struct SensitivityMeasureCommand: ParsableCommand {
             latency: measureLatency ? LatencyProbe.Settings(warmupRuns: 1, minimumRuns: 5, minimumSeconds: 0.2) : nil,
             threads: execution.threadCount, seed: execution.seed)
         job.classesPerPosition = calibration.classesPerPosition
+        job.rewriter = try rewriter.map { try ComponentSpec(parsing: $0) }
         job.statistics = calibration.stats.map { URL(fileURLWithPath: $0) }
         var existing: SensitivityCurves?
         if FileManager.default.fileExists(atPath: cacheURL.path) {

@@ -29,6 +29,10 @@ extension SensitivityCurves {
             return "it holds \(other.granularity.rawValue) targets, not \(granularity.rawValue)"
         }
         if scorer != other.scorer { return "its units were ranked by '\(other.scorer)', not '\(scorer)'" }
+        if rewriter != other.rewriter {
+            return "its points were pruned with '\(other.rewriter ?? "the default rewriter")', not "
+                + "'\(rewriter ?? "the default rewriter")'"
+        }
         return nil
     }
 

@@ -86,6 +86,8 @@ public struct SensitivityCurves: Sendable, Codable, Hashable {
     public var dense: Point
     /// One curve per target, in the analysis's order.
     public var curves: [Curve]
+    /// The rewriter each point was pruned with, when not the default (`remove` for units, `mask` for weights).
+    public var rewriter: String?
     /// The input shapes the points' MACs were counted at, for a model with dynamic axes beyond the batch (a
     /// sequence length, read from the measured data); nil when the model's shapes are static.
     public var macsInputShapes: [String: [Int]]?

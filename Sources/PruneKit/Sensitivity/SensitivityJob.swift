@@ -28,6 +28,10 @@ public struct SensitivityJob: Sendable {
     public var granularity: SensitivityCurves.Granularity
     /// How units or weights are ranked, e.g. `magnitude:p=2`.
     public var scorer: ComponentSpec
+    /// How each point is pruned, when not the default (`remove` for units, `mask` for weights): e.g. `reconstruct`,
+    /// so the curves say what a target costs after the recovery the real run will apply. A rewriter that runs the
+    /// model fits on ``calibration``.
+    public var rewriter: ComponentSpec?
     /// Regular expressions: only targets with a parameter matching one (all when empty).
     public var include: [String]
     /// Regular expressions: targets touching a matching name are left out.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PruneBuiltins
+import PruneCalibration
 import PruneCore
 import PruneEvaluation
 import PruneFormats
@@ -71,6 +72,7 @@ public struct SensitivitySweep: Sendable {
         var curves = SensitivityCurves(
             model: job.model.lastPathComponent, modelDigest: digest, metric: job.metric, granularity: job.granularity,
             scorer: job.scorer.description, dense: placeholder, curves: [])
+        curves.rewriter = job.rewriter?.description
         if let cache {
             if let reason = curves.incompatibility(with: cache) {
                 guard replacingIncompatible else {
@@ -83,7 +85,17 @@ public struct SensitivitySweep: Sendable {
         }
 
         let scorer = try registry.makeScorer(job.scorer)
-        let context = try scoringContext(job, scorer: scorer, model: model)
+        var context = try scoringContext(job, scorer: scorer, model: model)
+        let rewriter = try job.rewriter.map { try registry.makeRewriter($0) }
+        if let rewriter, rewriter.dataNeeds.batches {
+            guard let calibration = job.calibration else {
+                throw PruneError(
+                    .missingData,
+                    "rewriter '\(job.rewriter!.name)' runs the model on calibration data: pass --calibration",
+                    hint: .calibrationBatches)
+            }
+            context.calibrationBatches = try CalibrationData(url: calibration)
+        }
         let candidates = try SweepTargets(job: job, model: model)
         candidates.skipped.forEach { warn("passed over '\($0.name)': \($0.reason)") }
 
@@ -135,7 +147,8 @@ public struct SensitivitySweep: Sendable {
                 do {
                     let selection = try LayerSelector(sparsity: sparsity).select([scored], in: context)
                     let prunedCount = selection.prunedCount
-                    let (pruned, parameters) = try candidates.apply(selection, count: prunedCount, context: context)
+                    let (pruned, parameters) = try candidates.apply(
+                        selection, count: prunedCount, rewriter: rewriter, context: context)
                     let graph = prunedCount == 0 ? denseGraph : try ONNXGraph.of(pruned)
                     let point = try measure.point(
                         of: pruned, graph: graph, sparsity: sparsity, parameters: parameters,
@@ -227,9 +240,14 @@ private struct SweepTargets {
         }
     }
 
-    /// The model with `selection` applied, and its parameter count (kept weights for masks).
-    func apply(_ selection: Selection, count: Int, context: PruneContext) throws -> (Model, Int) {
+    /// The model with `selection` applied, and its parameter count (kept weights for masks): through `rewriter`
+    /// when given, else the shared removal (units) or a mask (weights).
+    func apply(_ selection: Selection, count: Int, rewriter: (any Rewriter)?, context: PruneContext) throws -> (Model, Int) {
         guard count > 0 else { return (model, model.parameterCount) }
+        if let rewriter {
+            let pruned = try rewriter.rewrite(model, applying: selection, in: context).model
+            return (pruned, removal == nil ? model.parameterCount - count : pruned.parameterCount)
+        }
         if let removal {
             let pruned = try removal.removing(selection)
             return (pruned, pruned.parameterCount)
