@@ -14,7 +14,7 @@ public enum ReconstructComponents {
                 signature: try ParameterSignature(
                     parsing: "lambda:f64[0..]=0.001,bn:bool=true,damp:f64[0..]=0.01,block:i64[1..]=128,"
                         + "mask:str{adaptive|fixed}=adaptive,inputs:str{pruned|dense}=pruned,holdout:f64[0..0.5]=0.25,"
-                        + "chunk:i64[1..]=32,fit:str{sweep|exact}=sweep,choose:str{column|block}=column,residual:bool=true"),
+                        + "chunk:i64[1..]=32,fit:str{sweep|exact}=sweep,choose:str{column|block}=column,residual:bool=true,units:str{selected|obs}=selected"),
                 source: .builtin)
         ) { values in
             ReconstructRewriter(
@@ -23,7 +23,8 @@ public enum ReconstructComponents {
                 denseInputs: values.string("inputs") == "dense", heldOutFraction: values.double("holdout"),
                 chunk: values.int("chunk"), elementFit: values.string("fit") == "exact" ? .exact : .sweep,
                 runChoice: values.string("choose") == "block" ? .block : .column,
-                residualSums: values.bool("residual"))
+                residualSums: values.bool("residual"),
+                unitChoice: values.string("units") == "obs" ? .obs : .selected)
         }
     }
 }

@@ -57,6 +57,9 @@ public struct ReconstructRewriter: Rewriter {
     public var chunk: Int
     /// How element selections are recovered.
     public var elementFit: ElementFit
+    /// How a unit selection's units are chosen: as selected, or re-chosen (same count per group) by greedy OBS on
+    /// the consumers' inputs (``UnitOBSChoice``).
+    public var unitChoice: UnitChoice
     /// Whether a re-fitted layer whose output is summed into a residual stream aims at the dense model's sum (its
     /// target is `sum_dense − stream_pruned`) instead of its own dense output (unit selections).
     public var residualSums: Bool
@@ -70,6 +73,15 @@ public struct ReconstructRewriter: Rewriter {
         /// Every row solved exactly by damped least squares on the columns the selection keeps in it (the mask is
         /// the selection's); rows with the same kept columns share one factorisation.
         case exact
+    }
+
+    /// Which units of a unit selection go.
+    public enum UnitChoice: String, Sendable {
+        /// The selection's units.
+        case selected
+        /// As many units per group as the selection removes, chosen by greedy OBS: first those whose removal the
+        /// remaining units' optimal update compensates best on the calibration data (ZipLM's structured OBS).
+        case obs
     }
 
     /// When an adaptive OBS sweep picks which weights of an N:M run go.
@@ -86,7 +98,8 @@ public struct ReconstructRewriter: Rewriter {
     public init(
         lambda: Double = 1e-3, reestimateBatchNorm: Bool = true, damp: Double = 0.01, blockSize: Int = 128,
         adaptive: Bool = true, denseInputs: Bool = false, heldOutFraction: Double = 0.25, chunk: Int = 32,
-        elementFit: ElementFit = .sweep, runChoice: RunChoice = .column, residualSums: Bool = true
+        elementFit: ElementFit = .sweep, runChoice: RunChoice = .column, residualSums: Bool = true,
+        unitChoice: UnitChoice = .selected
     ) {
         precondition(blockSize >= 1, "the OBS block size must be at least 1")
         precondition(chunk >= 1 && heldOutFraction >= 0 && heldOutFraction < 1)
@@ -101,6 +114,7 @@ public struct ReconstructRewriter: Rewriter {
         self.elementFit = elementFit
         self.runChoice = runChoice
         self.residualSums = residualSums
+        self.unitChoice = unitChoice
     }
 
     /// The calibration batches: the rewriter runs them.
@@ -161,19 +175,26 @@ public struct ReconstructRewriter: Rewriter {
                 threads: context.threads)
             return (result, layers + end)
         }
+        let threads = context.threads
+        let dense = try Interpreter(graph: RuntimeModel.graph(of: model), options: .init(threads: threads))
+        var selection = selection
+        var choices: [LayerReconstruction] = []
+        if unitChoice == .obs, let original = model.graph as? ONNXModelGraph {
+            (selection, choices) = try UnitOBSChoice(damp: damp).rechoose(
+                selection, model: model, graph: original.proto, dense: dense, batches: batches, threads: threads,
+                progress: context.progress)
+        }
         let removed = try Self.removedIndices(model: model, selection: selection)
         let pruned = try RemoveRewriter().rewrite(model, applying: selection, in: context).model
         guard let onnx = pruned.graph as? ONNXModelGraph else {
             throw PruneError(.unsupported, "'reconstruct' runs the model, so it needs an ONNX model")
         }
-        let threads = context.threads
-        let dense = try Interpreter(graph: RuntimeModel.graph(of: model), options: .init(threads: threads))
         let current = try Interpreter(graph: RuntimeModel.graph(of: pruned), options: .init(threads: threads))
         var work = Work(
             dense: dense, pruned: current, model: pruned, original: model, removed: removed, batches: batches,
             heldOut: heldOut, lambda: lambda)
         var changed = Set<String>()
-        var report: [LayerReconstruction] = []
+        var report = choices
         let readers = ParameterReaders(graph: onnx.proto, model: pruned)
         for (position, node) in onnx.proto.node.enumerated() {
             context.progress.update(phase: "reconstructing", completed: position, total: onnx.proto.node.count)

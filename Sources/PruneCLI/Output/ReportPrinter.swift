@@ -162,6 +162,12 @@ enum ReportPrinter {
         case .batchNormStatistics:
             return "re-estimated \(layer.layer): BatchNorm running statistics (\(Format.count(layer.rows)) values per "
                 + "channel\(heldOut.isEmpty ? "" : "; output error to dense" + heldOut))\(kept)"
+        case .unitChoice:
+            guard layer.relativeErrorBefore != nil else {
+                return "chose units of \(layer.layer) by OBS: \(layer.note ?? "kept the selection")"
+            }
+            return "chose units of \(layer.layer) by OBS: predicted relative error of its consumers "
+                + "\(errors(" for the selection → ")) (\(layer.note ?? ""), \(Format.count(layer.rows)) rows)"
         case .quantized:
             return "quantized \(layer.layer): \(layer.note ?? "rounded to nearest")"
         case .maskOnly:

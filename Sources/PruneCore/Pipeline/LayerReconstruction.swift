@@ -18,6 +18,10 @@ public struct LayerReconstruction: Sendable, Hashable, Codable {
         case quantized = "quantized"
         /// The selection was applied as zeros without an update; ``LayerReconstruction/note`` says why.
         case maskOnly = "mask-only"
+        /// Which units of a group go was re-chosen (same count) by greedy OBS on the consumers' inputs; the errors are
+        /// the consumers' predicted relative output errors for the selection's units (before) and the chosen ones
+        /// (after), ``LayerReconstruction/note`` says how many differ or why the selection was kept.
+        case unitChoice = "unit-choice"
         /// The end metric: a graph output's relative squared error against the dense model on the calibration data,
         /// with the selection applied and nothing updated (before) and after the update.
         case modelOutput = "model-output"
