@@ -124,7 +124,8 @@ public struct PruneEngine: Sendable {
         let shapes = SampleInputShapes.needed(
             SampleInputShapes.of(
                 job.calibration.batchesURL ?? job.stageFidelity?.data,
-                inputNames: (document.model.graph as? ONNXModelGraph)?.proto.input.map(\.name) ?? []),
+                inputNames: (document.model.graph as? ONNXModelGraph)?.proto.input.map(\.name)
+                    .filter { document.model[$0] == nil } ?? []),
             for: document.model)
         report.macs = ONNXCompute.macs(of: document.model, inputShapes: shapes).flatMap { before in
             ONNXCompute.macs(of: result.model, inputShapes: shapes).map { PruneReport.Change(before: before, after: $0) }
