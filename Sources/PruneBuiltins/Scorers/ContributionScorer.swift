@@ -161,7 +161,9 @@ struct ConsumerMoments {
                 "scorer 'contribution:exact=true' needs the input second moments of '\(parameter)' in blocks of "
                     + "\(unitWidth) features (calibrate with this scorer, or save statistics with block moments)")
         }
-        guard centered, let mj = inputs.mean(j), let mk = inputs.mean(k) else { return raw }
-        return j == k ? max(0, raw - mj * mj) : raw - mj * mk
+        guard centered else { return raw }
+        if j == k, let variance = inputs.variance(j) { return variance }
+        guard let mj = inputs.mean(j), let mk = inputs.mean(k) else { return raw }
+        return raw - mj * mk
     }
 }
