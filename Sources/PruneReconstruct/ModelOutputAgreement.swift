@@ -5,16 +5,17 @@ import PruneRuntime
 /// applied and nothing updated (before) and after the update, on the fitted and on the held-out calibration samples.
 enum ModelOutputAgreement {
     /// One ``LayerReconstruction`` row per float graph output: ‖y − y_dense‖² / ‖y_dense‖² summed over `batches`
-    /// (the fitted samples) for `baseline` (before) and `result` (after), and the same over `heldOut` when given.
+    /// (the fitted samples) for `baseline` (before) and `result` (after), and the same over `heldOut` when given;
+    /// positions `padding` marks as padded are left out of a per-token output.
     static func rows(
         dense: Model, baseline: Model, result: Model, batches: any CalibrationBatches,
-        heldOut: (any CalibrationBatches)? = nil, threads: Int
+        heldOut: (any CalibrationBatches)? = nil, padding: PaddingRows? = nil, threads: Int
     ) throws -> [LayerReconstruction] {
         let options = Interpreter.Options(threads: threads)
         let engines = try [dense, baseline, result].map { try Interpreter(graph: RuntimeModel.graph(of: $0), options: options) }
         let outputs = engines[0].graph.outputNames
-        let fitted = try errors(engines: engines, outputs: outputs, batches: batches)
-        let held = try heldOut.map { try errors(engines: engines, outputs: outputs, batches: $0) }
+        let fitted = try errors(engines: engines, outputs: outputs, batches: batches, padding: padding)
+        let held = try heldOut.map { try errors(engines: engines, outputs: outputs, batches: $0, padding: padding) }
         return outputs.indices.filter { fitted[$0] != nil && (held == nil || held![$0] != nil) }.map { o in
             let f = fitted[o]!
             var row = LayerReconstruction(
@@ -29,9 +30,9 @@ enum ModelOutputAgreement {
     }
 
     /// Per graph output, the relative errors of engines 1 and 2 to engine 0 over `batches` (nil: not a float output).
-    private static func errors(engines: [Interpreter], outputs: [String], batches: any CalibrationBatches) throws
-        -> [(before: Double, after: Double, samples: Int)?]
-    {
+    private static func errors(
+        engines: [Interpreter], outputs: [String], batches: any CalibrationBatches, padding: PaddingRows?
+    ) throws -> [(before: Double, after: Double, samples: Int)?] {
         var reference = [Double](repeating: 0, count: outputs.count)
         var before = [Double](repeating: 0, count: outputs.count)
         var after = [Double](repeating: 0, count: outputs.count)
@@ -50,7 +51,9 @@ enum ModelOutputAgreement {
                     continue
                 }
                 let (yv, bv, av) = (y.floatValues(), b.floatValues(), a.floatValues())
-                for i in yv.indices {
+                let real = try padding?.realRows(of: y.shape, batch: index, of: batches)
+                let width = max(1, y.shape.last ?? 1)
+                for i in yv.indices where real?[i / width] ?? true {
                     let target = Double(yv[i])
                     reference[o] += target * target
                     before[o] += (Double(bv[i]) - target) * (Double(bv[i]) - target)

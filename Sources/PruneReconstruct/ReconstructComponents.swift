@@ -14,7 +14,8 @@ public enum ReconstructComponents {
                 signature: try ParameterSignature(
                     parsing: "lambda:f64[0..]=0.001,bn:bool=true,damp:f64[0..]=0.01,block:i64[1..]=128,"
                         + "mask:str{adaptive|fixed}=adaptive,inputs:str{pruned|dense}=pruned,holdout:f64[0..0.5]=0.25,"
-                        + "chunk:i64[1..]=32,fit:str{sweep|exact}=sweep,choose:str{column|block}=column,residual:bool=true,units:str{selected|obs}=selected"),
+                        + "chunk:i64[1..]=32,fit:str{sweep|exact}=sweep,choose:str{column|block}=column,residual:bool=true,units:str{selected|obs}=selected,"
+                        + "padding:str=auto"),
                 source: .builtin)
         ) { values in
             ReconstructRewriter(
@@ -24,7 +25,7 @@ public enum ReconstructComponents {
                 chunk: values.int("chunk"), elementFit: values.string("fit") == "exact" ? .exact : .sweep,
                 runChoice: values.string("choose") == "block" ? .block : .column,
                 residualSums: values.bool("residual"),
-                unitChoice: values.string("units") == "obs" ? .obs : .selected)
+                unitChoice: values.string("units") == "obs" ? .obs : .selected, padding: values.string("padding"))
         }
     }
 }

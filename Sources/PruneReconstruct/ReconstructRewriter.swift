@@ -30,6 +30,10 @@ import PruneStructure
 /// `denseInputs`. Element targets that are not such a weight are masked without an update (and reported). With
 /// ``ElementFit/exact`` every row is instead solved exactly on the columns the selection keeps in it.
 ///
+/// **Padding**: token positions the calibration input `padding` marks with 0 (a Hugging Face `attention_mask`,
+/// found by name with `auto`) are run through the model but left out of every fit, Gram matrix, Hessian and error
+/// whose rows are those positions (``PaddingRows``): the model's outputs never read them.
+///
 /// **Held-out samples** (`heldOutFraction` of the calibration samples): every step is computed on the others and
 /// kept only where it lowers the error on these — a re-fit or sweep must beat the un-updated weights, re-estimated
 /// BatchNorm statistics the old ones — and they choose the least-squares and OBS dampings from small grids. The
@@ -65,6 +69,9 @@ public struct ReconstructRewriter: Rewriter {
     public var residualSums: Bool
     /// When the OBS sweep chooses an N:M run's removed weights (element selections with `adaptive`).
     public var runChoice: RunChoice
+    /// The calibration input whose zeros mark padded token positions, left out of every fit, Gram matrix and error
+    /// (``PaddingRows``): `auto` (the graph input `attention_mask`, when there is one), `none`, or an input's name.
+    public var padding: String
 
     /// How the weights an element selection keeps are updated.
     public enum ElementFit: String, Sendable {
@@ -99,7 +106,7 @@ public struct ReconstructRewriter: Rewriter {
         lambda: Double = 1e-3, reestimateBatchNorm: Bool = true, damp: Double = 0.01, blockSize: Int = 128,
         adaptive: Bool = true, denseInputs: Bool = false, heldOutFraction: Double = 0.25, chunk: Int = 32,
         elementFit: ElementFit = .sweep, runChoice: RunChoice = .column, residualSums: Bool = true,
-        unitChoice: UnitChoice = .selected
+        unitChoice: UnitChoice = .selected, padding: String = "auto"
     ) {
         precondition(blockSize >= 1, "the OBS block size must be at least 1")
         precondition(chunk >= 1 && heldOutFraction >= 0 && heldOutFraction < 1)
@@ -115,6 +122,7 @@ public struct ReconstructRewriter: Rewriter {
         self.runChoice = runChoice
         self.residualSums = residualSums
         self.unitChoice = unitChoice
+        self.padding = padding
     }
 
     /// The calibration batches: the rewriter runs them.
@@ -151,6 +159,7 @@ public struct ReconstructRewriter: Rewriter {
             allBatches, inputs: graph.inputNames, heldOutFraction: heldOutFraction,
             chunk: min(chunk, graph.fixedBatchSize ?? chunk))
         let (batches, heldOut) = (split.fitted, split.heldOut)
+        let padding = try PaddingRows.resolve(self.padding, inputs: graph.inputNames)
         if let mixed = pruning.first(where: { $0.target.granularity != first.target.granularity }) {
             throw PruneError(
                 .unsupported,
@@ -161,7 +170,7 @@ public struct ReconstructRewriter: Rewriter {
             let (result, layers) = try SparseReconstruction(
                 damp: damp, blockSize: blockSize, adaptive: adaptive, denseInputs: denseInputs,
                 reestimateBatchNorm: reestimateBatchNorm, exact: elementFit == .exact,
-                chooseAtColumn: runChoice == .column
+                chooseAtColumn: runChoice == .column, padding: padding
             ).run(
                 model: model, selection: selection, batches: batches, heldOut: heldOut, threads: context.threads,
                 progress: context.progress)
@@ -172,7 +181,7 @@ public struct ReconstructRewriter: Rewriter {
             context.progress.update(phase: "comparing outputs with the dense model", completed: 0, total: 1)
             let end = try ModelOutputAgreement.rows(
                 dense: model, baseline: masked, result: result, batches: batches, heldOut: heldOut,
-                threads: context.threads)
+                padding: padding, threads: context.threads)
             return (result, layers + end)
         }
         let threads = context.threads
@@ -180,7 +189,7 @@ public struct ReconstructRewriter: Rewriter {
         var selection = selection
         var choices: [LayerReconstruction] = []
         if unitChoice == .obs, let original = model.graph as? ONNXModelGraph {
-            (selection, choices) = try UnitOBSChoice(damp: damp).rechoose(
+            (selection, choices) = try UnitOBSChoice(damp: damp, padding: padding).rechoose(
                 selection, model: model, graph: original.proto, dense: dense, batches: batches, threads: threads,
                 progress: context.progress)
         }
@@ -192,7 +201,7 @@ public struct ReconstructRewriter: Rewriter {
         let current = try Interpreter(graph: RuntimeModel.graph(of: pruned), options: .init(threads: threads))
         var work = Work(
             dense: dense, pruned: current, model: pruned, original: model, removed: removed, batches: batches,
-            heldOut: heldOut, lambda: lambda)
+            heldOut: heldOut, lambda: lambda, padding: padding)
         var changed = Set<String>()
         var report = choices
         let readers = ParameterReaders(graph: onnx.proto, model: pruned)
@@ -220,7 +229,8 @@ public struct ReconstructRewriter: Rewriter {
         }
         context.progress.update(phase: "comparing outputs with the dense model", completed: 0, total: 1)
         let end = try ModelOutputAgreement.rows(
-            dense: model, baseline: pruned, result: work.model, batches: batches, heldOut: heldOut, threads: threads)
+            dense: model, baseline: pruned, result: work.model, batches: batches, heldOut: heldOut, padding: padding,
+            threads: threads)
         return (work.model, report + end)
     }
 

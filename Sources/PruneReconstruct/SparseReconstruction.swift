@@ -21,6 +21,8 @@ struct SparseReconstruction {
     var exact = false
     /// Whether an adaptive sweep chooses each N:M run when it reaches the run's first column (SparseGPT).
     var chooseAtColumn = true
+    /// The calibration input marking padded positions, whose rows H leaves out (nil: every row counts).
+    var padding: PaddingRows? = nil
 
     /// One thing done to the model, in graph order.
     private enum Step {
@@ -114,8 +116,10 @@ struct SparseReconstruction {
             let groupHessians =
                 try hessians[key]
                 ?? (
-                    Hessian.accumulate(layer: layer, columns: matrix.columns, from: source, batches),
-                    heldOut.map { try Hessian.accumulate(layer: layer, columns: matrix.columns, from: source, $0) }
+                    Hessian.accumulate(layer: layer, columns: matrix.columns, from: source, batches, padding: padding),
+                    heldOut.map {
+                        try Hessian.accumulate(layer: layer, columns: matrix.columns, from: source, $0, padding: padding)
+                    }
                 )
             hessians[key] = lastReader[key] == index ? nil : groupHessians
             let (updated, row) = try LibraryThreads.with(threads) {

@@ -27,6 +27,8 @@ import PruneRuntime
 struct UnitOBSChoice {
     /// The damping of G relative to its mean diagonal.
     let damp: Double
+    /// The calibration input marking padded positions, whose rows G leaves out (nil: every row counts).
+    var padding: PaddingRows? = nil
 
     /// `selection` with the pruned units of each unit entry re-chosen, and one report row per entry.
     func rechoose(
@@ -74,7 +76,7 @@ struct UnitOBSChoice {
             var problems = try consumers.map {
                 try ConsumerProblem(
                     layer: $0.layer, slice: $0.slice, units: count, model: model, dense: dense, batches: batches,
-                    damp: damp, threads: threads)
+                    damp: damp, padding: padding, threads: threads)
             }
             let selected = (0..<count).filter { mask[$0] }
             let before = try problems.reduce(0) { $0 + (try $1.jointLoss(of: selected)) }
@@ -125,7 +127,7 @@ private struct ConsumerProblem {
 
     init(
         layer: Layer, slice: UnitSlice, units: Int, model: Model, dense: Interpreter, batches: any CalibrationBatches,
-        damp: Double, threads: Int
+        damp: Double, padding: PaddingRows?, threads: Int
     ) throws {
         name = layer.name
         let weight = try model.parameter(named: layer.weight).tensor
@@ -157,7 +159,9 @@ private struct ConsumerProblem {
         var gram = Hessian(size: columns)
         for index in 0..<batches.batchCount {
             let x = try RuntimeModel.capture(layer.input, running: dense, batch: index, of: batches)
-            let (rowsX, count) = try InputRows.rows(layer: layer, x: x, features: features, bias: withBias)
+            let (allRows, all) = try InputRows.rows(layer: layer, x: x, features: features, bias: withBias)
+            let real = try padding?.realRows(of: x.shape, batch: index, of: batches)
+            let (rowsX, count) = PaddingRows.keeping(real, of: allRows, columns: columns, count: all)
             LibraryThreads.with(threads) { gram.add(rowsX, count: count) }
         }
         rows = gram.rows

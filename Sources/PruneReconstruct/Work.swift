@@ -14,6 +14,8 @@ struct Work {
     /// The samples every step is judged on (nil: every step is kept).
     let heldOut: (any CalibrationBatches)?
     let lambda: Double
+    /// The calibration input marking padded positions, whose rows no fit or error counts (nil: every row counts).
+    let padding: PaddingRows?
 
     /// Re-fits `layer` to the dense model's outputs and installs the result in the model and the interpreter.
     ///
@@ -91,6 +93,7 @@ struct Work {
                 let (xv, yv) = (x.floatValues(), y.floatValues())
                 let stream = captured.count > 1 ? captured[1] : nil
                 let streamValues = stream?.floatValues()
+                let real = try padding?.realRows(of: x.shape, batch: index, of: source)
                 try LibraryThreads.with(threads) {
                     for g in 0..<groups {
                         let (rowsX, fittedY, count) = try Self.rows(
@@ -110,7 +113,9 @@ struct Work {
                                 }
                             }
                         }
-                        equations[g].add(x: rowsX, y: rowsY, count: count)
+                        let keptX = PaddingRows.keeping(real, of: rowsX, columns: columns, count: count)
+                        let keptY = PaddingRows.keeping(real, of: rowsY, columns: perGroup, count: count)
+                        equations[g].add(x: keptX.values, y: keptY.values, count: keptX.count)
                     }
                 }
             }
