@@ -7,7 +7,8 @@ public enum Calibration {
     /// Runs every batch of `data` once through `graph` (with `model`'s current weights) and accumulates `kinds`.
     ///
     /// Activations are never stored: each batch's values are freed as the interpreter goes, and only per-feature
-    /// and per-unit sums remain.
+    /// and per-unit sums remain. When the graph has an input named `attention_mask` (a Hugging Face export), the
+    /// positions it marks 0 — padding — are left out of the sums of every `[b, s, features]` value.
     ///
     /// - Parameters:
     ///   - model: when given, its parameters replace the graph's initializers of the same name (so a pruned
@@ -25,6 +26,8 @@ public enum Calibration {
             progress.update(phase: "calibrating", completed: index, total: data.files.count)
             let batch = try CalibrationData.batch(in: file, inputs: graph.inputNames)
             for piece in pieces(of: batch, for: graph) {
+                collector.realPositions = graph.inputNames.contains(PaddingMask.inputName)
+                    ? piece[PaddingMask.inputName].map { ($0.shape, $0.boolValues()) } : nil
                 do {
                     _ = try interpreter.run(piece, observer: collector)
                 } catch let error as PruneError {

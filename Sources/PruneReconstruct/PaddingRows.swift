@@ -1,4 +1,5 @@
 import PruneCore
+import PruneRuntime
 
 /// The token positions a calibration input marks as padding — the zeros of a Hugging Face `attention_mask` — whose
 /// rows are left out of every least-squares fit, Gram matrix and error: the model's outputs never read them (the
@@ -17,7 +18,7 @@ struct PaddingRows: Sendable {
     static func resolve(_ setting: String, inputs: [String]) throws -> PaddingRows? {
         switch setting {
         case "none": return nil
-        case "auto": return inputs.contains("attention_mask") ? PaddingRows(input: "attention_mask") : nil
+        case "auto": return inputs.contains(PaddingMask.inputName) ? PaddingRows(input: PaddingMask.inputName) : nil
         default:
             guard inputs.contains(setting) else {
                 throw PruneError(

@@ -30,6 +30,9 @@ public final class StatisticsCollector: NodeObserver {
     private var taken: [String: (axis: Int, sums: AxisSums)] = [:]
     /// The execution index of the node observed last; a smaller or equal index starts a new run.
     private var lastIndex = -1
+    /// The current batch's token positions (the shape of its padding mask and, per position, whether it is a real
+    /// token): a value `[b, s, features]` is summed over its real positions only. nil: every position counts.
+    package var realPositions: (shape: [Int], real: [Bool])? = nil
 
     /// Plans collection of `kinds` for the Conv, Gemm and MatMul weight initializers of `graph`.
     ///
@@ -92,7 +95,8 @@ public final class StatisticsCollector: NodeObserver {
         return (extent, sums)
     }
 
-    private func addInput(_ x: RuntimeTensor, _ tap: CalibrationPlan.InputTap) throws {
+    private func addInput(_ value: RuntimeTensor, _ tap: CalibrationPlan.InputTap) throws {
+        let x = realRows(of: value, axis: tap.featureAxis)
         let (extent, sums) = try self.sums(
             of: x, named: tap.value, axis: tap.featureAxis, weight: tap.weight, what: "input")
         var plain: [Double]? = nil
@@ -114,7 +118,8 @@ public final class StatisticsCollector: NodeObserver {
         }
     }
 
-    private func addOutput(_ a: RuntimeTensor, named name: String, _ tap: CalibrationPlan.OutputTap) throws {
+    private func addOutput(_ value: RuntimeTensor, named name: String, _ tap: CalibrationPlan.OutputTap) throws {
+        let a = realRows(of: value, axis: tap.unitAxis)
         let (extent, sums) = try self.sums(of: a, named: name, axis: tap.unitAxis, weight: tap.weight, what: "output")
         guard extent == tap.unitCount else {
             throw PruneError(
@@ -130,6 +135,22 @@ public final class StatisticsCollector: NodeObserver {
         } else {
             outputs[tap.weight] = added
         }
+    }
+
+    /// `value` `[b, s, features]` as `[1, real positions, features]` when ``realPositions`` marks padding in its
+    /// `[b, s]` and `axis` is its last; otherwise `value` itself.
+    private func realRows(of value: RuntimeTensor, axis: Int) -> RuntimeTensor {
+        guard let (shape, real) = realPositions, value.dtype == .f32, value.shape.count == shape.count + 1,
+            Array(value.shape.dropLast()) == shape, axis == -1 || axis == shape.count, real.contains(false)
+        else { return value }
+        let width = value.shape[shape.count]
+        var kept: [Float] = []
+        kept.reserveCapacity(real.lazy.filter { $0 }.count * width)
+        let source = UnsafeBufferPointer(start: value.f32, count: value.count)
+        for (row, isReal) in real.enumerated() where isReal {
+            kept.append(contentsOf: source[(row * width)..<((row + 1) * width)])
+        }
+        return RuntimeTensor(shape: [1, kept.count / max(1, width), width], floats: kept)
     }
 
     /// Σx per index of the middle axis of a `[outer, extent, inner]` view (for ``StatisticKinds/inputMeans``).
