@@ -16,6 +16,9 @@ with the model's own tokenizer, 16 sequences per file (one `prune run --calibrat
                     With --batching random the sentences are batched in a shuffled order instead, as a data loader
                     does, and about 40 % of the positions are padding (what `reconstruct:padding=` is about)
                     -> .cache/encoder/calib-sentences-N-random
+                    With --pad-to L every file is padded to L positions instead of its longest sentence: a fixed
+                    sequence length, at which `prune sensitivity --data DIR` counts MACs (its first batch's shape)
+                    -> .cache/encoder/calib-sentences-N-padL
 
 Run with the encoder venv (Scripts/encoder/setup-venv.sh):
   .venv-encoder/bin/python Scripts/encoder/make_calibration.py [--form sentences] [--sequences N] [--out DIR]
@@ -32,19 +35,21 @@ import make_minilm  # noqa: E402  (sets the offline environment before transform
 LARGE_TEXT = os.path.join(make_minilm.ROOT, "Examples", "encoder", "sentences-calib-large.txt")
 
 
-def sentence_batches(tokenizer, text, sentences, per_file, by_length=True):
+def sentence_batches(tokenizer, text, sentences, per_file, by_length=True, pad_to=None):
     """(ids, mask) per file: `sentences` sentences of `text`, one per row, grouped by length (or in a shuffled
     order when not `by_length`), files shuffled."""
     lines = make_minilm.read_lines(text)
     if len(lines) < sentences:
         sys.exit(f"{text}: {len(lines)} sentences, need {sentences}")
     encoded = [tokenizer(line, truncation=True, max_length=256)["input_ids"] for line in lines[:sentences]]
+    if pad_to is not None:
+        encoded = [row[:pad_to - 1] + row[-1:] if len(row) > pad_to else row for row in encoded]
     order = (np.argsort([len(row) for row in encoded], kind="stable") if by_length
              else np.random.default_rng(1).permutation(sentences))
     batches = []
     for start in range(0, sentences, per_file):
         rows = [encoded[i] for i in order[start:start + per_file]]
-        width = max(len(row) for row in rows)
+        width = pad_to or max(len(row) for row in rows)
         ids = np.full((len(rows), width), tokenizer.pad_token_id, dtype=np.int64)
         mask = np.zeros_like(ids)
         for r, row in enumerate(rows):
@@ -62,6 +67,7 @@ def main():
                         help="how many sequences (stream: 64-token chunks, ≤ 1,024; sentences: ≤ 3,600)")
     parser.add_argument("--batching", choices=["length", "random"], default="length",
                         help="sentences: batch sentences of similar length together (default) or in a random order")
+    parser.add_argument("--pad-to", type=int, help="sentences: pad every file to this many positions")
     parser.add_argument("--text", default=LARGE_TEXT)
     parser.add_argument("--out", help="default: .cache/encoder/calib-N or calib-sentences-N")
     parser.add_argument("--force", action="store_true", help="replace an existing directory's batches")
@@ -72,6 +78,8 @@ def main():
     name = f"calib-{args.sequences}" if args.form == "stream" else f"calib-sentences-{args.sequences}"
     if args.form == "sentences" and args.batching == "random":
         name += "-random"
+    if args.form == "sentences" and args.pad_to:
+        name += f"-pad{args.pad_to}"
     out = args.out or os.path.join(make_minilm.ROOT, ".cache", "encoder", name)
     if os.path.isdir(out) and any(name.endswith(".safetensors") for name in os.listdir(out)) and not args.force:
         sys.exit(f"{out} already holds calibration batches; --force replaces them")
@@ -83,7 +91,8 @@ def main():
         ids, mask = make_minilm.calibration_batches(tokenizer, text=args.text, sequences=args.sequences)
         batches = [(ids[i:i + per_file], mask[i:i + per_file]) for i in range(0, len(ids), per_file)]
     else:
-        batches = sentence_batches(tokenizer, args.text, args.sequences, per_file, args.batching == "length")
+        batches = sentence_batches(tokenizer, args.text, args.sequences, per_file, args.batching == "length",
+                                   args.pad_to)
     make_minilm.write_batches(out, batches)
     tokens = sum(int(mask.sum()) for _, mask in batches)
     positions = sum(mask.size for _, mask in batches)
