@@ -35,8 +35,8 @@ struct PaddingRows: Sendable {
     ///
     /// - Throws: the batches' errors (a file that cannot be read, the mask missing from it).
     func realRows(of shape: [Int], batch index: Int, of batches: any CalibrationBatches) throws -> [Bool]? {
-        guard let mask = try batches.batch(index, inputs: [input])[input], shape.count == mask.shape.count + 1,
-            Array(shape.dropLast()) == mask.shape
+        guard let mask = try batches.batch(index, inputs: [input])[input],
+            PaddingMask.marksRows(of: shape, maskShape: mask.shape)
         else { return nil }
         return mask.floatValues().map { $0 != 0 }
     }

@@ -3,4 +3,10 @@
 package enum PaddingMask {
     /// The input's name.
     package static let inputName = "attention_mask"
+
+    /// Whether a mask shaped `maskShape` (`[b, s]`) marks the rows of a value shaped `valueShape`: it must be the
+    /// value's leading axes, with the features last (`[b, s, features]`).
+    package static func marksRows(of valueShape: [Int], maskShape: [Int]) -> Bool {
+        valueShape.count == maskShape.count + 1 && Array(valueShape.dropLast()) == maskShape
+    }
 }

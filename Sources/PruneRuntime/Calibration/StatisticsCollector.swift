@@ -140,8 +140,9 @@ public final class StatisticsCollector: NodeObserver {
     /// `value` `[b, s, features]` as `[1, real positions, features]` when ``realPositions`` marks padding in its
     /// `[b, s]` and `axis` is its last; otherwise `value` itself.
     private func realRows(of value: RuntimeTensor, axis: Int) -> RuntimeTensor {
-        guard let (shape, real) = realPositions, value.dtype == .f32, value.shape.count == shape.count + 1,
-            Array(value.shape.dropLast()) == shape, axis == -1 || axis == shape.count, real.contains(false)
+        guard let (shape, real) = realPositions, value.dtype == .f32,
+            PaddingMask.marksRows(of: value.shape, maskShape: shape), axis == -1 || axis == shape.count,
+            real.contains(false)
         else { return value }
         let width = value.shape[shape.count]
         var kept: [Float] = []
