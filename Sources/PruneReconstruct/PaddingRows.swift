@@ -45,9 +45,7 @@ struct PaddingRows: Sendable {
     /// `keep` is nil.
     static func keeping(_ keep: [Bool]?, of values: [Double], columns: Int, count: Int) -> (values: [Double], count: Int) {
         guard let keep, keep.count == count, keep.contains(false) else { return (values, count) }
-        var kept: [Double] = []
-        kept.reserveCapacity(keep.lazy.filter { $0 }.count * columns)
-        for row in 0..<count where keep[row] { kept.append(contentsOf: values[(row * columns)..<((row + 1) * columns)]) }
+        let kept = PaddingMask.realRows(keep, of: values, width: columns)
         return (kept, kept.count / max(1, columns))
     }
 }

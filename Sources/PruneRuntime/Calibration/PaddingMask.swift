@@ -9,4 +9,16 @@ package enum PaddingMask {
     package static func marksRows(of valueShape: [Int], maskShape: [Int]) -> Bool {
         valueShape.count == maskShape.count + 1 && Array(valueShape.dropLast()) == maskShape
     }
+
+    /// The rows of `values` (row-major, `width` elements per row) whose entry in `real` is true, in order.
+    package static func realRows<Values: RandomAccessCollection>(_ real: [Bool], of values: Values, width: Int)
+        -> [Values.Element] where Values.Index == Int
+    {
+        var kept: [Values.Element] = []
+        kept.reserveCapacity(real.lazy.filter { $0 }.count * width)
+        for (row, isReal) in real.enumerated() where isReal {
+            kept.append(contentsOf: values[(values.startIndex + row * width)..<(values.startIndex + (row + 1) * width)])
+        }
+        return kept
+    }
 }

@@ -145,12 +145,7 @@ public final class StatisticsCollector: NodeObserver {
             real.contains(false)
         else { return value }
         let width = value.shape[shape.count]
-        var kept: [Float] = []
-        kept.reserveCapacity(real.lazy.filter { $0 }.count * width)
-        let source = UnsafeBufferPointer(start: value.f32, count: value.count)
-        for (row, isReal) in real.enumerated() where isReal {
-            kept.append(contentsOf: source[(row * width)..<((row + 1) * width)])
-        }
+        let kept = PaddingMask.realRows(real, of: UnsafeBufferPointer(start: value.f32, count: value.count), width: width)
         return RuntimeTensor(shape: [1, kept.count / max(1, width), width], floats: kept)
     }
 
